@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * The `hrm` command: dispatches to subcommands. Each subcommand module exports
+ * `run(args: string[]): Promise<number>` and owns its own flag parsing and help.
+ */
+import { UserError } from '../util/errors.js';
+
+const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
+  data: { summary: 'build, generate and show puzzle datasets', load: () => import('./data.js') },
+  train: { summary: 'train a model (reference config keys, key=value overrides)', load: () => import('./train.js') },
+  eval: { summary: 'evaluate a checkpoint', load: () => import('./eval.js') },
+};
+
+function usage(): string {
+  const lines = ['usage: hrm <command> [args]', '', 'commands:'];
+  for (const [name, s] of Object.entries(SUBCOMMANDS)) lines.push(`  ${name.padEnd(8)} ${s.summary}`);
+  lines.push('', "Run 'hrm <command> --help' for a command's options.");
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(usage());
+    return cmd ? 0 : 1;
+  }
+  const sub = SUBCOMMANDS[cmd];
+  if (!sub) throw new UserError(`unknown command '${cmd}'\n\n${usage()}`);
+  const mod = await sub.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof UserError) {
+      console.error(`hrm: ${err.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error('hrm: internal error (please report):');
+      console.error(err);
+      process.exitCode = 2;
+    }
+  },
+);

@@ -1,0 +1,41 @@
+/**
+ * Crash-safe file writes: write to a temporary file in the same folder, fsync, then rename over the
+ * target, so a reader (or a run resumed after `kill -9`) sees either the old file or the new one,
+ * never half of one.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+let counter = 0;
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
+}
+
+/** Writes `data` (one buffer or several, concatenated) to `path` atomically. */
+export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
+  const tmp = tempPathFor(path);
+  const parts = Array.isArray(data) ? data : [typeof data === 'string' ? Buffer.from(data) : data];
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const p of parts) {
+      let off = 0;
+      while (off < p.byteLength) off += writeSync(fd, p, off, p.byteLength - off);
+    }
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  // Make the rename itself durable.
+  try {
+    const dfd = openSync(dirname(path), 'r');
+    fsyncSync(dfd);
+    closeSync(dfd);
+  } catch {
+    /* some filesystems do not allow fsync on a directory */
+  }
+}
