@@ -1,0 +1,440 @@
+/**
+ * The training configuration: the reference's keys and defaults (its `cfg_pretrain.yaml` plus the
+ * `arch/hrm_v1.yaml` model keys), read from an optional YAML/JSON file and Hydra-style `key=value`
+ * overrides, then validated before any work starts.
+ *
+ * Keys the reference does not have are ours and marked below; they are ignored by the reference when
+ * it reads our `all_config.yaml` (its pydantic models drop unknown keys).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import YAML from 'yaml';
+import { UserError } from '../util/errors.js';
+
+export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
+
+export interface ArchConfig {
+  name: string;
+  loss: { name: string; loss_type: LossType };
+  halt_exploration_prob: number;
+  halt_max_steps: number;
+  H_cycles: number;
+  L_cycles: number;
+  H_layers: number;
+  L_layers: number;
+  hidden_size: number;
+  num_heads: number;
+  expansion: number;
+  /** null in a config means "= hidden_size" (the reference's `${.hidden_size}`); resolved by validation. */
+  puzzle_emb_ndim: number;
+  pos_encodings: 'rope' | 'learned';
+  rms_norm_eps: number;
+  rope_theta: number;
+  forward_dtype: string;
+}
+
+export interface TrainConfig {
+  arch: ArchConfig;
+  data_path: string;
+  global_batch_size: number;
+  epochs: number;
+  eval_interval: number | null;
+  checkpoint_every_eval: boolean;
+  lr: number;
+  lr_min_ratio: number;
+  lr_warmup_steps: number;
+  weight_decay: number;
+  beta1: number;
+  beta2: number;
+  puzzle_emb_lr: number;
+  puzzle_emb_weight_decay: number;
+  seed: number;
+  project_name: string | null;
+  run_name: string | null;
+  checkpoint_path: string | null;
+  eval_save_outputs: string[];
+  /** Ours: also write a resume point every this many steps inside an iteration (0 = only at evaluations). */
+  checkpoint_every_steps: number;
+  /** Ours: keep only the newest this many `step_N.safetensors` (0 = keep all, like the reference). */
+  keep_checkpoints: number;
+}
+
+export const HRM_V1_NAME = 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1';
+export const SAVE_OUTPUT_KEYS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits', 'q_continue_logits'];
+
+export function defaultConfig(): TrainConfig {
+  return {
+    arch: {
+      name: HRM_V1_NAME,
+      loss: { name: 'losses@ACTLossHead', loss_type: 'stablemax_cross_entropy' },
+      halt_exploration_prob: 0.1,
+      halt_max_steps: 16,
+      H_cycles: 2,
+      L_cycles: 2,
+      H_layers: 4,
+      L_layers: 4,
+      hidden_size: 512,
+      num_heads: 8,
+      expansion: 4,
+      puzzle_emb_ndim: null as unknown as number,
+      pos_encodings: 'rope',
+      rms_norm_eps: 1e-5,
+      rope_theta: 10000,
+      forward_dtype: 'float32',
+    },
+    data_path: 'data/arc-aug-1000',
+    global_batch_size: 768,
+    epochs: 100000,
+    eval_interval: 10000,
+    checkpoint_every_eval: true,
+    lr: 1e-4,
+    lr_min_ratio: 1.0,
+    lr_warmup_steps: 2000,
+    weight_decay: 0.1,
+    beta1: 0.9,
+    beta2: 0.95,
+    puzzle_emb_lr: 1e-2,
+    puzzle_emb_weight_decay: 0.1,
+    seed: 0,
+    project_name: null,
+    run_name: null,
+    checkpoint_path: null,
+    eval_save_outputs: [],
+    checkpoint_every_steps: 0,
+    keep_checkpoints: 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schema: every key with its kind and range. Used for did-you-mean, coercion and validation.
+
+type Kind =
+  | { t: 'int'; min?: number; nullable?: boolean }
+  | { t: 'float'; min?: number; max?: number; minExclusive?: boolean }
+  | { t: 'bool' }
+  | { t: 'string'; nullable?: boolean; oneOf?: string[] }
+  | { t: 'list' };
+
+const SCHEMA: Record<string, Kind> = {
+  data_path: { t: 'string' },
+  global_batch_size: { t: 'int', min: 1 },
+  epochs: { t: 'int', min: 1 },
+  eval_interval: { t: 'int', min: 1, nullable: true },
+  checkpoint_every_eval: { t: 'bool' },
+  lr: { t: 'float', min: 0 },
+  lr_min_ratio: { t: 'float', min: 0, max: 1 },
+  lr_warmup_steps: { t: 'int', min: 0 },
+  weight_decay: { t: 'float', min: 0 },
+  beta1: { t: 'float', min: 0, max: 1 },
+  beta2: { t: 'float', min: 0, max: 1 },
+  puzzle_emb_lr: { t: 'float', min: 0 },
+  puzzle_emb_weight_decay: { t: 'float', min: 0 },
+  seed: { t: 'int' },
+  project_name: { t: 'string', nullable: true },
+  run_name: { t: 'string', nullable: true },
+  checkpoint_path: { t: 'string', nullable: true },
+  eval_save_outputs: { t: 'list' },
+  checkpoint_every_steps: { t: 'int', min: 0 },
+  keep_checkpoints: { t: 'int', min: 0 },
+  'arch.name': { t: 'string' },
+  'arch.loss.name': { t: 'string' },
+  'arch.loss.loss_type': { t: 'string', oneOf: ['stablemax_cross_entropy', 'softmax_cross_entropy'] },
+  'arch.halt_exploration_prob': { t: 'float', min: 0, max: 1 },
+  'arch.halt_max_steps': { t: 'int', min: 1 },
+  'arch.H_cycles': { t: 'int', min: 1 },
+  'arch.L_cycles': { t: 'int', min: 1 },
+  'arch.H_layers': { t: 'int', min: 1 },
+  'arch.L_layers': { t: 'int', min: 1 },
+  'arch.hidden_size': { t: 'int', min: 1 },
+  'arch.num_heads': { t: 'int', min: 1 },
+  'arch.expansion': { t: 'float', min: 0, minExclusive: true },
+  'arch.puzzle_emb_ndim': { t: 'int', min: 0, nullable: true },
+  'arch.pos_encodings': { t: 'string', oneOf: ['rope', 'learned'] },
+  'arch.rms_norm_eps': { t: 'float', min: 0, minExclusive: true },
+  'arch.rope_theta': { t: 'float', min: 0, minExclusive: true },
+  'arch.forward_dtype': { t: 'string' },
+};
+
+/** Hydra/OmegaConf bookkeeping keys a reference config file may carry; they mean nothing here. */
+const IGNORED_KEYS = new Set(['defaults', 'hydra']);
+
+export function knownKeys(): string[] {
+  return Object.keys(SCHEMA);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing values the way Hydra's override grammar does (the parts that matter for these keys).
+
+/** Parses one override value: null, booleans, numbers (1e-4 is a float), [lists], quoted or bare strings. */
+export function parseOverrideValue(raw: string): unknown {
+  const s = raw.trim();
+  if (s === '' ) return '';
+  if (/^(null|~)$/i.test(s)) return null;
+  if (/^true$/i.test(s)) return true;
+  if (/^false$/i.test(s)) return false;
+  if (/^[+-]?\d+$/.test(s)) return Number(s);
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
+  if (/^[+-]?(inf|nan)$/i.test(s)) return s.toLowerCase().includes('nan') ? NaN : s.startsWith('-') ? -Infinity : Infinity;
+  if ((s.startsWith("'") && s.endsWith("'") && s.length >= 2) || (s.startsWith('"') && s.endsWith('"') && s.length >= 2)) {
+    return s.slice(1, -1);
+  }
+  if (s.startsWith('[') && s.endsWith(']')) {
+    const inner = s.slice(1, -1).trim();
+    if (inner === '') return [];
+    return splitTopLevel(inner).map((x) => parseOverrideValue(x));
+  }
+  return s;
+}
+
+function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let cur = '';
+  for (const ch of s) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      cur += ch;
+    } else if (ch === '[') {
+      depth++;
+      cur += ch;
+    } else if (ch === ']') {
+      depth--;
+      cur += ch;
+    } else if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Did-you-mean.
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+export function didYouMean(key: string, candidates: string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  const lower = key.toLowerCase();
+  for (const c of candidates) {
+    // Also compare without the `arch.` prefix, so `hidden_size=` suggests `arch.hidden_size`.
+    const tail = c.startsWith('arch.') ? c.slice(5) : c;
+    let dd = Math.min(editDistance(lower, c.toLowerCase()), editDistance(lower, tail.toLowerCase()));
+    // A truncated name (lr_warmup for lr_warmup_steps) is a close match too.
+    if (lower.length >= 4 && tail.toLowerCase().startsWith(lower)) dd = Math.min(dd, 1);
+    if (dd < bestD) {
+      bestD = dd;
+      best = c;
+    }
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : null;
+}
+
+function unknownKeyError(key: string, where: string): UserError {
+  const hint = didYouMean(key, knownKeys());
+  return new UserError(`${where}: unknown config key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setting values.
+
+function coerce(key: string, value: unknown, where: string): unknown {
+  const kind = SCHEMA[key];
+  const bad = (what: string) => new UserError(`${where}: ${key} must be ${what}, got ${JSON.stringify(value) ?? String(value)}`);
+  if (value === null) {
+    if ((kind.t === 'int' || kind.t === 'string') && kind.nullable) return null;
+    throw bad(kind.t === 'list' ? 'a list' : `a${kind.t === 'int' ? 'n integer' : kind.t === 'float' ? ' number' : kind.t === 'bool' ? ' boolean' : ' string'} (not null)`);
+  }
+  switch (kind.t) {
+    case 'int': {
+      if (typeof value !== 'number' || !Number.isInteger(value)) throw bad('an integer');
+      if (kind.min !== undefined && value < kind.min) throw bad(`>= ${kind.min}`);
+      return value;
+    }
+    case 'float': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw bad('a finite number');
+      if (kind.min !== undefined && (kind.minExclusive ? value <= kind.min : value < kind.min)) throw bad(`${kind.minExclusive ? '>' : '>='} ${kind.min}`);
+      if (kind.max !== undefined && value > kind.max) throw bad(`<= ${kind.max}`);
+      return value;
+    }
+    case 'bool':
+      if (typeof value !== 'boolean') throw bad('true or false');
+      return value;
+    case 'string': {
+      // A bare number given where a name is expected (run_name=1) is still a fine name.
+      const s = typeof value === 'number' ? String(value) : value;
+      if (typeof s !== 'string') throw bad('a string');
+      if (kind.oneOf && !kind.oneOf.includes(s)) throw bad(`one of ${kind.oneOf.join(', ')}`);
+      return s;
+    }
+    case 'list': {
+      const list = typeof value === 'string' ? (value === '' ? [] : [value]) : value;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw bad('a list of names like [inputs,logits]');
+      return list;
+    }
+  }
+}
+
+function setPath(cfg: TrainConfig, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let obj = cfg as unknown as Record<string, unknown>;
+  for (const p of parts.slice(0, -1)) obj = obj[p] as Record<string, unknown>;
+  obj[parts[parts.length - 1]] = value;
+}
+
+export function getPath(cfg: TrainConfig, key: string): unknown {
+  let obj: unknown = cfg;
+  for (const p of key.split('.')) obj = (obj as Record<string, unknown>)[p];
+  return obj;
+}
+
+/** Sets one dotted key after checking its name and value; `where` names the source in errors. */
+export function setKey(cfg: TrainConfig, key: string, value: unknown, where: string): void {
+  if (!(key in SCHEMA)) throw unknownKeyError(key, where);
+  // The reference writes `${.hidden_size}` for the puzzle embedding width.
+  if (key === 'arch.puzzle_emb_ndim' && typeof value === 'string' && /^\$\{\.?hidden_size\}$/.test(value.trim())) value = null;
+  setPath(cfg, key, coerce(key, value, where));
+}
+
+/** Applies a nested object (from a YAML/JSON file) key by key. */
+export function applyObject(cfg: TrainConfig, obj: unknown, where: string, prefix = ''): void {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new UserError(`${where}: expected a mapping of config keys${prefix ? ` under '${prefix.slice(0, -1)}'` : ''}`);
+  }
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    const key = prefix + k;
+    if (!prefix && IGNORED_KEYS.has(k)) continue;
+    if ((key === 'arch' || key === 'arch.loss') && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      applyObject(cfg, v, where, key + '.');
+    } else {
+      setKey(cfg, key, v, where);
+    }
+  }
+}
+
+/** Reads a YAML (or JSON, which is YAML) config file into `cfg`. */
+export function applyConfigFile(cfg: TrainConfig, path: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let obj: unknown;
+  try {
+    obj = YAML.parse(text);
+  } catch (e) {
+    throw new UserError(`${path}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (obj === null || obj === undefined) return;
+  applyObject(cfg, obj, path);
+}
+
+/** Applies one Hydra-style override `key=value`, `arch.key=value`, `+key=value` or `++key=value`. */
+export function applyOverride(cfg: TrainConfig, arg: string): void {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) throw new UserError(`bad argument '${arg}': expected key=value (e.g. lr=1e-4 or arch.hidden_size=128)`);
+  const key = arg.slice(0, eq).replace(/^\+\+?/, '').replace(/^~/, '');
+  setKey(cfg, key, parseOverrideValue(arg.slice(eq + 1)), `argument '${arg}'`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole-config checks (relations between keys) and derived names.
+
+/** Checks relations between keys and fills derived values; throws UserError naming `where`. */
+export function finalizeConfig(cfg: TrainConfig, where = 'config'): TrainConfig {
+  const a = cfg.arch;
+  if (a.name !== HRM_V1_NAME) {
+    throw new UserError(`${where}: arch.name '${a.name}' is not supported (only '${HRM_V1_NAME}')`);
+  }
+  if (a.puzzle_emb_ndim === null || a.puzzle_emb_ndim === undefined) a.puzzle_emb_ndim = a.hidden_size;
+  if (a.hidden_size % a.num_heads !== 0) {
+    throw new UserError(`${where}: arch.hidden_size (${a.hidden_size}) must be divisible by arch.num_heads (${a.num_heads})`);
+  }
+  if (a.pos_encodings === 'rope' && (a.hidden_size / a.num_heads) % 2 !== 0) {
+    throw new UserError(`${where}: rope needs an even head size; hidden_size/num_heads = ${a.hidden_size / a.num_heads}`);
+  }
+  const perIter = cfg.eval_interval ?? cfg.epochs;
+  if (cfg.epochs % perIter !== 0) {
+    throw new UserError(`${where}: eval_interval (${perIter}) must divide epochs (${cfg.epochs}); e.g. eval_interval=${largestDivisorAtMost(cfg.epochs, perIter)}`);
+  }
+  for (const k of cfg.eval_save_outputs) {
+    if (!SAVE_OUTPUT_KEYS.includes(k)) {
+      const hint = didYouMean(k, SAVE_OUTPUT_KEYS);
+      throw new UserError(`${where}: eval_save_outputs: unknown output '${k}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${SAVE_OUTPUT_KEYS.join(', ')}`);
+    }
+  }
+  if (cfg.project_name === null) cfg.project_name = defaultProjectName(cfg.data_path);
+  return cfg;
+}
+
+function largestDivisorAtMost(n: number, m: number): number {
+  for (let d = Math.min(n, m); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+/** Like the reference: "<Data folder name, capitalized> ACT-ts". */
+export function defaultProjectName(dataPath: string): string {
+  const b = basename(dataPath.replace(/[\\/]+$/, '')) || 'data';
+  return `${b.charAt(0).toUpperCase()}${b.slice(1)} ACT-ts`;
+}
+
+const ADJECTIVES = ['amber', 'brisk', 'calm', 'daring', 'eager', 'fuzzy', 'gentle', 'happy', 'ivory', 'jolly', 'keen', 'lucky', 'mellow', 'nimble', 'olive', 'proud', 'quiet', 'rapid', 'silver', 'tidy', 'upbeat', 'vivid', 'witty', 'young', 'zesty'];
+const NOUNS = ['badger', 'condor', 'dingo', 'egret', 'ferret', 'gecko', 'heron', 'ibis', 'jackal', 'koala', 'lemur', 'marten', 'newt', 'ocelot', 'puffin', 'quokka', 'raven', 'stoat', 'tapir', 'urchin', 'vole', 'walrus', 'yak', 'zebu'];
+
+/** Like the reference's "<model class> <two-word slug>" (not seeded: names are not part of the run's randomness). */
+export function defaultRunName(cfg: TrainConfig): string {
+  const cls = cfg.arch.name.split('@').pop() ?? 'HRM';
+  const pick = (a: string[]) => a[Math.floor(Math.random() * a.length)];
+  return `${cls} ${pick(ADJECTIVES)}-${pick(NOUNS)}`;
+}
+
+/** Builds a config from defaults, an optional file, and overrides, in that order; then validates it. */
+export function loadTrainConfig(opts: { file?: string; overrides: string[] }): TrainConfig {
+  const cfg = defaultConfig();
+  if (opts.file) applyConfigFile(cfg, opts.file);
+  for (const o of opts.overrides) applyOverride(cfg, o);
+  return finalizeConfig(cfg, opts.file ?? 'config');
+}
+
+/** The config as the plain object written to all_config.yaml (reference layout). */
+export function configToYaml(cfg: TrainConfig): string {
+  return YAML.stringify(cfg);
+}
+
+/** Reads a run's all_config.yaml back (tolerating keys of the reference's own all_config.yaml). */
+export function readRunConfig(path: string): TrainConfig {
+  if (!existsSync(path)) throw new UserError(`${path}: not found (a run folder holds all_config.yaml next to its step_N files)`);
+  const cfg = defaultConfig();
+  let obj: unknown;
+  try {
+    obj = YAML.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  applyObject(cfg, obj, path);
+  return finalizeConfig(cfg, path);
+}
+
+/**
+ * The number of optimizer steps of a run (the reference's formula):
+ * floor(epochs * total_groups * mean_puzzle_examples / global_batch_size).
+ */
+export function totalSteps(cfg: Pick<TrainConfig, 'epochs' | 'global_batch_size'>, meta: { total_groups: number; mean_puzzle_examples: number }): number {
+  return Math.floor((cfg.epochs * meta.total_groups * meta.mean_puzzle_examples) / cfg.global_batch_size);
+}
