@@ -1,0 +1,120 @@
+/**
+ * The ACT loss head (REFERENCE.md section 3): the language-model loss per row divided by the row's
+ * label count, the Q-halt BCE against "the whole sequence is right", the Q-continue BCE against the
+ * bootstrapped target, and the metrics as sums over rows, with the reference's names.
+ *
+ * Metrics are computed on the host from the detached outputs (they are small: B x seq_len x vocab
+ * logits); the loss is built from engine ops so it carries gradient.
+ */
+import {
+  add,
+  bceWithLogits,
+  mul,
+  scale,
+  softmaxCrossEntropy,
+  stablemaxCrossEntropy,
+  sum,
+  tensor,
+  type Tensor,
+} from '../engine/index.js';
+import type { LossType } from '../models/hrm/config.js';
+
+export const IGNORE_LABEL_ID = -100;
+
+export interface LossHeadInput {
+  /** [B, seq_len, vocab], with gradient */
+  logits: Tensor;
+  /** [B] each, with gradient */
+  qHaltLogits: Tensor;
+  qContinueLogits: Tensor;
+  /** [B] sigmoid target for Q-continue (training only), else null */
+  targetQContinue: Float32Array | null;
+  /** [B * seq_len], -100 where ignored */
+  labels: Int32Array;
+  halted: Uint8Array;
+  steps: Int32Array;
+  lossType: LossType;
+}
+
+export interface LossHeadResult {
+  /** scalar: lm_loss + 0.5 * (q_halt_loss + q_continue_loss), summed over rows, with gradient */
+  lossSum: Tensor;
+  /** sums over rows: count, accuracy, exact_accuracy, q_halt_accuracy, steps, lm_loss, q_halt_loss (+ q_continue_loss) */
+  metrics: Record<string, number>;
+  /** argmax of the logits, [B * seq_len] */
+  preds: Int32Array;
+  /** the logits as copied to the host for the metrics (detached), [B * seq_len * vocab] */
+  logitsHost: Float32Array;
+}
+
+/** Row-wise pieces of the metrics that need only the host copies. */
+export function rowStatistics(logits: Float32Array, labels: Int32Array, B: number, T: number, V: number) {
+  const preds = new Int32Array(B * T);
+  const counts = new Int32Array(B);
+  const correct = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const n = b * T + t;
+      // first maximum, as torch.argmax
+      let best = 0;
+      let bestV = logits[n * V];
+      for (let v = 1; v < V; v++) {
+        const x = logits[n * V + v];
+        if (x > bestV || (Number.isNaN(x) && !Number.isNaN(bestV))) {
+          bestV = x;
+          best = v;
+        }
+      }
+      preds[n] = best;
+      const l = labels[n];
+      if (l !== IGNORE_LABEL_ID) {
+        counts[b]++;
+        if (best === l) correct[b]++;
+      }
+    }
+  }
+  const seqCorrect = new Uint8Array(B);
+  for (let b = 0; b < B; b++) seqCorrect[b] = correct[b] === counts[b] ? 1 : 0;
+  return { preds, counts, correct, seqCorrect };
+}
+
+export function actLossHead(inp: LossHeadInput): LossHeadResult {
+  const [B, T, V] = inp.logits.shape;
+  const logitsHost = inp.logits.toFloat32Array();
+  const { preds, counts, correct, seqCorrect } = rowStatistics(logitsHost, inp.labels, B, T, V);
+  const qHalt = inp.qHaltLogits.toFloat32Array();
+
+  const metrics: Record<string, number> = { count: 0, accuracy: 0, exact_accuracy: 0, q_halt_accuracy: 0, steps: 0 };
+  for (let b = 0; b < B; b++) {
+    if (!(inp.halted[b] && counts[b] > 0)) continue;
+    metrics.count += 1;
+    metrics.accuracy += correct[b] / Math.max(counts[b], 1);
+    metrics.exact_accuracy += seqCorrect[b];
+    metrics.q_halt_accuracy += (qHalt[b] >= 0 ? 1 : 0) === seqCorrect[b] ? 1 : 0;
+    metrics.steps += inp.steps[b];
+  }
+
+  // Per-position weight 1/divisor of its row: lm_loss = sum(CE * w).
+  const w = new Float32Array(B * T);
+  for (let b = 0; b < B; b++) w.fill(1 / Math.max(counts[b], 1), b * T, (b + 1) * T);
+  const labelsT = tensor(inp.labels, [B * T], 'int32');
+  const wT = tensor(w, [B * T]);
+  const flat = inp.logits.reshape(B * T, V);
+  const ce =
+    inp.lossType === 'stablemax_cross_entropy'
+      ? stablemaxCrossEntropy(flat, labelsT, IGNORE_LABEL_ID)
+      : softmaxCrossEntropy(flat, labelsT, IGNORE_LABEL_ID);
+  const lmLoss = sum(mul(ce, wT));
+  const seqT = tensor(seqCorrect, [B]);
+  const qHaltLoss = sum(bceWithLogits(inp.qHaltLogits, seqT));
+  let qLosses = qHaltLoss;
+  metrics.lm_loss = lmLoss.item();
+  metrics.q_halt_loss = qHaltLoss.item();
+  if (inp.targetQContinue) {
+    const qContLoss = sum(bceWithLogits(inp.qContinueLogits, tensor(inp.targetQContinue, [B])));
+    metrics.q_continue_loss = qContLoss.item();
+    qLosses = add(qHaltLoss, qContLoss);
+  }
+  const lossSum = add(lmLoss, scale(qLosses, 0.5));
+  return { lossSum, metrics, preds, logitsHost };
+}

@@ -1,0 +1,293 @@
+/**
+ * The HRM with adaptive computation time (REFERENCE.md sections 2 and 3): the ACT wrapper around the
+ * inner model (carry reset of halted rows, replacement of their data, step counting, halting by Q values
+ * with exploration in training, all halt_max_steps segments in evaluation, the Q target from a second
+ * forward pass) and the ACT loss head.
+ *
+ * API (for the trainer and evaluator):
+ *   const cfg = parseHRMConfig(obj, source);            // src/models/hrm/config.ts
+ *   const model = new HRM(cfg, rng);                     // rng: src/util/random.ts (init + exploration)
+ *   model.parameters(): [name, Tensor][]                 // trainable, full state names with the `model.` prefix
+ *                                                        //   e.g. 'model.inner.H_level.layers.0.self_attn.qkv_proj.weight'
+ *   model.puzzleEmb: Tensor | null                       // 'model.inner.puzzle_emb.weights' buffer (SparseSignSGD)
+ *   let carry = model.initialCarry(batchSize);            // all rows halted: the first batch fills every row
+ *   // training: forward + backward of lossSum / globalBatchSize, gradients left in p.grad
+ *   const r = model.trainStep(carry, batch, { globalBatchSize });
+ *   carry = r.carry;  adam.step(lr);  sgd.step(pzLr, r.puzzleEmbGrad, r.puzzleEmbIds);  adam.zeroGrad();
+ *   // evaluation: one segment, no gradient; repeat until r.allHalted (halt_max_steps segments)
+ *   const e = model.evalStep(carry, batch);
+ *   // lower level: model.forward(carry, batch, {training}) returns lossSum as a Tensor with its graph;
+ *   // call it inside tidy() and run backward() in the same tidy.
+ * A batch is { inputs, labels, puzzle_identifiers }: Int32Arrays of B*seq_len, B*seq_len (-100 = ignore)
+ * and B values. A carry is consumed by the step that takes it (its tensors are disposed); use the
+ * returned one. Metrics are sums over rows with the reference's names (see act-loss-head.ts).
+ */
+import { backward, noGrad, scale, tensor, tidy, where, zeros, type Tensor } from '../../engine/index.js';
+import { actLossHead } from '../../losses/act-loss-head.js';
+import type { Rng } from '../../util/random.js';
+import type { HRMConfig } from './config.js';
+import { HRMInner } from './inner.js';
+
+export interface Batch {
+  inputs: Int32Array;
+  labels: Int32Array;
+  puzzle_identifiers: Int32Array;
+}
+
+export interface HRMCarry {
+  /** [B, S, hidden], no gradient */
+  zH: Tensor;
+  zL: Tensor;
+  steps: Int32Array;
+  /** 1 = halted */
+  halted: Uint8Array;
+  /** the rows each carry row is working on */
+  data: Batch;
+}
+
+export interface HRMOutputs {
+  /** [B * seq_len * vocab] */
+  logits: Float32Array;
+  /** argmax of the logits, [B * seq_len] */
+  preds: Int32Array;
+  q_halt_logits: Float32Array;
+  q_continue_logits: Float32Array;
+  /** training only */
+  target_q_continue: Float32Array | null;
+}
+
+export interface HRMForwardResult {
+  carry: HRMCarry;
+  /** summed loss (scalar) with its graph when training */
+  lossSum: Tensor;
+  metrics: Record<string, number>;
+  outputs: HRMOutputs;
+  allHalted: boolean;
+  /** training with a puzzle embedding: the [B, ndim] leaf that gets the rows' gradient */
+  puzzleLocal: Tensor | null;
+}
+
+export interface HRMStepResult {
+  carry: HRMCarry;
+  loss: number;
+  metrics: Record<string, number>;
+  outputs: HRMOutputs;
+  allHalted: boolean;
+  /** gradient of loss/globalBatchSize w.r.t. the batch's puzzle rows [B * ndim] (null without puzzle embedding) */
+  puzzleEmbGrad: Float32Array | null;
+  /** the puzzle ids of those rows (the carry's current data) */
+  puzzleEmbIds: Int32Array;
+}
+
+export class HRM {
+  readonly config: HRMConfig;
+  readonly inner: HRMInner;
+  private rng: Rng;
+
+  constructor(config: HRMConfig, rng: Rng) {
+    this.config = config;
+    this.rng = rng;
+    this.inner = new HRMInner(config, rng);
+  }
+
+  parameters(): [string, Tensor][] {
+    return this.inner.parameters();
+  }
+
+  /** Every persistent tensor (parameters and buffers) with its reference state-dict name. */
+  namedState(): { name: string; tensor: Tensor; kind: 'parameter' | 'buffer' }[] {
+    return this.inner.entries;
+  }
+
+  get puzzleEmb(): Tensor | null {
+    return this.inner.puzzleEmb;
+  }
+
+  /** The random stream used for halting exploration (its state belongs in a checkpoint). */
+  get random(): Rng {
+    return this.rng;
+  }
+
+  initialCarry(batchSize: number): HRMCarry {
+    const { S } = this.inner;
+    const D = this.config.hidden_size;
+    const T = this.config.seq_len;
+    return {
+      zH: zeros([batchSize, S, D]).keep(),
+      zL: zeros([batchSize, S, D]).keep(),
+      steps: new Int32Array(batchSize),
+      halted: new Uint8Array(batchSize).fill(1),
+      data: {
+        inputs: new Int32Array(batchSize * T),
+        labels: new Int32Array(batchSize * T),
+        puzzle_identifiers: new Int32Array(batchSize),
+      },
+    };
+  }
+
+  /** Frees a carry's tensors (when a run ends). */
+  disposeCarry(carry: HRMCarry): void {
+    carry.zH.dispose();
+    carry.zL.dispose();
+  }
+
+  private checkBatch(carry: HRMCarry, batch: Batch): void {
+    const B = carry.steps.length;
+    const T = this.config.seq_len;
+    if (batch.inputs.length !== B * T || batch.labels.length !== B * T || batch.puzzle_identifiers.length !== B) {
+      throw new Error(
+        `HRM: batch has ${batch.inputs.length} inputs, ${batch.labels.length} labels, ${batch.puzzle_identifiers.length} ids; ` +
+          `the carry expects batch ${B} x seq_len ${T}`,
+      );
+    }
+    const nIds = this.config.num_puzzle_identifiers;
+    for (const id of batch.puzzle_identifiers) {
+      if (id < 0 || id >= nIds) throw new Error(`HRM: puzzle identifier ${id} outside [0, ${nIds})`);
+    }
+  }
+
+  /**
+   * One ACT step on `batch`. Call inside tidy(); with training the returned lossSum carries the graph.
+   * The input carry's tensors are disposed.
+   */
+  forward(carry: HRMCarry, batch: Batch, opts: { training: boolean }): HRMForwardResult {
+    this.checkBatch(carry, batch);
+    const c = this.config;
+    const B = carry.steps.length;
+    const T = c.seq_len;
+    const { S } = this.inner;
+    const D = c.hidden_size;
+
+    // 1. Reset halted rows: fresh state from H_init/L_init, step 0, the new batch's data.
+    const haltedT = tensor(carry.halted, [B], 'int32');
+    const [zH0, zL0] = noGrad(() => {
+      const tile = (v: Tensor): Tensor => {
+        const row = v.toFloat32Array();
+        const full = new Float32Array(B * S * D);
+        for (let i = 0; i < B * S; i++) full.set(row, i * D);
+        return tensor(full, [B, S, D]);
+      };
+      return [where(haltedT, tile(this.inner.HInit), carry.zH), where(haltedT, tile(this.inner.LInit), carry.zL)];
+    });
+    this.disposeCarry(carry);
+    const steps = new Int32Array(B);
+    const data: Batch = {
+      inputs: new Int32Array(B * T),
+      labels: new Int32Array(B * T),
+      puzzle_identifiers: new Int32Array(B),
+    };
+    for (let b = 0; b < B; b++) {
+      const src = carry.halted[b] ? batch : carry.data;
+      steps[b] = carry.halted[b] ? 0 : carry.steps[b];
+      data.inputs.set(src.inputs.subarray(b * T, (b + 1) * T), b * T);
+      data.labels.set(src.labels.subarray(b * T, (b + 1) * T), b * T);
+      data.puzzle_identifiers[b] = src.puzzle_identifiers[b];
+    }
+
+    // 2. One segment.
+    const out = this.inner.forward(zH0, zL0, data, opts.training, opts.training);
+    const qHalt = out.qHalt.toFloat32Array();
+    const qCont = out.qContinue.toFloat32Array();
+
+    // 3. Steps and halting.
+    const halted = new Uint8Array(B);
+    const maxSteps = c.halt_max_steps;
+    for (let b = 0; b < B; b++) {
+      steps[b] += 1;
+      halted[b] = steps[b] >= maxSteps ? 1 : 0;
+    }
+    let target: Float32Array | null = null;
+    if (opts.training && maxSteps > 1) {
+      for (let b = 0; b < B; b++) {
+        if (qHalt[b] > qCont[b]) halted[b] = 1;
+        // exploration: with probability p, a row must run at least min_steps in [2, halt_max_steps]
+        const explore = this.rng.random() < c.halt_exploration_prob;
+        const minSteps = explore ? this.rng.intRange(2, maxSteps) : 0;
+        if (steps[b] < minSteps) halted[b] = 0;
+      }
+      // The Q target: the next segment's Q values from the new carry (no gradient).
+      target = noGrad(() =>
+        tidy(() => {
+          const next = this.inner.forward(out.zH, out.zL, data, false, false);
+          const nh = next.qHalt.toFloat32Array();
+          const nc = next.qContinue.toFloat32Array();
+          const t = new Float32Array(B);
+          for (let b = 0; b < B; b++) {
+            const x = steps[b] >= maxSteps ? nh[b] : Math.max(nh[b], nc[b]);
+            t[b] = 1 / (1 + Math.exp(-x));
+          }
+          return t;
+        }),
+      );
+    }
+
+    // 4. Loss head on the rows' own labels.
+    const head = actLossHead({
+      logits: out.logits,
+      qHaltLogits: out.qHalt,
+      qContinueLogits: out.qContinue,
+      targetQContinue: target,
+      labels: data.labels,
+      halted,
+      steps,
+      lossType: c.loss_type,
+    });
+    let allHalted = true;
+    for (let b = 0; b < B; b++) if (!halted[b]) allHalted = false;
+    return {
+      carry: { zH: out.zH.keep(), zL: out.zL.keep(), steps, halted, data },
+      lossSum: head.lossSum,
+      metrics: head.metrics,
+      outputs: {
+        logits: head.logitsHost,
+        preds: head.preds,
+        q_halt_logits: qHalt,
+        q_continue_logits: qCont,
+        target_q_continue: target,
+      },
+      allHalted,
+      puzzleLocal: out.puzzleLocal,
+    };
+  }
+
+  /**
+   * A training step's forward and backward: gradients of lossSum / globalBatchSize accumulate into
+   * the parameters' .grad; the puzzle rows' gradient is returned for SparseSignSGD.
+   */
+  trainStep(carry: HRMCarry, batch: Batch, opts: { globalBatchSize: number }): HRMStepResult {
+    return tidy(() => {
+      const r = this.forward(carry, batch, { training: true });
+      const loss = r.lossSum.item();
+      backward(scale(r.lossSum, 1 / opts.globalBatchSize));
+      const g = r.puzzleLocal?.grad ?? null;
+      const puzzleEmbGrad = g ? g.toFloat32Array() : r.puzzleLocal ? new Float32Array(r.puzzleLocal.size) : null;
+      return {
+        carry: r.carry,
+        loss,
+        metrics: r.metrics,
+        outputs: r.outputs,
+        allHalted: r.allHalted,
+        puzzleEmbGrad,
+        puzzleEmbIds: r.carry.data.puzzle_identifiers,
+      };
+    });
+  }
+
+  /** One evaluation segment (no gradient, no early halting). */
+  evalStep(carry: HRMCarry, batch: Batch): HRMStepResult {
+    return noGrad(() =>
+      tidy(() => {
+        const r = this.forward(carry, batch, { training: false });
+        return {
+          carry: r.carry,
+          loss: r.lossSum.item(),
+          metrics: r.metrics,
+          outputs: r.outputs,
+          allHalted: r.allHalted,
+          puzzleEmbGrad: null,
+          puzzleEmbIds: r.carry.data.puzzle_identifiers,
+        };
+      }),
+    );
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The HRM inner model (REFERENCE.md section 1): token and puzzle embeddings, the H_level and L_level
+ * reasoning modules (post-norm blocks with input injection by addition), H_init/L_init, one ACT segment
+ * with the 1-step gradient, the LM head and the Q head.
+ *
+ * Parameters and buffers carry the reference's state-dict names with the `model.` prefix the training
+ * wrapper adds (`model.inner.H_level.layers.0.self_attn.qkv_proj.weight`, ...), so gradients, state dicts
+ * and checkpoints use one naming everywhere.
+ *
+ * Shapes: B batch, T = seq_len, P puzzle-embedding positions, S = T + P, D = hidden_size.
+ */
+import {
+  add,
+  addRmsNorm,
+  attention,
+  concat,
+  embedding,
+  linear,
+  noGrad,
+  scale,
+  swiglu,
+  tensor,
+  tidy,
+  zeros,
+  type Tensor,
+} from '../../engine/index.js';
+import type { Rng } from '../../util/random.js';
+import { intermediateSize, puzzleEmbLen, type HRMConfig } from './config.js';
+import { truncNormal } from './trunc-normal.js';
+
+export interface BlockWeights {
+  qkv: Tensor; // [3D, D]
+  o: Tensor; // [D, D]
+  gateUp: Tensor; // [2I, D]
+  down: Tensor; // [D, I]
+}
+
+export interface InnerOutput {
+  /** the new carry, detached, [B, S, D] */
+  zH: Tensor;
+  zL: Tensor;
+  /** [B, T, vocab] */
+  logits: Tensor;
+  /** [B] */
+  qHalt: Tensor;
+  qContinue: Tensor;
+  /** training with a puzzle embedding: the [B, ndim] copy of the batch's rows that receives the gradient */
+  puzzleLocal: Tensor | null;
+}
+
+export interface SegmentData {
+  inputs: Int32Array; // [B * T]
+  puzzle_identifiers: Int32Array; // [B]
+}
+
+export type StateKind = 'parameter' | 'buffer';
+
+export class HRMInner {
+  readonly config: HRMConfig;
+  /** puzzle-embedding positions P and inner sequence length S */
+  readonly P: number;
+  readonly S: number;
+  readonly inter: number;
+  readonly embedTokens: Tensor;
+  readonly lmHead: Tensor;
+  readonly qHeadW: Tensor;
+  readonly qHeadB: Tensor;
+  readonly embedPos: Tensor | null;
+  /** [num_puzzle_identifiers, puzzle_emb_ndim], a buffer updated by SparseSignSGD */
+  readonly puzzleEmb: Tensor | null;
+  readonly HInit: Tensor;
+  readonly LInit: Tensor;
+  readonly H: BlockWeights[];
+  readonly L: BlockWeights[];
+  /** RoPE tables [S, head_dim] ([f, f] halves), or null with learned positions */
+  readonly rope: { cos: Tensor; sin: Tensor } | null;
+  /** name -> tensor and kind, in the reference's state-dict order */
+  readonly entries: { name: string; tensor: Tensor; kind: StateKind }[] = [];
+
+  constructor(config: HRMConfig, rng: Rng) {
+    this.config = config;
+    const D = config.hidden_size;
+    this.P = puzzleEmbLen(config);
+    this.S = config.seq_len + this.P;
+    this.inter = intermediateSize(config);
+    const embStd = 1 / Math.sqrt(D);
+    const param = (name: string, shape: number[], std: number): Tensor => {
+      const t = tensor(truncNormal(rng, shape.reduce((a, b) => a * b, 1), std), shape).keep().requireGrad(`model.inner.${name}`);
+      this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'parameter' });
+      return t;
+    };
+    const buffer = (name: string, t: Tensor): Tensor => {
+      t.keep().name = `model.inner.${name}`;
+      this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'buffer' });
+      return t;
+    };
+    const level = (prefix: 'H_level' | 'L_level', n: number): BlockWeights[] => {
+      const out: BlockWeights[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = `${prefix}.layers.${i}`;
+        out.push({
+          qkv: param(`${p}.self_attn.qkv_proj.weight`, [3 * D, D], 1 / Math.sqrt(D)),
+          o: param(`${p}.self_attn.o_proj.weight`, [D, D], 1 / Math.sqrt(D)),
+          gateUp: param(`${p}.mlp.gate_up_proj.weight`, [2 * this.inter, D], 1 / Math.sqrt(D)),
+          down: param(`${p}.mlp.down_proj.weight`, [D, this.inter], 1 / Math.sqrt(this.inter)),
+        });
+      }
+      return out;
+    };
+    // Creation order follows the reference's module order (it fixes which random numbers go where).
+    this.embedTokens = param('embed_tokens.embedding_weight', [config.vocab_size, D], embStd);
+    this.lmHead = param('lm_head.weight', [config.vocab_size, D], 1 / Math.sqrt(D));
+    this.qHeadW = param('q_head.weight', [2, D], 0);
+    this.qHeadB = param('q_head.bias', [2], 0);
+    // The reference starts the Q head at "halt strongly disfavoured": zero weights, bias -5.
+    this.qHeadB.set([-5, -5]);
+    this.puzzleEmb = config.puzzle_emb_ndim > 0 ? buffer('puzzle_emb.weights', zeros([config.num_puzzle_identifiers, config.puzzle_emb_ndim])) : null;
+    this.embedPos = config.pos_encodings === 'learned' ? param('embed_pos.embedding_weight', [this.S, D], embStd) : null;
+    this.H = level('H_level', config.H_layers);
+    this.L = level('L_level', config.L_layers);
+    this.HInit = buffer('H_init', tensor(truncNormal(rng, D, 1), [D]));
+    this.LInit = buffer('L_init', tensor(truncNormal(rng, D, 1), [D]));
+    this.rope = config.pos_encodings === 'rope' ? ropeTables(this.S, D / config.num_heads, config.rope_theta) : null;
+  }
+
+  /** Trainable parameters, [name, tensor]. */
+  parameters(): [string, Tensor][] {
+    return this.entries.filter((e) => e.kind === 'parameter').map((e) => [e.name, e.tensor]);
+  }
+
+  /** The input embedding [B, S, D]; in training the puzzle rows are a fresh leaf that gets the gradient. */
+  inputEmbeddings(data: SegmentData, training: boolean): { e: Tensor; puzzleLocal: Tensor | null } {
+    const c = this.config;
+    const B = data.puzzle_identifiers.length;
+    const T = c.seq_len;
+    const D = c.hidden_size;
+    if (data.inputs.length !== B * T) {
+      throw new Error(`HRM: inputs have ${data.inputs.length} values, expected batch ${B} x seq_len ${T}`);
+    }
+    let e = embedding(tensor(data.inputs, [B, T], 'int32'), this.embedTokens);
+    let puzzleLocal: Tensor | null = null;
+    if (this.puzzleEmb && this.P > 0) {
+      const ids = tensor(data.puzzle_identifiers, [B], 'int32');
+      let pe: Tensor;
+      if (training) {
+        puzzleLocal = noGrad(() => embedding(ids, this.puzzleEmb!)).requireGrad('model.inner.puzzle_emb.local_weights');
+        pe = puzzleLocal;
+      } else {
+        pe = embedding(ids, this.puzzleEmb);
+      }
+      const pad = this.P * D - c.puzzle_emb_ndim;
+      if (pad > 0) pe = concat([pe, zeros([B, pad])], 1);
+      e = concat([pe.reshape(B, this.P, D), e], 1);
+    }
+    if (this.embedPos) e = scale(add(e, this.embedPos), 0.707106781);
+    return { e: scale(e, Math.sqrt(D)), puzzleLocal };
+  }
+
+  /** One post-norm block: h = norm(h + attn(h)); h = norm(h + mlp(h)). */
+  block(h: Tensor, w: BlockWeights): Tensor {
+    const eps = this.config.rms_norm_eps;
+    const a = linear(attention(linear(h, w.qkv), this.config.num_heads, this.rope), w.o);
+    h = addRmsNorm(h, a, eps);
+    const m = linear(swiglu(linear(h, w.gateUp)), w.down);
+    return addRmsNorm(h, m, eps);
+  }
+
+  /** A reasoning module: f(h, x) = blocks(h + x). */
+  level(blocks: BlockWeights[], h: Tensor, injection: Tensor): Tensor {
+    h = add(h, injection);
+    for (const w of blocks) h = this.block(h, w);
+    return h;
+  }
+
+  /**
+   * One ACT segment from carry (zH, zL). All but the last L and H steps run without gradient; with
+   * `grad` false the whole segment does. Returns the detached new carry, the logits and Q values.
+   */
+  forward(zH0: Tensor, zL0: Tensor, data: SegmentData, training: boolean, grad: boolean): InnerOutput {
+    const c = this.config;
+    const B = data.puzzle_identifiers.length;
+    const { e, puzzleLocal } = this.inputEmbeddings(data, training && grad);
+    const [zHpre, zLpre] = noGrad(() =>
+      tidy(() => {
+        let zH = zH0;
+        let zL = zL0;
+        for (let i = 0; i < c.H_cycles; i++) {
+          for (let j = 0; j < c.L_cycles; j++) {
+            if (!(i === c.H_cycles - 1 && j === c.L_cycles - 1)) zL = this.level(this.L, zL, add(zH, e));
+          }
+          if (i !== c.H_cycles - 1) zH = this.level(this.H, zH, zL);
+        }
+        return [zH, zL];
+      }),
+    );
+    const run = (): InnerOutput => {
+      // the 1-step gradient: only this last L step and H step record
+      const zL = this.level(this.L, zLpre, add(zHpre, e));
+      const zH = this.level(this.H, zHpre, zL);
+      const D = c.hidden_size;
+      const logits = linear(this.P > 0 ? zH.narrow(1, this.P, c.seq_len) : zH, this.lmHead);
+      const q = linear(zH.narrow(1, 0, 1).reshape(B, D), this.qHeadW, this.qHeadB);
+      return {
+        zH: zH.detach(),
+        zL: zL.detach(),
+        logits,
+        qHalt: q.narrow(1, 0, 1).reshape(B),
+        qContinue: q.narrow(1, 1, 1).reshape(B),
+        puzzleLocal,
+      };
+    };
+    return grad ? run() : noGrad(run);
+  }
+}
+
+/** RoPE cos/sin tables [S, d]: angle(pos, i) = pos * theta^(-2i/d), duplicated to [f, f]. */
+export function ropeTables(S: number, d: number, theta: number): { cos: Tensor; sin: Tensor } {
+  const half = d / 2;
+  const cos = new Float32Array(S * d);
+  const sin = new Float32Array(S * d);
+  for (let i = 0; i < half; i++) {
+    // float32 like the reference: inv_freq = 1 / theta^(arange(0, d, 2)/d)
+    const invFreq = Math.fround(1 / Math.pow(theta, Math.fround((2 * i) / d)));
+    for (let p = 0; p < S; p++) {
+      const a = Math.fround(p * invFreq);
+      cos[p * d + i] = cos[p * d + i + half] = Math.cos(a);
+      sin[p * d + i] = sin[p * d + i + half] = Math.sin(a);
+    }
+  }
+  return { cos: tensor(cos, [S, d]).keep(), sin: tensor(sin, [S, d]).keep() };
+}

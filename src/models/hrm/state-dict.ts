@@ -1,0 +1,82 @@
+/**
+ * State dicts with the reference's names (`model.inner.H_level.layers.0.self_attn.qkv_proj.weight`,
+ * `model.inner.puzzle_emb.weights`, `model.inner.H_init`, ...), saved and loaded as safetensors, so
+ * checkpoints move between the reference and us. Loading accepts the `_orig_mod.` prefix that a
+ * compiled (torch.compile) model writes, checks every name, shape and dtype, and reports everything
+ * missing, unexpected or mismatched in one UserError.
+ */
+import { readSafetensors, toFloat32, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../../io/safetensors.js';
+import { UserError } from '../../util/errors.js';
+import type { Tensor } from '../../engine/index.js';
+
+/** Anything with named state: the HRM (act.ts). */
+export interface HasState {
+  namedState(): { name: string; tensor: Tensor }[];
+}
+
+const COMPILED_PREFIX = '_orig_mod.';
+/** Non-persistent reference buffers that some writers include anyway; ignored on load. */
+const IGNORABLE = [/\.rotary_emb\.(cos|sin)_cached$/, /\.puzzle_emb\.local_(weights|ids)$/];
+/** Float dtypes we convert to float32 on load (the reference may store bf16 copies). */
+const FLOAT_DTYPES = new Set(['F32', 'F64', 'BF16', 'F16']);
+
+/** name -> float32 copy, in the model's order (reference names, with the `model.` prefix). */
+export function stateDict(model: HasState): Map<string, SafeTensorInput> {
+  const out = new Map<string, SafeTensorInput>();
+  for (const { name, tensor } of model.namedState()) out.set(name, { shape: [...tensor.shape], data: tensor.toFloat32Array(), dtype: 'F32' });
+  return out;
+}
+
+/** Strips `_orig_mod.` (anywhere it leads a name) so compiled-model checkpoints load. */
+export function canonicalName(name: string): string {
+  let n = name;
+  while (n.startsWith(COMPILED_PREFIX)) n = n.slice(COMPILED_PREFIX.length);
+  if (n.startsWith(`model.${COMPILED_PREFIX}`)) n = 'model.' + n.slice(6 + COMPILED_PREFIX.length);
+  return n;
+}
+
+/**
+ * Copies `tensors` into the model. `source` names the file (or checkpoint) for the error message.
+ * Every model tensor must be present exactly once with the same shape and a float dtype.
+ */
+export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>, source: string): void {
+  const byName = new Map<string, { raw: string; t: SafeTensor }>();
+  const problems: string[] = [];
+  for (const [raw, t] of tensors) {
+    const name = canonicalName(raw);
+    const prev = byName.get(name);
+    if (prev) problems.push(`'${raw}' and '${prev.raw}' are the same tensor '${name}'`);
+    byName.set(name, { raw, t });
+  }
+  const wanted = model.namedState();
+  const wantedNames = new Set(wanted.map((w) => w.name));
+  const missing = wanted.filter((w) => !byName.has(w.name)).map((w) => w.name);
+  const unexpected = [...byName.keys()].filter((n) => !wantedNames.has(n) && !IGNORABLE.some((re) => re.test(n)));
+  const mismatched: string[] = [];
+  for (const { name, tensor } of wanted) {
+    const got = byName.get(name);
+    if (!got) continue;
+    const { t, raw } = got;
+    if (!FLOAT_DTYPES.has(t.dtype)) mismatched.push(`'${raw}': dtype ${t.dtype}, expected F32`);
+    else if (t.shape.length !== tensor.shape.length || t.shape.some((d, i) => d !== tensor.shape[i])) {
+      mismatched.push(`'${raw}': shape [${t.shape.join(', ')}], expected [${tensor.shape.join(', ')}]`);
+    }
+  }
+  const list = (xs: string[]): string => (xs.length > 12 ? `${xs.slice(0, 12).join(', ')}, ... (${xs.length} in all)` : xs.join(', '));
+  if (missing.length) problems.push(`missing ${missing.length}: ${list(missing)}`);
+  if (unexpected.length) problems.push(`unexpected ${unexpected.length}: ${list(unexpected)}`);
+  if (mismatched.length) problems.push(`mismatched ${mismatched.length}: ${list(mismatched)}`);
+  if (problems.length) {
+    throw new UserError(`${source}: the state dict does not fit this model (check the model configuration):\n  ${problems.join('\n  ')}`);
+  }
+  for (const { name, tensor } of wanted) tensor.set(toFloat32(byName.get(name)!.t));
+}
+
+export function saveStateDictFile(model: HasState, path: string, metadata?: Record<string, string>): void {
+  writeSafetensors(path, stateDict(model), metadata);
+}
+
+export function loadStateDictFile(model: HasState, path: string): void {
+  const f = readSafetensors(path);
+  loadStateDict(model, f.tensors, path);
+}
