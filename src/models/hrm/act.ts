@@ -79,6 +79,32 @@ export interface HRMStepResult {
   puzzleEmbIds: Int32Array;
 }
 
+/**
+ * Halting after a segment (REFERENCE.md section 2, step 3), given the rows' new step counts: a row halts
+ * at halt_max_steps; in training (halt_max_steps > 1) also when q_halt > q_continue, unless exploration
+ * (probability `explorationProb` per row, drawn afresh every segment) set a minimum step count uniform in
+ * [2, halt_max_steps] that the row has not reached. Returns the flags and the drawn minimums (0 = none).
+ */
+export function decideHalting(
+  steps: Int32Array,
+  qHalt: Float32Array,
+  qContinue: Float32Array,
+  opts: { training: boolean; maxSteps: number; explorationProb: number; rng: Rng },
+): { halted: Uint8Array; minSteps: Int32Array } {
+  const B = steps.length;
+  const halted = new Uint8Array(B);
+  const minSteps = new Int32Array(B);
+  for (let b = 0; b < B; b++) halted[b] = steps[b] >= opts.maxSteps ? 1 : 0;
+  if (opts.training && opts.maxSteps > 1) {
+    for (let b = 0; b < B; b++) {
+      if (qHalt[b] > qContinue[b]) halted[b] = 1;
+      if (opts.explorationProb > 0 && opts.rng.random() < opts.explorationProb) minSteps[b] = opts.rng.intRange(2, opts.maxSteps);
+      if (steps[b] < minSteps[b]) halted[b] = 0;
+    }
+  }
+  return { halted, minSteps };
+}
+
 export class HRM {
   readonly config: HRMConfig;
   readonly inner: HRMInner;
@@ -190,21 +216,16 @@ export class HRM {
     const qCont = out.qContinue.toFloat32Array();
 
     // 3. Steps and halting.
-    const halted = new Uint8Array(B);
     const maxSteps = c.halt_max_steps;
-    for (let b = 0; b < B; b++) {
-      steps[b] += 1;
-      halted[b] = steps[b] >= maxSteps ? 1 : 0;
-    }
+    for (let b = 0; b < B; b++) steps[b] += 1;
+    const { halted } = decideHalting(steps, qHalt, qCont, {
+      training: opts.training,
+      maxSteps,
+      explorationProb: c.halt_exploration_prob,
+      rng: this.rng,
+    });
     let target: Float32Array | null = null;
     if (opts.training && maxSteps > 1) {
-      for (let b = 0; b < B; b++) {
-        if (qHalt[b] > qCont[b]) halted[b] = 1;
-        // exploration: with probability p, a row must run at least min_steps in [2, halt_max_steps]
-        const explore = this.rng.random() < c.halt_exploration_prob;
-        const minSteps = explore ? this.rng.intRange(2, maxSteps) : 0;
-        if (steps[b] < minSteps) halted[b] = 0;
-      }
       // The Q target: the next segment's Q values from the new carry (no gradient).
       target = noGrad(() =>
         tidy(() => {

@@ -1,0 +1,128 @@
+/**
+ * HRM benchmark (`npm run bench -- --only hrm`): the configuration of ../shared/bench/README.md
+ * (hidden 256, 4 heads, expansion 4, H/L layers 2, cycles 2x2, halt_max_steps 16, puzzle_emb_ndim 256,
+ * one identifier, seq 81, vocab 11, batch 64, stablemax) for
+ *   hrm-train-step:   one ACT segment + the Q target's second forward + loss + backward + both optimizers
+ *   hrm-eval-segment: one evaluation segment
+ * with model-FLOP utilisation: achieved GFLOP/s over the backend's own GEMM rate on (M, K, N) =
+ * (8192, 512, 1536), measured in the same run.
+ */
+import { cpus } from 'node:os';
+import { empty, getBackend, setBackend } from '../src/engine/index.js';
+import { HRM, type Batch } from '../src/models/hrm/act.js';
+import { intermediateSize, parseHRMConfig, puzzleEmbLen, type HRMConfig } from '../src/models/hrm/config.js';
+import { AdamATan2 } from '../src/optim/adam-atan2.js';
+import { SparseSignSGD } from '../src/optim/sign-sgd.js';
+import { Rng } from '../src/util/random.js';
+import type { BenchOptions } from './main.js';
+import { emit, round, timeIt } from './util.js';
+
+export const BENCH_CONFIG = {
+  batch_size: 64,
+  seq_len: 81,
+  vocab_size: 11,
+  num_puzzle_identifiers: 1,
+  hidden_size: 256,
+  num_heads: 4,
+  expansion: 4,
+  H_layers: 2,
+  L_layers: 2,
+  H_cycles: 2,
+  L_cycles: 2,
+  halt_max_steps: 16,
+  halt_exploration_prob: 0.1,
+  puzzle_emb_ndim: 256,
+  pos_encodings: 'rope',
+  loss_type: 'stablemax_cross_entropy',
+};
+
+/** Forward FLOPs of one segment's blocks and heads (multiply-add = 2). */
+export function segmentFlops(c: HRMConfig): { block: number; segment: number; heads: number } {
+  const D = c.hidden_size;
+  const I = intermediateSize(c);
+  const S = c.seq_len + puzzleEmbLen(c);
+  const tokens = c.batch_size * S;
+  const perToken = 2 * D * (3 * D + D + 2 * I + I) + 4 * S * D;
+  const block = perToken * tokens;
+  const blocks = c.H_cycles * c.L_cycles * c.L_layers + c.H_cycles * c.H_layers;
+  const heads = 2 * c.batch_size * c.seq_len * D * c.vocab_size + 2 * c.batch_size * D * 2;
+  return { block, segment: blocks * block + heads, heads };
+}
+
+/** One training step's FLOPs: segment forward, backward (2x forward) of the last L and H levels and heads, second forward. */
+export function trainStepFlops(c: HRMConfig): number {
+  const f = segmentFlops(c);
+  const gradBlocks = c.L_layers + c.H_layers;
+  return 2 * f.segment + 2 * (gradBlocks * f.block + f.heads);
+}
+
+function gemmRate(runs: number): Promise<number> {
+  const [M, K, N] = [8192, 512, 1536];
+  const a = empty([M, K]);
+  const b = empty([K, N]);
+  const c = empty([M, N]);
+  const be = getBackend();
+  be.k.fill(a.ptr, 0.5, a.size);
+  be.k.fill(b.ptr, 0.25, b.size);
+  return timeIt(() => be.k.gemm(0, 0, M, N, K, 1, a.ptr, K, b.ptr, N, 0, c.ptr, N), runs, 1).then((t) => {
+    a.dispose();
+    b.dispose();
+    c.dispose();
+    return (2 * M * N * K) / (t.median / 1e3) / 1e9;
+  });
+}
+
+function randomBatch(c: HRMConfig, rng: Rng): Batch {
+  const n = c.batch_size * c.seq_len;
+  const inputs = new Int32Array(n);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    inputs[i] = rng.int(c.vocab_size);
+    labels[i] = rng.random() < 0.3 ? -100 : 1 + rng.int(c.vocab_size - 1);
+  }
+  return { inputs, labels, puzzle_identifiers: new Int32Array(c.batch_size) };
+}
+
+export async function run(opts: BenchOptions): Promise<void> {
+  const cfg = parseHRMConfig(BENCH_CONFIG, 'bench/hrm.ts');
+  const trainFlops = trainStepFlops(cfg);
+  const evalFlops = segmentFlops(cfg).segment;
+  for (const backend of opts.backends) {
+    setBackend(backend as Parameters<typeof setBackend>[0]);
+    const threads = backend === 'wasm' ? 1 : Number(process.env.HRM_THREADS ?? cpus().length);
+    // wasm is several times slower: fewer samples keep the whole bench in minutes
+    const runs = opts.quick || backend === 'wasm' ? 3 : 7;
+    const gemm = await gemmRate(runs);
+    const rng = new Rng(0);
+    const model = new HRM(cfg, rng);
+    const adam = new AdamATan2(model.parameters(), { betas: [0.9, 0.95], weightDecay: 0.1 });
+    const sgd = new SparseSignSGD(model.puzzleEmb!, 0.1);
+    let carry = model.initialCarry(cfg.batch_size);
+    const step = (): void => {
+      const r = model.trainStep(carry, randomBatch(cfg, rng), { globalBatchSize: cfg.batch_size });
+      carry = r.carry;
+      adam.step(1e-4);
+      sgd.step(1e-2, r.puzzleEmbGrad, r.puzzleEmbIds);
+      adam.zeroGrad();
+    };
+    const tTrain = await timeIt(step, runs, 1);
+    const gfTrain = trainFlops / (tTrain.median / 1e3) / 1e9;
+    emit({
+      bench: 'hrm-train-step', backend, threads, ms: round(tTrain.median), min: round(tTrain.min), max: round(tTrain.max),
+      gflop: round(trainFlops / 1e9), gflops: round(gfTrain), gemm_gflops: round(gemm), mfu: round(gfTrain / gemm, 3), config: BENCH_CONFIG,
+    });
+    model.disposeCarry(carry);
+    let ec = model.initialCarry(cfg.batch_size);
+    const batch = randomBatch(cfg, rng);
+    const tEval = await timeIt(() => {
+      ec = model.evalStep(ec, batch).carry;
+    }, runs, 1);
+    const gfEval = evalFlops / (tEval.median / 1e3) / 1e9;
+    emit({
+      bench: 'hrm-eval-segment', backend, threads, ms: round(tEval.median), min: round(tEval.min), max: round(tEval.max),
+      gflop: round(evalFlops / 1e9), gflops: round(gfEval), gemm_gflops: round(gemm), mfu: round(gfEval / gemm, 3), config: BENCH_CONFIG,
+    });
+    model.disposeCarry(ec);
+    adam.dispose();
+  }
+}
