@@ -1,0 +1,306 @@
+/**
+ * Reverse-mode autodiff: ops record a GradNode on their output when an input requires grad;
+ * `backward(loss)` visits the nodes reachable from the loss in reverse creation order (creation order
+ * is a topological order), accumulates into `.grad` of leaves that require grad, and disposes every
+ * intermediate gradient and saved tensor as soon as it has been used.
+ *
+ * Scopes: `tidy(fn)` disposes every tensor made inside that fn does not return (returned tensors move
+ * to the enclosing scope), and releases the recorded nodes no surviving tensor depends on.
+ * `noGrad(fn)` runs fn without recording.
+ */
+import type { GradNode, Tensor } from './tensor.js';
+
+let gradEnabled = true;
+let nextNodeId = 1;
+
+interface Scope {
+  tensors: Tensor[];
+  nodes: GradNode[];
+}
+const scopes: Scope[] = [];
+
+/** Internal: registers a new tensor handle with the innermost tidy scope. */
+export function track(t: Tensor): void {
+  if (scopes.length > 0) scopes[scopes.length - 1].tensors.push(t);
+}
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn with recording off: results have no grad history and require no grad. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs fn with recording on (e.g. inside a noGrad region). */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** True when an op on these inputs must record a node. */
+export function needsGrad(...ts: (Tensor | null | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of ts) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Records `op` on `out`: `inputs` are the op's inputs (null where none is differentiable), `saved` the
+ * tensors backward reads (the node takes its own handle on each, so callers may dispose theirs).
+ * `fn(g, saved)` returns one gradient per input, or null.
+ */
+export function record(
+  op: string,
+  out: Tensor,
+  inputs: (Tensor | null)[],
+  saved: Tensor[],
+  fn: (g: Tensor, saved: Tensor[]) => (Tensor | null)[],
+): void {
+  const ins = inputs.map((t) => (t && t.requiresGrad ? t : null));
+  const sv = saved.map((t) => t.share());
+  const node: GradNode = {
+    id: nextNodeId++,
+    op,
+    inputs: ins,
+    saved: sv,
+    backward: (g) => fn(g, sv),
+    released: false,
+  };
+  out.node = node;
+  out.requiresGrad = true;
+  if (scopes.length > 0) scopes[scopes.length - 1].nodes.push(node);
+}
+
+function releaseNode(node: GradNode): void {
+  if (node.released) return;
+  node.released = true;
+  for (const s of node.saved) s.dispose();
+  node.saved = [];
+  node.inputs = [];
+  node.backward = null;
+}
+
+/** Frees the graph behind `t` without running backward (e.g. a forward pass whose loss is not used). */
+export function releaseGraph(t: Tensor): void {
+  if (!t.node) return;
+  for (const n of collect(t.node, false)) releaseNode(n);
+}
+
+function collect(root: GradNode, strict: boolean): GradNode[] {
+  const seen = new Set<GradNode>([root]);
+  const stack = [root];
+  const out: GradNode[] = [];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.released) {
+      if (!strict) continue;
+      throw new Error(
+        `backward: the graph through '${n.op}' was already released (backward called twice on one graph, ` +
+          'or a tensor escaped the tidy scope that made it)',
+      );
+    }
+    out.push(n);
+    for (const t of n.inputs) {
+      const m = t?.node;
+      if (m && !seen.has(m)) {
+        seen.add(m);
+        stack.push(m);
+      }
+    }
+  }
+  return out.sort((a, b) => b.id - a.id);
+}
+
+// Out-of-place sum of two gradients; gradients are never written in place, so views may share them.
+function addGrads(a: Tensor, b: Tensor): Tensor {
+  const r = emptyLike(a);
+  a.backend.k.add(r.ptr, a.ptr, b.ptr, a.size);
+  return r;
+}
+
+let emptyLike: (t: Tensor) => Tensor = () => {
+  throw new Error('autograd: engine not initialised');
+};
+let copyOf: (t: Tensor) => Tensor = emptyLike;
+/** Internal: tensor.ts/ops hand in allocation helpers (avoids an import cycle at load). */
+export function installAllocators(mk: (t: Tensor) => Tensor, copy: (t: Tensor) => Tensor): void {
+  emptyLike = mk;
+  copyOf = copy;
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+  if (g.shape.length !== leaf.shape.length || g.shape.some((d, i) => d !== leaf.shape[i])) {
+    if (g.size !== leaf.size) {
+      throw new Error(`backward: gradient [${g.shape}] does not fit ${leaf.describe()}`);
+    }
+    const v = g.share(leaf.shape, g.offset, true);
+    g.dispose();
+    g = v;
+  }
+  if (leaf.grad === null) {
+    // A leaf's .grad must own its storage: callers (optimizers) may read it long after.
+    if (g.storage.refs > 1) {
+      const c = copyOf(g);
+      g.dispose();
+      g = c;
+    }
+    g.kept = true;
+    leaf.grad = g;
+  } else {
+    const s = addGrads(leaf.grad, g);
+    leaf.grad.dispose();
+    g.dispose();
+    s.kept = true;
+    leaf.grad = s;
+  }
+}
+
+/**
+ * Back-propagates from `loss` (a single value unless `seed`, the gradient of the output, is given) and
+ * accumulates into `.grad` of every leaf that requires grad. The graph is released afterwards.
+ */
+export function backward(loss: Tensor, seed?: Tensor): void {
+  loss.assertLive('backward');
+  if (!loss.requiresGrad) {
+    throw new Error(
+      `backward: ${loss.describe()} does not require grad (no tensor with requiresGrad reached it, or it was made under noGrad)`,
+    );
+  }
+  if (seed) {
+    seed.assertLive('backward');
+    if (seed.size !== loss.size || seed.dtype !== 'float32') {
+      throw new Error(`backward: seed ${seed.describe()} does not match loss ${loss.describe()}`);
+    }
+  } else if (loss.size !== 1) {
+    throw new Error(`backward: loss ${loss.describe()} has ${loss.size} elements; pass a seed gradient`);
+  }
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    let g0: Tensor;
+    if (seed) g0 = seed.share(loss.shape, seed.offset, true);
+    else {
+      g0 = emptyLike(loss);
+      loss.backend.k.fill(g0.ptr, 1, 1);
+    }
+    if (!loss.node) {
+      accumulateLeaf(loss, g0);
+      return;
+    }
+    const nodes = collect(loss.node, true);
+    const grads = new Map<GradNode, Tensor>();
+    grads.set(loss.node, g0);
+    for (const node of nodes) {
+      const g = grads.get(node);
+      if (!g) {
+        releaseNode(node);
+        continue;
+      }
+      grads.delete(node);
+      const inputs = node.inputs;
+      const gs = node.backward!(g);
+      g.dispose();
+      releaseNode(node);
+      for (let i = 0; i < gs.length; i++) {
+        const gi = gs[i];
+        if (!gi) continue;
+        const inp = inputs[i];
+        if (!inp) {
+          gi.dispose();
+          continue;
+        }
+        if (inp.node) {
+          const have = grads.get(inp.node);
+          if (have) {
+            grads.set(inp.node, addGrads(have, gi));
+            have.dispose();
+            gi.dispose();
+          } else grads.set(inp.node, gi);
+        } else if (inp.requiresGrad && !inp.disposed) accumulateLeaf(inp, gi);
+        else gi.dispose();
+      }
+    }
+    for (const g of grads.values()) g.dispose();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+function collectTensors(v: unknown, out: Set<Tensor>, depth = 0): void {
+  if (v === null || typeof v !== 'object' || depth > 8) return;
+  if ((v as Tensor).storage !== undefined && (v as Tensor).shape !== undefined && 'disposed' in (v as object)) {
+    out.add(v as Tensor);
+    return;
+  }
+  if (Array.isArray(v)) for (const x of v) collectTensors(x, out, depth + 1);
+  else if (v instanceof Map) for (const x of v.values()) collectTensors(x, out, depth + 1);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectTensors(x, out, depth + 1);
+}
+
+/**
+ * Runs fn (synchronous) and disposes every tensor made inside it that it does not return (tensors
+ * inside returned arrays and plain objects count as returned) and that was not `keep()`-ed.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope: Scope = { tensors: [], nodes: [] };
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope.tensors) if (!t.kept) t.dispose();
+    for (const n of scope.nodes) releaseNode(n);
+    throw e;
+  }
+  scopes.pop();
+  if (result && typeof (result as { then?: unknown }).then === 'function') {
+    throw new Error('tidy: fn must be synchronous (it returned a promise)');
+  }
+  const survivors = new Set<Tensor>();
+  collectTensors(result, survivors);
+  const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
+  const roots = new Set<Tensor>(survivors);
+  for (const t of scope.tensors) {
+    if (survivors.has(t)) {
+      if (parent) parent.tensors.push(t);
+    } else if (t.kept) roots.add(t);
+    else t.dispose();
+  }
+  if (scope.nodes.length > 0) {
+    // Keep the graph behind surviving tensors (backward may run outside); release the rest.
+    const live = new Set<GradNode>();
+    const stack: GradNode[] = [];
+    for (const t of roots) if (t.node && !t.disposed) stack.push(t.node);
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (live.has(n) || n.released) continue;
+      live.add(n);
+      for (const i of n.inputs) if (i?.node) stack.push(i.node);
+    }
+    for (const n of scope.nodes) {
+      if (live.has(n)) {
+        if (parent) parent.nodes.push(n);
+      } else releaseNode(n);
+    }
+  }
+  return result;
+}
+
+/** Number of open tidy scopes (for tests). */
+export function scopeDepth(): number {
+  return scopes.length;
+}

@@ -1,0 +1,31 @@
+/**
+ * The public engine API: tensors, autodiff scopes and the differentiable ops (docs/ENGINE.md §3).
+ * Import from here (not from the individual files) so that every op is installed.
+ */
+export { getBackend, setBackend, availableBackends } from './backend.js';
+export type { Backend } from './backend.js';
+export {
+  Tensor,
+  Storage,
+  empty,
+  zeros,
+  ones,
+  full,
+  tensor,
+  fromTyped,
+  zerosLike,
+  shapeSize,
+  fmtShape,
+  type DType,
+  type GradNode,
+} from './tensor.js';
+export { backward, noGrad, enableGrad, tidy, isGradEnabled, needsGrad, record, releaseGraph, scopeDepth } from './autograd.js';
+export { reshape, narrow, concat, copy } from './ops/shape.js';
+export { add, sub, mul, scale, sigmoid, where } from './ops/elementwise.js';
+export { linear } from './ops/linear.js';
+export { embedding } from './ops/embedding.js';
+export { addRmsNorm, rmsNorm } from './ops/norm.js';
+export { attention, type Rope } from './ops/attention.js';
+export { swiglu } from './ops/swiglu.js';
+export { stablemaxCrossEntropy, softmaxCrossEntropy, bceWithLogits } from './ops/losses.js';
+export { sum, mean, argmax } from './ops/reduce.js';

@@ -1,0 +1,28 @@
+/** embedding: out[..., :] = w[ids[...]]; the gradient scatter-adds rows into dW. */
+import { needsGrad, record } from '../autograd.js';
+import { zeros, type Tensor } from '../tensor.js';
+import { out, prepare, shapeErr } from './util.js';
+
+export function embedding(ids: Tensor, w: Tensor): Tensor {
+  const be = prepare('embedding', [ids, w], [ids]);
+  if (w.ndim !== 2) throw shapeErr('embedding', 'w must be [V, C]', ['ids', ids.shape], ['w', w.shape]);
+  const [V, C] = w.shape;
+  const N = ids.size;
+  if (N > 0) {
+    // Out-of-range ids would read outside the table; the check costs one pass over small ints.
+    const v = be.i32(ids.ptr, N);
+    for (let i = 0; i < N; i++) {
+      if (v[i] < 0 || v[i] >= V) throw new Error(`embedding: id ${v[i]} at position ${i} is outside [0, ${V}) (w ${w.describe()})`);
+    }
+  }
+  const y = out([...ids.shape, C], be);
+  if (y.size > 0) be.k.embedding_forward(y.ptr, ids.ptr, w.ptr, N, C);
+  if (needsGrad(w)) {
+    record('embedding', y, [null, w], [ids], (g, [sid]) => {
+      const dw = zeros([V, C], 'float32', g.backend);
+      if (g.size > 0) g.backend.k.embedding_backward(dw.ptr, sid.ptr, g.ptr, N, C);
+      return [null, dw];
+    });
+  }
+  return y;
+}

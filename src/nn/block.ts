@@ -1,0 +1,38 @@
+/** The HRM block (post-norm): h = rms_norm(h + attn(h)); h = rms_norm(h + swiglu(h)). RMSNorm has no weight. */
+import { addRmsNorm, type Rope, type Tensor } from '../engine/index.js';
+import type { Rng } from '../util/random.js';
+import { Attention } from './attention.js';
+import { Module } from './module.js';
+import { SwiGLU } from './swiglu.js';
+
+export interface BlockConfig {
+  hidden: number;
+  heads: number;
+  expansion: number;
+  eps?: number;
+}
+
+export class HRMBlock extends Module {
+  readonly self_attn: Attention;
+  readonly mlp: SwiGLU;
+  readonly _eps: number;
+
+  constructor(rng: Rng, cfg: BlockConfig) {
+    super();
+    this.self_attn = new Attention(rng, cfg.hidden, cfg.heads);
+    this.mlp = new SwiGLU(rng, cfg.hidden, cfg.expansion);
+    this._eps = cfg.eps ?? 1e-5;
+  }
+
+  /** h [B, S, hidden] -> [B, S, hidden]; intermediates are released as soon as they are used. */
+  forward(h: Tensor, rope: Rope | null): Tensor {
+    const a = this.self_attn.forward(h, rope);
+    const h1 = addRmsNorm(h, a, this._eps);
+    a.dispose();
+    const m = this.mlp.forward(h1);
+    const h2 = addRmsNorm(h1, m, this._eps);
+    m.dispose();
+    h1.dispose();
+    return h2;
+  }
+}

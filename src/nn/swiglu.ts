@@ -1,0 +1,31 @@
+/** SwiGLU MLP: [g, u] = h W_gu^T, out = (silu(g) * u) W_down^T. */
+import { swiglu, type Tensor } from '../engine/index.js';
+import type { Rng } from '../util/random.js';
+import { Linear } from './linear.js';
+import { Module } from './module.js';
+
+/** The reference's intermediate width: ceil(round(expansion * hidden * 2/3) / 256) * 256. */
+export function swigluInter(hidden: number, expansion: number): number {
+  return Math.ceil(Math.round((expansion * hidden * 2) / 3) / 256) * 256;
+}
+
+export class SwiGLU extends Module {
+  readonly gate_up_proj: Linear;
+  readonly down_proj: Linear;
+
+  constructor(rng: Rng, hidden: number, expansion: number) {
+    super();
+    const inter = swigluInter(hidden, expansion);
+    this.gate_up_proj = new Linear(rng, hidden, 2 * inter);
+    this.down_proj = new Linear(rng, inter, hidden);
+  }
+
+  forward(h: Tensor): Tensor {
+    const gu = this.gate_up_proj.forward(h);
+    const a = swiglu(gu);
+    gu.dispose();
+    const y = this.down_proj.forward(a);
+    a.dispose();
+    return y;
+  }
+}
