@@ -190,6 +190,7 @@ export function backward(loss: Tensor, seed?: Tensor): void {
   const prev = gradEnabled;
   gradEnabled = false;
   try {
+    const nodes = loss.node ? collect(loss.node, true) : [];
     let g0: Tensor;
     if (seed) g0 = seed.share(loss.shape, seed.offset, true);
     else {
@@ -200,7 +201,6 @@ export function backward(loss: Tensor, seed?: Tensor): void {
       accumulateLeaf(loss, g0);
       return;
     }
-    const nodes = collect(loss.node, true);
     const grads = new Map<GradNode, Tensor>();
     grads.set(loss.node, g0);
     for (const node of nodes) {
