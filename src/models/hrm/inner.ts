@@ -26,7 +26,7 @@ import {
 } from '../../engine/index.js';
 import type { Rng } from '../../util/random.js';
 import { intermediateSize, puzzleEmbLen, type HRMConfig } from './config.js';
-import { truncNormal } from './trunc-normal.js';
+import { truncNormalFill } from '../../nn/init.js';
 
 export interface BlockWeights {
   qkv: Tensor; // [3D, D]
@@ -85,7 +85,7 @@ export class HRMInner {
     this.inter = intermediateSize(config);
     const embStd = 1 / Math.sqrt(D);
     const param = (name: string, shape: number[], std: number): Tensor => {
-      const t = tensor(truncNormal(rng, shape.reduce((a, b) => a * b, 1), std), shape).keep().requireGrad(`model.inner.${name}`);
+      const t = tensor(truncNormalFill(rng, new Float32Array(shape.reduce((a, b) => a * b, 1)), std), shape).keep().requireGrad(`model.inner.${name}`);
       this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'parameter' });
       return t;
     };
@@ -118,8 +118,8 @@ export class HRMInner {
     this.embedPos = config.pos_encodings === 'learned' ? param('embed_pos.embedding_weight', [this.S, D], embStd) : null;
     this.H = level('H_level', config.H_layers);
     this.L = level('L_level', config.L_layers);
-    this.HInit = buffer('H_init', tensor(truncNormal(rng, D, 1), [D]));
-    this.LInit = buffer('L_init', tensor(truncNormal(rng, D, 1), [D]));
+    this.HInit = buffer('H_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
+    this.LInit = buffer('L_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
     this.rope = config.pos_encodings === 'rope' ? ropeTables(this.S, D / config.num_heads, config.rope_theta) : null;
   }
 
