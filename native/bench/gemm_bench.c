@@ -5,7 +5,8 @@
  *   gcc -O3 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mavx2 -fopenmp \
  *       -Inative/kernels native/bench/gemm_bench.c -o /tmp/gemm_bench -lm
  *   gcc -O3 -mavx2 -mfma -fopenmp ...      gcc -O3 -fopenmp ...
- * Run: OMP_NUM_THREADS=2 /tmp/gemm_bench [reps]     (prints GFLOP/s: median, min, max)
+ * Run: OMP_NUM_THREADS=2 /tmp/gemm_bench [reps] [nocheck,main]   (prints GFLOP/s: median, min, max)
+ *   GEMM_BENCH_CPU=1: time by CPU time (see now()), for tuning while the machine is busy.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,10 +16,13 @@
 
 #include "../kernels/gemm.c"
 
+/* With GEMM_BENCH_CPU=1 the clock is the process CPU time divided by the thread count: on a machine
+ * shared with other jobs it shows what the kernel does while it runs, not how long it waited. */
+static int use_cpu_clock, clock_threads = 1;
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
+  clock_gettime(use_cpu_clock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
+  return (t.tv_sec + t.tv_nsec * 1e-9) / (use_cpu_clock ? clock_threads : 1);
 }
 
 static unsigned rng_state = 12345u;
@@ -89,7 +93,10 @@ int main(int argc, char **argv) {
 #ifdef _OPENMP
   threads = omp_get_max_threads();
 #endif
-  printf("MR=%d NR=%d KC=%d MC=%d NC=%d threads=%d\n", GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC, threads);
+  use_cpu_clock = getenv("GEMM_BENCH_CPU") && atoi(getenv("GEMM_BENCH_CPU"));
+  clock_threads = threads;
+  printf("MR=%d NR=%d KC=%d MC=%d NC=%d threads=%d clock=%s\n", GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC, threads,
+         use_cpu_clock ? "cpu" : "wall");
   if (!strstr(only, "nocheck")) {
     static const int shapes[][3] = {{1, 1, 1}, {6, 2, 64}, {7, 33, 1}, {9, 31, 17}, {17, 65, 300},
                                     {33, 1, 5},  {130, 70, 513}, {300, 97, 260}, {64, 700, 40}};

@@ -25,6 +25,7 @@
 #endif
 
 #include "gemm_micro.h"
+#include "gemm_pack.h"
 #ifndef GEMM_ORDER
 #define GEMM_ORDER 0
 #endif
@@ -60,51 +61,25 @@ static int gemm_buffers(int slot, float **Ap, float **Bp) {
 
 /* op(A)[i0:i0+mc, p0:p0+kc] -> MR-row panels, each kc x MR (p-major); rows past mc are zero. */
 static void gemm_pack_A(int transA, const float *A, int lda, int i0, int mc, int p0, int kc, float *dst) {
+  if (transA) { /* A is [K,M]: row p holds op(A)[:,p] */
+    gemm_pack_cols(A + (long)p0 * lda + i0, lda, mc, GEMM_MR, kc, dst);
+    return;
+  }
   for (int r = 0; r < mc; r += GEMM_MR) {
     int mr = mc - r < GEMM_MR ? mc - r : GEMM_MR;
-    float *d = dst + (long)r * kc;
-    if (transA) {
-      /* A is [K,M]: row p holds op(A)[:,p], so each MR group is contiguous. */
-      for (int p = 0; p < kc; p++) {
-        const float *s = A + (long)(p0 + p) * lda + i0 + r;
-        int i = 0;
-        for (; i < mr; i++) d[p * GEMM_MR + i] = s[i];
-        for (; i < GEMM_MR; i++) d[p * GEMM_MR + i] = 0.0f;
-      }
-    } else {
-      int i = 0;
-      for (; i < mr; i++) {
-        const float *s = A + (long)(i0 + r + i) * lda + p0;
-        for (int p = 0; p < kc; p++) d[p * GEMM_MR + i] = s[p];
-      }
-      for (; i < GEMM_MR; i++)
-        for (int p = 0; p < kc; p++) d[p * GEMM_MR + i] = 0.0f;
-    }
+    gemm_pack_rows(A + (long)(i0 + r) * lda + p0, lda, mr, GEMM_MR, kc, dst + (long)r * kc);
   }
 }
 
 /* op(B)[p0:p0+kc, j0:j0+nc] -> NR-column panels, each kc x NR (p-major); columns past nc are zero. */
 static void gemm_pack_B(int transB, const float *B, int ldb, int p0, int kc, int j0, int nc, float *dst) {
-  for (int s = 0; s < nc; s += GEMM_NR) {
+  if (!transB) {
+    gemm_pack_cols(B + (long)p0 * ldb + j0, ldb, nc, GEMM_NR, kc, dst);
+    return;
+  }
+  for (int s = 0; s < nc; s += GEMM_NR) { /* B is [N,K]: op(B)[:,j] is row j of B */
     int nr = nc - s < GEMM_NR ? nc - s : GEMM_NR;
-    float *d = dst + (long)s * kc;
-    if (!transB) {
-      for (int p = 0; p < kc; p++) {
-        const float *src = B + (long)(p0 + p) * ldb + j0 + s;
-        int j = 0;
-        for (; j < nr; j++) d[p * GEMM_NR + j] = src[j];
-        for (; j < GEMM_NR; j++) d[p * GEMM_NR + j] = 0.0f;
-      }
-    } else {
-      /* B is [N,K]: op(B)[:,j] is row j of B. */
-      int j = 0;
-      for (; j < nr; j++) {
-        const float *src = B + (long)(j0 + s + j) * ldb + p0;
-        for (int p = 0; p < kc; p++) d[p * GEMM_NR + j] = src[p];
-      }
-      for (; j < GEMM_NR; j++)
-        for (int p = 0; p < kc; p++) d[p * GEMM_NR + j] = 0.0f;
-    }
+    gemm_pack_rows(B + (long)(j0 + s) * ldb + p0, ldb, nr, GEMM_NR, kc, dst + (long)s * kc);
   }
 }
 
