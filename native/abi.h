@@ -1,0 +1,14 @@
+/* abi.h: the kernel tables native/abi.c exports, one per instruction set (see binding.gyp). */
+#ifndef HRM_ABI_H
+#define HRM_ABI_H
+
+typedef struct {
+  const char *name; /* 0 ends the table */
+  void (*fn)(const double *args);
+} hrm_kernel;
+
+extern const hrm_kernel hrm_table_avx512[];
+extern const hrm_kernel hrm_table_avx2[];
+extern const hrm_kernel hrm_table_generic[];
+
+#endif

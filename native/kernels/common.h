@@ -1,0 +1,236 @@
+/*
+ * common.h: what every kernel file shares. Included by each kernel file; the files are
+ * compiled together as one unit by native/abi.c (once per ISA for native, once for wasm32).
+ *
+ * - 16-float vectors (GCC/clang vector extensions): zmm on AVX-512, 2 x ymm on AVX2, 4 x xmm on
+ *   SSE2, 4 x v128 on wasm SIMD128. One source, every target.
+ * - Branch-free math (exp, log, sigmoid, atan2) written here, because the wasm build has no libc
+ *   and both backends must compute the same values (about 1 ulp).
+ * - OpenMP helpers that become no-ops in the single-threaded wasm build.
+ * - Per-thread scratch memory (grow-only heap buffers natively, one static arena in wasm).
+ */
+#ifndef HRM_KERNELS_COMMON_H
+#define HRM_KERNELS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__wasm__)
+#define HRM_WASM 1
+#define HRM_MAX_THREADS 1
+#else
+#include <stdlib.h>
+#include <string.h>
+#define HRM_MAX_THREADS 256
+#endif
+
+#ifdef _OPENMP
+#include <omp.h>
+static inline int hrm_thread_id(void) { return omp_get_thread_num(); }
+#else
+static inline int hrm_thread_id(void) { return 0; }
+#endif
+
+#define HRM_PRAGMA(x) _Pragma(#x)
+/* vector helpers must inline: out of line, 64-byte vectors go through memory on AVX2 / SSE */
+#define HRM_INLINE static inline __attribute__((always_inline))
+/* A parallel for over the outer loop, only when the work (in elements touched) pays for waking
+ * the thread team; tiny calls stay on the calling thread. */
+#define HRM_PAR_MIN 32768L
+
+HRM_INLINE void hrm_copy(void *dst, const void *src, size_t bytes) { __builtin_memcpy(dst, src, bytes); }
+HRM_INLINE void hrm_zero(void *dst, size_t bytes) { __builtin_memset(dst, 0, bytes); }
+
+/* ---- 16-lane vectors ---- */
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef float v16f_u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef int32_t v16i_u __attribute__((vector_size(64), aligned(4), may_alias));
+
+HRM_INLINE v16f ld16(const float *p) { return *(const v16f_u *)p; }
+HRM_INLINE void st16(float *p, v16f x) { *(v16f_u *)p = x; }
+HRM_INLINE v16f splat16(float s) { return (v16f){0} + s; }
+/* Partial load / store of n < 16 lanes (the rest read as 0): tails compute exactly like bodies. */
+HRM_INLINE v16f ld16n(const float *p, long n) {
+  float t[16] = {0};
+  for (long i = 0; i < n; i++) t[i] = p[i];
+  return ld16(t);
+}
+HRM_INLINE void st16n(float *p, v16f x, long n) {
+  float t[16];
+  st16(t, x);
+  for (long i = 0; i < n; i++) p[i] = t[i];
+}
+HRM_INLINE float hsum16(v16f x) {
+  /* fixed pairwise order so that every target sums the same way */
+  float t[16];
+  st16(t, x);
+  float a[8];
+  for (int i = 0; i < 8; i++) a[i] = t[i] + t[i + 8];
+  for (int i = 0; i < 4; i++) a[i] = a[i] + a[i + 4];
+  return (a[0] + a[2]) + (a[1] + a[3]);
+}
+HRM_INLINE float hmax16(v16f x) {
+  float t[16];
+  st16(t, x);
+  float m = t[0];
+  for (int i = 1; i < 16; i++) m = t[i] > m ? t[i] : m;
+  return m;
+}
+/* lane select: mask lanes are all ones (true) or zero */
+HRM_INLINE v16f sel16(v16i mask, v16f a, v16f b) {
+  return (v16f)(((v16i)a & mask) | ((v16i)b & ~mask));
+}
+HRM_INLINE v16f vmax16(v16f a, v16f b) { return sel16(a > b, a, b); }
+HRM_INLINE v16f vmin16(v16f a, v16f b) { return sel16(a < b, a, b); }
+HRM_INLINE v16f vabs16(v16f a) { return (v16f)((v16i)a & 0x7fffffff); }
+HRM_INLINE v16f vsqrt16(v16f a) {
+  float t[16];
+  st16(t, a);
+  for (int i = 0; i < 16; i++) t[i] = __builtin_sqrtf(t[i]);
+  return ld16(t);
+}
+
+/* ---- math ---- */
+
+/* exp(x): x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for e^r, 2^n by exponent bits.
+ * exp(x) = 0 for x < -87.3 (also -inf), +inf above 88.72. */
+HRM_INLINE v16f vexp16(v16f x) {
+  const v16f hi = splat16(88.72283935546875f), lo = splat16(-87.33654022216797f);
+  v16i under = x < lo, over = x > hi;
+  x = vmin16(vmax16(x, lo), hi);
+  /* round to nearest with the 1.5*2^23 trick (no rint call on any target) */
+  const v16f magic = splat16(12582912.0f);
+  v16f n = (x * 1.44269504088896341f + magic) - magic;
+  v16f r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  v16f p = splat16(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  /* n can reach 128 at the top of the range: scale by 2^n in two halves */
+  v16i ni = __builtin_convertvector(n, v16i);
+  v16i e1 = ((ni >> 1) + 127) << 23;
+  v16i e2 = ((ni - (ni >> 1)) + 127) << 23;
+  v16f y = p * (v16f)e1 * (v16f)e2;
+  y = sel16(under, splat16(0.0f), y);
+  y = sel16(over, splat16(__builtin_inff()), y);
+  return y;
+}
+
+/* log(x) for x > 0 (normal numbers): x = m 2^e with m in [sqrt(1/2), sqrt(2)), then
+ * log(m) = 2 atanh(f), f = (m-1)/(m+1), odd series to f^9 (|f| <= 0.1716). */
+HRM_INLINE v16f vlog16(v16f x) {
+  v16i bits = (v16i)x;
+  v16i e = ((bits >> 23) & 0xff) - 127;
+  v16f m = (v16f)((bits & 0x007fffff) | 0x3f800000); /* [1, 2) */
+  v16i big = m > 1.41421356f;
+  m = sel16(big, m * 0.5f, m);
+  e = e + (big & 1);
+  v16f f = (m - 1.0f) / (m + 1.0f);
+  v16f f2 = f * f;
+  v16f s = splat16(0.11111111f);
+  s = s * f2 + 0.14285715f;
+  s = s * f2 + 0.2f;
+  s = s * f2 + 0.33333334f;
+  s = s * f2 + 1.0f;
+  v16f lm = 2.0f * f * s;
+  v16f ef = __builtin_convertvector(e, v16f);
+  v16f y = ef * 0.693359375f + lm + ef * -2.12194440e-4f;
+  y = sel16(x <= 0.0f, splat16(-__builtin_inff()), y);
+  y = sel16(x == __builtin_inff(), x, y);
+  y = sel16(x != x, x, y);
+  return y;
+}
+
+/* log(1 + t) for t >= 0, accurate for tiny t (Goldberg's trick). */
+HRM_INLINE v16f vlog1p16(v16f t) {
+  v16f u = t + 1.0f;
+  v16f d = u - 1.0f;
+  v16f r = vlog16(u) * (t / sel16(d == 0.0f, splat16(1.0f), d));
+  return sel16(d == 0.0f, t, r);
+}
+
+/* sigmoid(x) = 1/(1+e^-x), computed from e^-|x| so that it never overflows. */
+HRM_INLINE v16f vsigmoid16(v16f x) {
+  v16f e = vexp16(-vabs16(x));
+  v16f inv = 1.0f / (1.0f + e);
+  return sel16(x >= 0.0f, inv, e * inv);
+}
+
+/* atan2(y, x), all quadrants; atan2(0, 0) = 0. */
+HRM_INLINE v16f vatan2_16(v16f y, v16f x) {
+  v16f ax = vabs16(x), ay = vabs16(y);
+  v16f mx = vmax16(ax, ay), mn = vmin16(ax, ay);
+  v16f a = mn / sel16(mx > 0.0f, mx, splat16(1.0f));
+  /* reduce to |z| <= tan(pi/8) */
+  v16i red = a > 0.41421356f;
+  v16f z = sel16(red, (a - 1.0f) / (a + 1.0f), a);
+  v16f z2 = z * z;
+  v16f p = splat16(8.05374449538e-2f);
+  p = p * z2 - 1.38776856032e-1f;
+  p = p * z2 + 1.99777106478e-1f;
+  p = p * z2 - 3.33329491539e-1f;
+  v16f r = p * z2 * z + z;
+  r = sel16(red, r + 0.785398163397448f, r);
+  r = sel16(ay > ax, 1.57079632679489662f - r, r);
+  r = sel16(x < 0.0f, 3.14159265358979324f - r, r);
+  /* sign of y (copysign) */
+  return (v16f)(((v16i)r & 0x7fffffff) | ((v16i)y & (int32_t)0x80000000));
+}
+
+HRM_INLINE float hrm_expf(float x) { return vexp16(splat16(x))[0]; }
+HRM_INLINE float hrm_logf(float x) { return vlog16(splat16(x))[0]; }
+
+/* log(x) in double for x > 0: x = m 2^e, m in [sqrt(1/2), sqrt(2)), 2 atanh((m-1)/(m+1)) series. */
+HRM_INLINE double hrm_log(double x) {
+  if (!(x > 0.0)) return x == 0.0 ? -__builtin_inf() : (x - x) / (x - x);
+  if (x == __builtin_inf()) return x;
+  union { double d; uint64_t u; } v = {x};
+  int e = 0;
+  if ((v.u >> 52) == 0) { /* subnormal */
+    v.d = x * 4503599627370496.0; /* 2^52 */
+    e = -52;
+  }
+  e += (int)((v.u >> 52) & 0x7ff) - 1023;
+  v.u = (v.u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  double m = v.d;
+  if (m > 1.4142135623730951) { m *= 0.5; e += 1; }
+  double f = (m - 1.0) / (m + 1.0), f2 = f * f;
+  double s = 0.0;
+  for (int k = 23; k >= 3; k -= 2) s = (s + 1.0 / k) * f2;
+  double lm = 2.0 * f * (1.0 + s);
+  return e * 0.6931471805599453 + lm;
+}
+
+/* ---- per-thread scratch ---- */
+#ifdef HRM_WASM
+#define HRM_WASM_SCRATCH_FLOATS (10L * 1024 * 128 + 65536)
+static float hrm_wasm_scratch[HRM_WASM_SCRATCH_FLOATS] __attribute__((aligned(64)));
+/* returns 0 when the request does not fit (the TS side checks sizes before calling) */
+static float *hrm_scratch(long floats) {
+  return floats <= HRM_WASM_SCRATCH_FLOATS ? hrm_wasm_scratch : 0;
+}
+#else
+static float *hrm_scratch_buf[HRM_MAX_THREADS];
+static long hrm_scratch_cap[HRM_MAX_THREADS];
+/* grow-only, 64-byte aligned, one per OpenMP thread number */
+static float *hrm_scratch(long floats) {
+  int t = hrm_thread_id();
+  if (t >= HRM_MAX_THREADS) return 0;
+  if (hrm_scratch_cap[t] < floats) {
+    free(hrm_scratch_buf[t]);
+    long cap = (floats + 15) / 16 * 16;
+    hrm_scratch_buf[t] = (float *)aligned_alloc(64, (size_t)cap * sizeof(float));
+    hrm_scratch_cap[t] = hrm_scratch_buf[t] ? cap : 0;
+  }
+  return hrm_scratch_buf[t];
+}
+#endif
+
+static inline long hrm_round16(long n) { return (n + 15) & ~15L; }
+
+#endif

@@ -1,0 +1,78 @@
+/* elementwise.c: add, mul, add_rows, scale, axpy, fill, sigmoid, copy2d. Flat arrays of n floats. */
+#include "common.h"
+
+/* Each elementwise kernel runs over [lo, hi) chunks; big arrays are split across threads. */
+#define HRM_CHUNK 16384L
+#define HRM_ELEMENTWISE(n, body_range)                                              \
+  do {                                                                              \
+    long nchunks_ = ((n) + HRM_CHUNK - 1) / HRM_CHUNK;                              \
+    if ((n) >= HRM_PAR_MIN) {                                                       \
+      HRM_PRAGMA(omp parallel for schedule(static))                                 \
+      for (long c_ = 0; c_ < nchunks_; c_++) {                                      \
+        long lo = c_ * HRM_CHUNK, hi = lo + HRM_CHUNK < (n) ? lo + HRM_CHUNK : (n); \
+        body_range;                                                                 \
+      }                                                                             \
+    } else {                                                                        \
+      long lo = 0, hi = (n);                                                        \
+      body_range;                                                                   \
+    }                                                                               \
+  } while (0)
+
+/* out = a + b */
+static void add(float *out, const float *a, const float *b, long n) {
+  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = a[i] + b[i]);
+}
+
+/* out = a * b */
+static void mul(float *out, const float *a, const float *b, long n) {
+  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = a[i] * b[i]);
+}
+
+/* out[i] = a[i] + b[i % m]  (b broadcast over leading dims; n is a multiple of m) */
+static void add_rows(float *out, const float *a, const float *b, long n, long m) {
+  long rows = m > 0 ? n / m : 0;
+  if (n >= HRM_PAR_MIN) {
+    HRM_PRAGMA(omp parallel for schedule(static))
+    for (long r = 0; r < rows; r++)
+      for (long j = 0; j < m; j++) out[r * m + j] = a[r * m + j] + b[j];
+  } else {
+    for (long r = 0; r < rows; r++)
+      for (long j = 0; j < m; j++) out[r * m + j] = a[r * m + j] + b[j];
+  }
+}
+
+/* out = s * x */
+static void scale(float *out, const float *x, float s, long n) {
+  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = s * x[i]);
+}
+
+/* y += alpha * x */
+static void axpy(float *y, const float *x, float alpha, long n) {
+  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) y[i] += alpha * x[i]);
+}
+
+/* out = value */
+static void fill(float *out, float value, long n) {
+  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = value);
+}
+
+static void sigmoid_range(float *out, const float *x, long lo, long hi) {
+  long i = lo;
+  for (; i + 16 <= hi; i += 16) st16(out + i, vsigmoid16(ld16(x + i)));
+  if (i < hi) st16n(out + i, vsigmoid16(ld16n(x + i, hi - i)), hi - i);
+}
+
+/* out = 1/(1+exp(-x)) */
+static void sigmoid(float *out, const float *x, long n) {
+  HRM_ELEMENTWISE(n, sigmoid_range(out, x, lo, hi));
+}
+
+/* dst[r*dst_stride + c] = src[r*src_stride + c] for r < rows, c < cols (strides in elements) */
+static void copy2d(float *dst, long dst_stride, const float *src, long src_stride, long rows, long cols) {
+  if (rows * cols >= HRM_PAR_MIN && rows > 1) {
+    HRM_PRAGMA(omp parallel for schedule(static))
+    for (long r = 0; r < rows; r++) hrm_copy(dst + r * dst_stride, src + r * src_stride, (size_t)cols * 4);
+  } else {
+    for (long r = 0; r < rows; r++) hrm_copy(dst + r * dst_stride, src + r * src_stride, (size_t)cols * 4);
+  }
+}

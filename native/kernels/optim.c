@@ -1,0 +1,41 @@
+/* optim.c: optimizer updates (REFERENCE.md section 4). */
+#include "common.h"
+
+HRM_INLINE void adam_atan2_16(float *p, const float *g, float *m, float *v, long k, long cnt, float lr, float wd,
+                                 float b1, float b2, float step, float inv_sqrt_bc2) {
+  v16f P = ld16n(p + k, cnt), G = ld16n(g + k, cnt), M = ld16n(m + k, cnt), Vv = ld16n(v + k, cnt);
+  P = P * (1.0f - lr * wd);
+  M = M + (1.0f - b1) * (G - M);
+  Vv = Vv + (1.0f - b2) * (G * G - Vv);
+  P = P - step * vatan2_16(M, vsqrt16(Vv) * inv_sqrt_bc2);
+  st16n(p + k, P, cnt);
+  st16n(m + k, M, cnt);
+  st16n(v + k, Vv, cnt);
+}
+
+/* AdamATan2 with decoupled weight decay, bc1 = 1 - b1^t, bc2 = 1 - b2^t:
+ * p *= 1 - lr wd; m += (1-b1)(g - m); v += (1-b2)(g^2 - v); p -= (lr/bc1) atan2(m, sqrt(v)/sqrt(bc2)) */
+static void adam_atan2(float *p, const float *g, float *m, float *v, long n, float lr, float wd, float b1, float b2,
+                       float bc1, float bc2) {
+  float step = lr / bc1, inv_sqrt_bc2 = 1.0f / __builtin_sqrtf(bc2);
+  long nblocks = (n + 4095) / 4096;
+  HRM_PRAGMA(omp parallel for schedule(static) if (n >= HRM_PAR_MIN))
+  for (long bI = 0; bI < nblocks; bI++) {
+    long lo = bI * 4096, hi = lo + 4096 < n ? lo + 4096 : n;
+    for (long k = lo; k < hi; k += 16) adam_atan2_16(p, g, m, v, k, hi - k < 16 ? hi - k : 16, lr, wd, b1, b2, step, inv_sqrt_bc2);
+  }
+}
+
+/* SignSGD with decoupled weight decay over selected rows (ids unique):
+ * w[ids[i]] *= 1 - lr wd; w[ids[i]] -= lr sign(g[i]). w [V, C], g [n, C]. */
+static void sign_sgd_rows(float *w, const int32_t *ids, const float *g, long n, long C, float lr, float wd) {
+  float decay = 1.0f - lr * wd;
+  for (long i = 0; i < n; i++) {
+    float *r = w + (long)ids[i] * C;
+    const float *gi = g + i * C;
+    for (long c = 0; c < C; c++) {
+      float s = gi[c] > 0.0f ? 1.0f : (gi[c] < 0.0f ? -1.0f : 0.0f);
+      r[c] = r[c] * decay - lr * s;
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/* swiglu.c: SwiGLU, silu(gate) * up. gu [N, 2I] = [gate | up] per row, out / dout [N, I]. */
+#include "common.h"
+
+HRM_INLINE v16f swiglu16(v16f g, v16f u) { return g * vsigmoid16(g) * u; }
+
+static void swiglu_forward_row(float *out, const float *gu, long I) {
+  const float *g = gu, *u = gu + I;
+  long i = 0;
+  for (; i + 16 <= I; i += 16) st16(out + i, swiglu16(ld16(g + i), ld16(u + i)));
+  if (i < I) st16n(out + i, swiglu16(ld16n(g + i, I - i), ld16n(u + i, I - i)), I - i);
+}
+
+static void swiglu_forward(float *out, const float *gu, long N, long I) {
+  HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
+  for (long n = 0; n < N; n++) swiglu_forward_row(out + n * I, gu + n * 2 * I, I);
+}
+
+/* d silu(g)/dg = sig(g) (1 + g (1 - sig(g))) */
+HRM_INLINE void swiglu_grad16(v16f g, v16f u, v16f d, v16f *dg, v16f *du) {
+  v16f s = vsigmoid16(g);
+  *du = d * g * s;
+  *dg = d * u * s * (1.0f + g * (1.0f - s));
+}
+
+static void swiglu_backward_row(float *dgu, const float *dout, const float *gu, long I) {
+  const float *g = gu, *u = gu + I;
+  float *dg = dgu, *du = dgu + I;
+  long i = 0;
+  v16f a, b;
+  for (; i + 16 <= I; i += 16) {
+    swiglu_grad16(ld16(g + i), ld16(u + i), ld16(dout + i), &a, &b);
+    st16(dg + i, a);
+    st16(du + i, b);
+  }
+  if (i < I) {
+    long r = I - i;
+    swiglu_grad16(ld16n(g + i, r), ld16n(u + i, r), ld16n(dout + i, r), &a, &b);
+    st16n(dg + i, a, r);
+    st16n(du + i, b, r);
+  }
+}
+
+/* dgu [N, 2I] = [d gate | d up] */
+static void swiglu_backward(float *dgu, const float *dout, const float *gu, long N, long I) {
+  HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
+  for (long n = 0; n < N; n++) swiglu_backward_row(dgu + n * 2 * I, dout + n * I, gu + n * 2 * I, I);
+}

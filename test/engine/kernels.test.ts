@@ -1,0 +1,292 @@
+/**
+ * Every kernel of docs/ENGINE.md section 2 on every available backend against the plain-JS
+ * references in kernel-reference.ts (small random shapes with odd sizes, so that vector tails and
+ * padding are exercised), then the backends against each other and one thread against two.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { availableBackends, KERNELS, setBackend, type Backend, type KernelName } from '../../src/engine/backend.js';
+import { Rng } from '../../src/util/random.js';
+import * as ref from './kernel-reference.js';
+
+type Arr = Float32Array | Int32Array;
+type Arg = number | Arr | null;
+
+interface Case {
+  /** a label for messages */
+  what: string;
+  kernel: KernelName;
+  args: Arg[];
+  /** expected contents of array arguments after the call, by argument index */
+  expect: Record<number, ArrayLike<number>>;
+  /** tolerance relative to the largest expected magnitude (plus 1e-6 absolute) */
+  tol?: number;
+}
+
+/** Copies array arguments into backend memory, runs the kernel, returns every array argument after. */
+function runKernel(be: Backend, kernel: KernelName, args: Arg[]): (Arr | null)[] {
+  const ptrs: number[] = [];
+  const blocks: [number, number][] = [];
+  for (const a of args) {
+    if (a === null) ptrs.push(0);
+    else if (typeof a === 'number') ptrs.push(a);
+    else {
+      const bytes = Math.max(a.length * 4, 4);
+      const p = be.alloc(bytes);
+      if (a instanceof Float32Array) be.f32(p, a.length).set(a);
+      else be.i32(p, a.length).set(a);
+      ptrs.push(p);
+      blocks.push([p, bytes]);
+    }
+  }
+  (be.k[kernel] as (...x: number[]) => void)(...ptrs);
+  const out = args.map((a, i) => {
+    if (a === null || typeof a === 'number') return null;
+    return a instanceof Float32Array ? be.f32(ptrs[i], a.length).slice() : be.i32(ptrs[i], a.length).slice();
+  });
+  for (const [p, bytes] of blocks) be.free(p, bytes);
+  return out;
+}
+
+function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
+  const lim = tol * scale + 1e-6;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= lim)) assert.fail(`${what}: element ${i}: got ${got[i]}, want ${want[i]} (|diff| ${d} > ${lim})`);
+  }
+}
+
+// ---- inputs ----
+const f32 = (n: number, f: (i: number) => number): Float32Array => Float32Array.from({ length: n }, (_, i) => f(i));
+const normal = (rng: Rng, n: number, s = 1): Float32Array => f32(n, () => s * rng.normal());
+const ints = (rng: Rng, n: number, hi: number): Int32Array => Int32Array.from({ length: n }, () => rng.int(hi));
+
+function ropeTables(S: number, D: number): [Float32Array, Float32Array] {
+  const cos = new Float32Array(S * D), sin = new Float32Array(S * D);
+  for (let s = 0; s < S; s++) {
+    for (let i = 0; i < D / 2; i++) {
+      const a = s * Math.pow(10000, (-2 * i) / D);
+      for (const d of [i, i + D / 2]) {
+        cos[s * D + d] = Math.cos(a);
+        sin[s * D + d] = Math.sin(a);
+      }
+    }
+  }
+  return [cos, sin];
+}
+
+function cases(): Case[] {
+  const rng = new Rng(1234);
+  const out: Case[] = [];
+
+  // gemm: all four transposes, leading dimensions larger than the rows, beta 0 over NaN, beta != 0
+  for (const [M, N, K] of [[37, 29, 23], [130, 70, 300], [1, 17, 5]]) {
+    for (const [tA, tB] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+      for (const beta of [0, 0.5]) {
+        const lda = (tA ? M : K) + 3, ldb = (tB ? K : N) + 1, ldc = N + 2;
+        const A = normal(rng, (tA ? K : M) * lda), B = normal(rng, (tB ? N : K) * ldb);
+        const C = beta === 0 ? f32(M * ldc, () => NaN) : normal(rng, M * ldc);
+        const want = ref.gemm(tA, tB, M, N, K, 0.7, A, lda, B, ldb, beta, C, ldc);
+        if (beta === 0) for (let i = 0; i < M; i++) for (let j = N; j < ldc; j++) want[i * ldc + j] = NaN;
+        out.push({ what: `gemm ${M}x${N}x${K} t${tA}${tB} beta ${beta}`, kernel: 'gemm',
+          args: [tA, tB, M, N, K, 0.7, A, lda, B, ldb, beta, C, ldc], expect: { 11: want }, tol: 2e-5 });
+      }
+    }
+  }
+
+  {
+    const N = 13, C = 37, y = normal(rng, N * C), b = normal(rng, C), db = normal(rng, C);
+    out.push({ what: 'add_bias', kernel: 'add_bias', args: [y, b, N, C], expect: { 0: ref.addBias(y, b, N, C) } });
+    const dy = normal(rng, 300 * 260), db2 = normal(rng, 260);
+    out.push({ what: 'bias_grad', kernel: 'bias_grad', args: [db2, dy, 300, 260], expect: { 0: ref.biasGrad(db2, dy, 300, 260) } });
+    out.push({ what: 'bias_grad small', kernel: 'bias_grad', args: [db, y, N, C], expect: { 0: ref.biasGrad(db, y, N, C) } });
+  }
+  {
+    const V = 11, N = 29, C = 37, ids = ints(rng, N, V), w = normal(rng, V * C), dout = normal(rng, N * C), dw = normal(rng, V * C);
+    out.push({ what: 'embedding_forward', kernel: 'embedding_forward', args: [new Float32Array(N * C), ids, w, N, C], expect: { 0: ref.embeddingForward(ids, w, N, C) } });
+    out.push({ what: 'embedding_backward', kernel: 'embedding_backward', args: [dw, ids, dout, N, C], expect: { 0: ref.embeddingBackward(dw, ids, dout, N, C) } });
+    const N2 = 700, C2 = 300, ids2 = ints(rng, N2, V), dout2 = normal(rng, N2 * C2), dw2 = normal(rng, V * C2);
+    out.push({ what: 'embedding_backward (threads)', kernel: 'embedding_backward', args: [dw2, ids2, dout2, N2, C2], expect: { 0: ref.embeddingBackward(dw2, ids2, dout2, N2, C2) } });
+  }
+  for (const [N, C] of [[7, 45], [300, 256], [3, 5]]) {
+    const x = normal(rng, N * C, 2), y = normal(rng, N * C), eps = 1e-5;
+    const r1 = ref.addRmsnormForward(x, y, N, C, eps), r0 = ref.addRmsnormForward(x, null, N, C, eps);
+    out.push({ what: `add_rmsnorm_forward ${N}x${C}`, kernel: 'add_rmsnorm_forward', args: [new Float32Array(N * C), new Float32Array(N), x, y, N, C, eps], expect: { 0: r1.out, 1: r1.rstd } });
+    out.push({ what: `add_rmsnorm_forward ${N}x${C} y=0`, kernel: 'add_rmsnorm_forward', args: [new Float32Array(N * C), new Float32Array(N), x, null, N, C, eps], expect: { 0: r0.out, 1: r0.rstd } });
+    const dout = normal(rng, N * C), o = Float32Array.from(r1.out), rs = Float32Array.from(r1.rstd);
+    out.push({ what: `rmsnorm_backward ${N}x${C}`, kernel: 'rmsnorm_backward', args: [new Float32Array(N * C), dout, o, rs, N, C], expect: { 0: ref.rmsnormBackward(dout, o, rs, N, C) } });
+  }
+  for (const [B, S, H, D, rope] of [[2, 19, 3, 10, true], [1, 37, 2, 24, false], [2, 1, 1, 4, true], [3, 81, 2, 64, true], [1, 1024, 1, 16, true]] as const) {
+    const qkv = normal(rng, B * S * 3 * H * D);
+    const [cos, sin] = rope ? ropeTables(S, D) : [null, null];
+    const f = ref.attentionForward(qkv, cos, sin, B, S, H, D);
+    const what = `attention ${B}x${S}x${H}x${D}${rope ? ' rope' : ''}`;
+    out.push({ what: `${what} forward`, kernel: 'attention_forward', args: [new Float32Array(B * S * H * D), new Float32Array(B * H * S), qkv, cos, sin, B, S, H, D], expect: { 0: f.out, 1: f.lse } });
+    const dout = normal(rng, B * S * H * D);
+    const want = ref.attentionBackward(dout, qkv, cos, sin, B, S, H, D);
+    out.push({ what: `${what} backward`, kernel: 'attention_backward',
+      args: [new Float32Array(B * S * 3 * H * D), dout, qkv, Float32Array.from(f.out), Float32Array.from(f.lse), cos, sin, B, S, H, D], expect: { 0: want }, tol: 2e-5 });
+  }
+  for (const [N, I] of [[9, 37], [100, 768]]) {
+    const gu = normal(rng, N * 2 * I, 3), dout = normal(rng, N * I);
+    out.push({ what: `swiglu_forward ${N}x${I}`, kernel: 'swiglu_forward', args: [new Float32Array(N * I), gu, N, I], expect: { 0: ref.swigluForward(gu, N, I) } });
+    out.push({ what: `swiglu_backward ${N}x${I}`, kernel: 'swiglu_backward', args: [new Float32Array(N * 2 * I), dout, gu, N, I], expect: { 0: ref.swigluBackward(dout, gu, N, I) } });
+  }
+  for (const n of [1001, 100003]) {
+    const a = normal(rng, n), b = normal(rng, n), o = new Float32Array(n);
+    out.push({ what: `add ${n}`, kernel: 'add', args: [o, a, b, n], expect: { 0: ref.add(a, b) } });
+    out.push({ what: `mul ${n}`, kernel: 'mul', args: [o, a, b, n], expect: { 0: ref.mul(a, b) } });
+    out.push({ what: `scale ${n}`, kernel: 'scale', args: [o, a, -1.5, n], expect: { 0: ref.scale(a, -1.5) } });
+    out.push({ what: `axpy ${n}`, kernel: 'axpy', args: [a, b, 0.25, n], expect: { 0: ref.axpy(a, b, 0.25) } });
+    out.push({ what: `fill ${n}`, kernel: 'fill', args: [o, 3.5, n], expect: { 0: new Float64Array(n).fill(3.5) } });
+    const x = f32(n, (i) => (i % 7 === 0 ? [-100, 100, 0, -88, 89, 1e-3, -20][(i / 7) % 7] : 8 * rng.normal()));
+    out.push({ what: `sigmoid ${n}`, kernel: 'sigmoid', args: [o, x, n], expect: { 0: ref.sigmoid(x) }, tol: 2e-6 });
+    const m = 37, rows = Math.floor(n / m), bb = normal(rng, m);
+    out.push({ what: `add_rows ${rows}x${m}`, kernel: 'add_rows', args: [new Float32Array(rows * m), a.subarray(0, rows * m), bb, rows * m, m], expect: { 0: ref.addRows(a.subarray(0, rows * m), bb, m) } });
+  }
+  {
+    const rows = 13, cols = 19, src = normal(rng, rows * 25), dst = normal(rng, rows * 31);
+    out.push({ what: 'copy2d', kernel: 'copy2d', args: [dst, 31, src, 25, rows, cols], expect: { 0: ref.copy2d(dst, 31, src, 25, rows, cols) } });
+    const src2 = normal(rng, 400 * 300), dst2 = normal(rng, 400 * 200);
+    out.push({ what: 'copy2d (threads)', kernel: 'copy2d', args: [dst2, 200, src2.subarray(7), 300, 399, 150], expect: { 0: ref.copy2d(dst2, 200, src2.subarray(7), 300, 399, 150) } });
+  }
+  for (const [N, V] of [[13, 11], [97, 37]]) {
+    const logits = f32(N * V, (i) => rng.normal() * [1, 10, 100, 0.01][Math.floor(i / V) % 4]);
+    const labels = Int32Array.from({ length: N }, (_, i) => (i % 5 === 3 ? -100 : rng.int(V)));
+    const dloss = normal(rng, N);
+    const st = ref.stablemaxCe(logits, labels, dloss, N, V, -100), sm = ref.softmaxCe(logits, labels, dloss, N, V, -100);
+    out.push({ what: `stablemax_ce_forward ${N}x${V}`, kernel: 'stablemax_ce_forward', args: [new Float32Array(N), logits, labels, N, V, -100], expect: { 0: st.loss } });
+    out.push({ what: `stablemax_ce_backward ${N}x${V}`, kernel: 'stablemax_ce_backward', args: [new Float32Array(N * V), dloss, logits, labels, N, V, -100], expect: { 0: st.dlogits } });
+    out.push({ what: `softmax_ce_forward ${N}x${V}`, kernel: 'softmax_ce_forward', args: [new Float32Array(N), logits, labels, N, V, -100], expect: { 0: sm.loss } });
+    out.push({ what: `softmax_ce_backward ${N}x${V}`, kernel: 'softmax_ce_backward', args: [new Float32Array(N * V), dloss, logits, labels, N, V, -100], expect: { 0: sm.dlogits } });
+    const am = f32(N * V, (i) => Math.round(rng.normal() * 2)); // ties: the first maximum wins
+    out.push({ what: `argmax ${N}x${V}`, kernel: 'argmax', args: [new Int32Array(N), am, N, V], expect: { 0: ref.argmax(am, N, V) } });
+  }
+  {
+    const n = 37, x = f32(n, (i) => rng.normal() * [0.1, 1, 10, 40][i % 4]), t = f32(n, () => rng.random()), dl = normal(rng, n);
+    out.push({ what: 'bce_logits_forward', kernel: 'bce_logits_forward', args: [new Float32Array(n), x, t, n], expect: { 0: ref.bceForward(x, t) } });
+    out.push({ what: 'bce_logits_backward', kernel: 'bce_logits_backward', args: [new Float32Array(n), dl, x, t, n], expect: { 0: ref.bceBackward(dl, x, t) } });
+  }
+  {
+    const x = f32(10007, () => rng.normal() + 0.5);
+    out.push({ what: 'sum', kernel: 'sum', args: [new Float32Array(1), x, x.length], expect: { 0: [ref.sum(x)] }, tol: 1e-6 });
+    const B = 7, R = 19, cond = Int32Array.from([1, 0, 0, 1, 1, 0, 1]), a = normal(rng, B * R), b = normal(rng, B * R);
+    out.push({ what: 'where_rows', kernel: 'where_rows', args: [new Float32Array(B * R), cond, a, b, B, R], expect: { 0: ref.whereRows(cond, a, b, B, R) } });
+  }
+  for (const n of [1037, 70001]) {
+    const p = normal(rng, n), g = f32(n, (i) => (i % 11 === 0 ? 0 : rng.normal() * 1e-2));
+    const m = f32(n, (i) => (i % 11 === 0 ? 0 : rng.normal() * 1e-2)), v = f32(n, (i) => (i % 11 === 0 ? 0 : rng.random() * 1e-4));
+    const [lr, wd, b1, b2, t] = [1e-3, 0.1, 0.9, 0.95, 3];
+    const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+    const r = ref.adamAtan2(p, g, m, v, lr, wd, b1, b2, bc1, bc2);
+    out.push({ what: `adam_atan2 ${n}`, kernel: 'adam_atan2', args: [p, g, m, v, n, lr, wd, b1, b2, bc1, bc2], expect: { 0: r.p, 2: r.m, 3: r.v }, tol: 1e-6 });
+  }
+  {
+    const V = 11, C = 37, n = 5, w = normal(rng, V * C), ids = Int32Array.from([7, 0, 10, 3, 4]);
+    const g = f32(n * C, (i) => (i % 6 === 0 ? 0 : rng.normal()));
+    out.push({ what: 'sign_sgd_rows', kernel: 'sign_sgd_rows', args: [w, ids, g, n, C, 0.01, 0.5], expect: { 0: ref.signSgdRows(w, ids, g, n, C, 0.01, 0.5) } });
+  }
+  return out;
+}
+
+function compare(what: string, got: Arr, want: ArrayLike<number>, tol: number): void {
+  const g: number[] = [], w: number[] = [];
+  for (let i = 0; i < want.length; i++) {
+    if (Number.isNaN(want[i])) continue; // gemm's columns beyond N: not compared
+    g.push(got[i]);
+    w.push(want[i]);
+  }
+  assertClose(what, g, w, tol);
+}
+
+test('the reference attention backward matches finite differences of its forward', () => {
+  const rng = new Rng(7);
+  const [B, S, H, D] = [1, 5, 2, 6];
+  const qkv = Float64Array.from({ length: B * S * 3 * H * D }, () => rng.normal());
+  const dout = Float64Array.from({ length: B * S * H * D }, () => rng.normal());
+  const [cos, sin] = ropeTables(S, D);
+  const loss = (x: Float64Array): number => {
+    const o = ref.attentionForward(x, cos, sin, B, S, H, D).out;
+    return o.reduce((acc, v, i) => acc + v * dout[i], 0);
+  };
+  const grad = ref.attentionBackward(dout, qkv, cos, sin, B, S, H, D);
+  const h = 1e-6;
+  for (let i = 0; i < qkv.length; i++) {
+    const xp = Float64Array.from(qkv), xm = Float64Array.from(qkv);
+    xp[i] += h;
+    xm[i] -= h;
+    const num = (loss(xp) - loss(xm)) / (2 * h);
+    assert.ok(Math.abs(num - grad[i]) < 1e-6 * (1 + Math.abs(num)), `element ${i}: numeric ${num}, analytic ${grad[i]}`);
+  }
+});
+
+const backends = availableBackends();
+const all = cases();
+
+test('the kernel table covers ENGINE.md and the tests cover every kernel', () => {
+  const tested = new Set(all.map((c) => c.kernel));
+  for (const [name] of KERNELS) if (name !== 'set_threads') assert.ok(tested.has(name), `no test for kernel ${name}`);
+  assert.ok(backends.includes('wasm'), 'the wasm backend must always load');
+});
+
+for (const name of backends) {
+  describe(`kernels on ${name}`, () => {
+    for (const c of all) {
+      test(c.what, () => {
+        const be = setBackend(name);
+        const res = runKernel(be, c.kernel, c.args);
+        for (const [i, want] of Object.entries(c.expect)) compare(`${name} ${c.what} (arg ${i})`, res[Number(i)]!, want, c.tol ?? 1e-5);
+      });
+    }
+  });
+}
+
+if (backends.length === 2) {
+  test('native and wasm agree closely on every case', () => {
+    const nat = setBackend('native'), wasm = setBackend('wasm');
+    for (const c of all) {
+      const a = runKernel(nat, c.kernel, c.args), b = runKernel(wasm, c.kernel, c.args);
+      for (const i of Object.keys(c.expect).map(Number)) {
+        if (c.kernel === 'argmax') assert.deepEqual(a[i], b[i], c.what);
+        else compare(`native vs wasm: ${c.what} (arg ${i})`, a[i]!, b[i]!, c.kernel === 'gemm' || c.kernel.startsWith('attention') ? 2e-6 : 1e-6);
+      }
+    }
+  });
+
+  test('native gives the same results on 1 and 2 threads', () => {
+    const nat = setBackend('native');
+    const before = nat.threads;
+    try {
+      for (const c of all) {
+        nat.setThreads(1);
+        const a = runKernel(nat, c.kernel, c.args);
+        nat.setThreads(2);
+        const b = runKernel(nat, c.kernel, c.args);
+        for (const i of Object.keys(c.expect).map(Number)) compare(`1 vs 2 threads: ${c.what}`, a[i]!, b[i]!, 1e-6);
+      }
+    } finally {
+      nat.setThreads(before);
+    }
+  });
+}
+
+test('the pool reuses freed blocks by size and counts bytes', () => {
+  for (const name of backends) {
+    const be = setBackend(name);
+    be.trim();
+    const s0 = be.stats();
+    const p = be.alloc(1000);
+    assert.equal(be.stats().bytesInUse - s0.bytesInUse, 1024);
+    be.free(p, 1000);
+    assert.equal(be.stats().bytesCached - s0.bytesCached, 1024);
+    const q = be.alloc(1000);
+    assert.equal(q, p, `${name}: a freed block of the same size is reused`);
+    be.free(q, 1000);
+    be.trim();
+    assert.equal(be.stats().bytesCached, 0);
+    assert.throws(() => (be.k.add as (...a: number[]) => void)(0, 0), /add: expected 4 arguments/);
+  }
+});
