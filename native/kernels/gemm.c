@@ -11,9 +11,11 @@
  *     from L2.
  * One micro-kernel per instruction set (see gemm_micro.h), chosen at compile time:
  *   AVX-512 8x32, AVX2+FMA 6x16, WebAssembly SIMD128 4x8, plain C 4x8.
- * Threads (native): the output is cut into one strip per thread (along M, or along N when that is
- * longer); each thread packs its own panels into its own static buffers, so there is no heap use and
- * no barrier. The wasm build has no libc and one thread.
+ * Threads (native): B is packed once per block by all threads together, then the threads take
+ * row blocks of A from a shared counter (schedule(dynamic)), so a core slowed by other work takes
+ * fewer blocks instead of holding the others up. When M has too few tiles, the output is cut into
+ * one column strip per thread instead. Packing buffers are gemm's own: static in wasm (no libc,
+ * one thread), allocated once and kept natively.
  *
  * Included into the unity translation unit native/abi.c; every helper is static.
  */
@@ -26,9 +28,6 @@
 
 #include "gemm_micro.h"
 #include "gemm_pack.h"
-#ifndef GEMM_ORDER
-#define GEMM_ORDER 0
-#endif
 
 #ifdef HRM_MAX_THREADS
 #define GEMM_MAX_THREADS HRM_MAX_THREADS
@@ -38,24 +37,28 @@
 
 #if defined(__wasm__) || !defined(_OPENMP)
 /* One thread and (in wasm) no libc: the packing buffers are static. */
-static float gemm_bufA[GEMM_MC * GEMM_KC] __attribute__((aligned(64)));
-static float gemm_bufB[GEMM_KC * GEMM_NC] __attribute__((aligned(64)));
-static int gemm_buffers(int slot, float **Ap, float **Bp) {
+static float gemm_bufA_static[GEMM_MC * GEMM_KC] __attribute__((aligned(64)));
+static float gemm_bufB_static[GEMM_KC * GEMM_NC] __attribute__((aligned(64)));
+static float *gemm_bufA(int slot) {
   (void)slot;
-  *Ap = gemm_bufA;
-  *Bp = gemm_bufB;
-  return 1;
+  return gemm_bufA_static;
+}
+static float *gemm_bufB(int slot) {
+  (void)slot;
+  return gemm_bufB_static;
 }
 #else
-/* Native: one pair per thread slot, allocated on first use and kept (gemm's own, so that a kernel
- * that holds hrm_scratch may call gemm). Returns 0 when memory is short. */
-static float *gemm_bufA[GEMM_MAX_THREADS], *gemm_bufB[GEMM_MAX_THREADS];
-static int gemm_buffers(int slot, float **Ap, float **Bp) {
-  if (!gemm_bufA[slot]) gemm_bufA[slot] = (float *)aligned_alloc(64, sizeof(float) * GEMM_MC * GEMM_KC);
-  if (!gemm_bufB[slot]) gemm_bufB[slot] = (float *)aligned_alloc(64, sizeof(float) * GEMM_KC * GEMM_NC);
-  *Ap = gemm_bufA[slot];
-  *Bp = gemm_bufB[slot];
-  return *Ap && *Bp;
+/* Native: A buffers per thread slot, B buffers per slot (column strips) plus one shared by the team
+ * (slot GEMM_MAX_THREADS); allocated on first use, by the calling thread before the team starts,
+ * and kept. Kept apart from hrm_scratch so that a kernel holding scratch may call gemm. */
+static float *gemm_bufA_heap[GEMM_MAX_THREADS], *gemm_bufB_heap[GEMM_MAX_THREADS + 1];
+static float *gemm_bufA(int slot) {
+  if (!gemm_bufA_heap[slot]) gemm_bufA_heap[slot] = (float *)aligned_alloc(64, sizeof(float) * GEMM_MC * GEMM_KC);
+  return gemm_bufA_heap[slot];
+}
+static float *gemm_bufB(int slot) {
+  if (!gemm_bufB_heap[slot]) gemm_bufB_heap[slot] = (float *)aligned_alloc(64, sizeof(float) * GEMM_KC * GEMM_NC);
+  return gemm_bufB_heap[slot];
 }
 #endif
 
@@ -121,50 +124,110 @@ static void gemm_unpacked(int transA, int transB, int M, int N, int K, float alp
     }
 }
 
-/* One thread's share: C[M,N] of the (already offset) operands, with buffers slot `slot`. */
+/* K slices of equal depth (a multiple of 8, at most KC): K = 768 runs as 2 x 384, not 512 + 256. */
+static int gemm_kstep(int K) {
+  int nslices = (K + GEMM_KC - 1) / GEMM_KC;
+  int kstep = ((K + nslices - 1) / nslices + 7) & ~7;
+  return kstep > GEMM_KC ? GEMM_KC : kstep;
+}
+
+/* Rows [ic, ic+mc) of C[:, jc:jc+nc] += op(A) slice x the packed B block Bp (kc deep). */
+static void gemm_block(int transA, const float *A, int lda, int ic, int mc, int pc, int kc, int nc, const float *Bp,
+                       float *Ap, float *C, int ldc, float alpha, float beta) {
+  gemm_pack_A(transA, A, lda, ic, mc, pc, kc, Ap);
+  for (int jr = 0; jr < nc; jr += GEMM_NR) {
+    int nr = nc - jr < GEMM_NR ? nc - jr : GEMM_NR;
+    const float *b = Bp + (long)jr * kc;
+    for (int ir = 0; ir < mc; ir += GEMM_MR) {
+      int mr = mc - ir < GEMM_MR ? mc - ir : GEMM_MR;
+      float *c = C + (long)(ic + ir) * ldc + jr;
+      if (mr == GEMM_MR && nr == GEMM_NR)
+        gemm_micro(kc, Ap + (long)ir * kc, b, c, ldc, alpha, beta);
+      else
+        gemm_edge(kc, Ap + (long)ir * kc, b, c, ldc, mr, nr, alpha, beta);
+    }
+  }
+}
+
+/* One thread does all of C[M,N] (of the already offset operands), with the buffers of `slot`. */
 static void gemm_serial(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                         const float *B, int ldb, float beta, float *C, int ldc, int slot) {
-  float *Ap, *Bp;
-  if (!gemm_buffers(slot, &Ap, &Bp)) {
+  float *Ap = gemm_bufA(slot), *Bp = gemm_bufB(slot);
+  if (!Ap || !Bp) {
     gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  /* Equal K slices (a multiple of 8 deep): K = 768 runs as 2 x 384, not 512 + 256. */
-  int nslices = (K + GEMM_KC - 1) / GEMM_KC;
-  int kstep = ((K + nslices - 1) / nslices + 7) & ~7;
-  if (kstep > GEMM_KC) kstep = GEMM_KC;
+  int kstep = gemm_kstep(K);
   for (int jc = 0; jc < N; jc += GEMM_NC) {
     int nc = N - jc < GEMM_NC ? N - jc : GEMM_NC;
     for (int pc = 0; pc < K; pc += kstep) {
       int kc = K - pc < kstep ? K - pc : kstep;
       float bet = pc == 0 ? beta : 1.0f; /* later K slices accumulate onto the first */
       gemm_pack_B(transB, B, ldb, pc, kc, jc, nc, Bp);
-      for (int ic = 0; ic < M; ic += GEMM_MC) {
-        int mc = M - ic < GEMM_MC ? M - ic : GEMM_MC;
-        gemm_pack_A(transA, A, lda, ic, mc, pc, kc, Ap);
-#if GEMM_ORDER
-        for (int ir = 0; ir < mc; ir += GEMM_MR) {
-          int mr = mc - ir < GEMM_MR ? mc - ir : GEMM_MR;
-        for (int jr = 0; jr < nc; jr += GEMM_NR) {
-          int nr = nc - jr < GEMM_NR ? nc - jr : GEMM_NR;
-#else
-        for (int jr = 0; jr < nc; jr += GEMM_NR) {
-          int nr = nc - jr < GEMM_NR ? nc - jr : GEMM_NR;
-          for (int ir = 0; ir < mc; ir += GEMM_MR) {
-            int mr = mc - ir < GEMM_MR ? mc - ir : GEMM_MR;
-#endif
-          const float *b = Bp + (long)jr * kc;
-            float *c = C + (long)(ic + ir) * ldc + jc + jr;
-            if (mr == GEMM_MR && nr == GEMM_NR)
-              gemm_micro(kc, Ap + (long)ir * kc, b, c, ldc, alpha, bet);
-            else
-              gemm_edge(kc, Ap + (long)ir * kc, b, c, ldc, mr, nr, alpha, bet);
-          }
+      for (int ic = 0; ic < M; ic += GEMM_MC)
+        gemm_block(transA, A, lda, ic, M - ic < GEMM_MC ? M - ic : GEMM_MC, pc, kc, nc, Bp, Ap, C + jc, ldc, alpha,
+                   bet);
+    }
+  }
+}
+
+#ifdef _OPENMP
+/* nt threads share each packed B block and take row blocks of C dynamically. */
+static void gemm_team(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc, int nt) {
+  /* row blocks: at most MC rows, and at least about 4 per thread so that the dynamic schedule can
+   * even out; whole micro-tiles so that only the last block has edge tiles */
+  int tilesM = (M + GEMM_MR - 1) / GEMM_MR;
+  int rows = (tilesM + 4 * nt - 1) / (4 * nt) * GEMM_MR;
+  if (rows > GEMM_MC) rows = GEMM_MC;
+  int nblocks = (M + rows - 1) / rows;
+  int kstep = gemm_kstep(K);
+  float *Bp = gemm_bufB(GEMM_MAX_THREADS);
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num(), T = omp_get_num_threads();
+    float *Ap = gemm_bufA(t);
+    for (int jc = 0; jc < N; jc += GEMM_NC) {
+      int nc = N - jc < GEMM_NC ? N - jc : GEMM_NC;
+      int panels = (nc + GEMM_NR - 1) / GEMM_NR;
+      for (int pc = 0; pc < K; pc += kstep) {
+        int kc = K - pc < kstep ? K - pc : kstep;
+        float bet = pc == 0 ? beta : 1.0f;
+        /* each thread packs a contiguous run of B panels */
+        int q0 = (int)((long)panels * t / T), q1 = (int)((long)panels * (t + 1) / T);
+        if (q1 > q0) {
+          int j1 = q1 * GEMM_NR < nc ? q1 * GEMM_NR : nc;
+          gemm_pack_B(transB, B, ldb, pc, kc, jc + q0 * GEMM_NR, j1 - q0 * GEMM_NR, Bp + (long)q0 * GEMM_NR * kc);
         }
+#pragma omp barrier
+#pragma omp for schedule(dynamic, 1)
+        for (int blk = 0; blk < nblocks; blk++) {
+          int ic = blk * rows;
+          gemm_block(transA, A, lda, ic, M - ic < rows ? M - ic : rows, pc, kc, nc, Bp, Ap, C + jc, ldc, alpha, bet);
+        }
+        /* the implicit barrier of the for keeps Bp until every thread is done with it */
       }
     }
   }
 }
+
+/* nt threads each do one column strip of C, packing their own B (for M too small to share out). */
+static void gemm_strips(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc, int nt) {
+  int tiles = (N + GEMM_NR - 1) / GEMM_NR;
+  if (nt > tiles) nt = tiles;
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num(), T = omp_get_num_threads();
+    int j0 = (int)((long)tiles * t / T) * GEMM_NR, j1 = (int)((long)tiles * (t + 1) / T) * GEMM_NR;
+    if (j1 > N) j1 = N;
+    if (j1 > j0) {
+      const float *b = transB ? B + (long)j0 * ldb : B + j0;
+      gemm_serial(transA, transB, M, j1 - j0, K, alpha, A, lda, b, ldb, beta, C + j0, ldc, t);
+    }
+  }
+}
+#endif
 
 /* Row-major C[M,N] = alpha * op(A) * op(B) + beta * C; see the top of this file. */
 static void gemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
@@ -174,41 +237,27 @@ static void gemm(int transA, int transB, int M, int N, int K, float alpha, const
     gemm_scale_only(M, N, beta, C, ldc);
     return;
   }
-  int nt = 1;
 #ifdef _OPENMP
-  /* Below ~2 MFLOP the fork/join costs more than a second core gives. */
-  if ((double)M * N * K >= 1e6 && !omp_in_parallel()) {
+  /* Below ~1 MFLOP waking the team costs more than a second core gives. */
+  int nt = 1;
+  if ((double)M * N * K >= 5e5 && !omp_in_parallel()) {
     nt = omp_get_max_threads();
     if (nt > GEMM_MAX_THREADS) nt = GEMM_MAX_THREADS;
   }
-#endif
-  if (nt <= 1) {
-    gemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 0);
-    return;
-  }
-#ifdef _OPENMP
-  /* Cut along the dimension with more micro-tiles, in whole tiles so only the last strip has edges. */
-  int tilesM = (M + GEMM_MR - 1) / GEMM_MR, tilesN = (N + GEMM_NR - 1) / GEMM_NR;
-  int alongM = tilesM >= tilesN;
-  int tiles = alongM ? tilesM : tilesN;
-  if (nt > tiles) nt = tiles;
-#pragma omp parallel num_threads(nt)
-  {
-    int t = omp_get_thread_num(), T = omp_get_num_threads();
-    int lo = (int)((long)tiles * t / T), hi = (int)((long)tiles * (t + 1) / T);
-    if (alongM) {
-      int i0 = lo * GEMM_MR, i1 = hi * GEMM_MR < M ? hi * GEMM_MR : M;
-      if (i1 > i0) {
-        const float *a = transA ? A + i0 : A + (long)i0 * lda;
-        gemm_serial(transA, transB, i1 - i0, N, K, alpha, a, lda, B, ldb, beta, C + (long)i0 * ldc, ldc, t);
-      }
-    } else {
-      int j0 = lo * GEMM_NR, j1 = hi * GEMM_NR < N ? hi * GEMM_NR : N;
-      if (j1 > j0) {
-        const float *b = transB ? B + (long)j0 * ldb : B + j0;
-        gemm_serial(transA, transB, M, j1 - j0, K, alpha, A, lda, b, ldb, beta, C + j0, ldc, t);
-      }
+  if (nt > 1) {
+    /* allocate every buffer the team uses here, on one thread; fall back to one thread if short */
+    int ok = 1;
+    for (int t = 0; t < nt; t++) ok = ok && gemm_bufA(t) && gemm_bufB(t);
+    ok = ok && gemm_bufB(GEMM_MAX_THREADS);
+    if (ok) {
+      int tilesM = (M + GEMM_MR - 1) / GEMM_MR, tilesN = (N + GEMM_NR - 1) / GEMM_NR;
+      if (tilesM >= 2 * nt || tilesM >= tilesN)
+        gemm_team(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+      else
+        gemm_strips(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+      return;
     }
   }
 #endif
+  gemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 0);
 }
