@@ -67,7 +67,7 @@ export function record(
   out: Tensor,
   inputs: (Tensor | null)[],
   saved: Tensor[],
-  fn: (g: Tensor, saved: Tensor[]) => (Tensor | null)[],
+  fn: (g: Tensor, saved: Tensor[], acc: (i: number) => Tensor | null) => (Tensor | null)[],
 ): void {
   const ins = inputs.map((t) => (t && t.requiresGrad ? t : null));
   const sv = saved.map((t) => t.share());
@@ -76,7 +76,7 @@ export function record(
     op,
     inputs: ins,
     saved: sv,
-    backward: (g) => fn(g, sv),
+    backward: (g, acc) => fn(g, sv, acc),
     released: false,
   };
   out.node = node;
@@ -141,7 +141,8 @@ export function installAllocators(mk: (t: Tensor) => Tensor, copy: (t: Tensor) =
   copyOf = copy;
 }
 
-function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+// Leaves whose .grad may still share storage with another gradient; made owners at the end of backward.
+function accumulateLeaf(leaf: Tensor, g: Tensor, pending: Set<Tensor>): void {
   if (g.shape.length !== leaf.shape.length || g.shape.some((d, i) => d !== leaf.shape[i])) {
     if (g.size !== leaf.size) {
       throw new Error(`backward: gradient [${g.shape}] does not fit ${leaf.describe()}`);
@@ -150,15 +151,11 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
     g.dispose();
     g = v;
   }
+  if (leaf.grad === g) return; // the op added into it in place
   if (leaf.grad === null) {
-    // A leaf's .grad must own its storage: callers (optimizers) may read it long after.
-    if (g.storage.refs > 1) {
-      const c = copyOf(g);
-      g.dispose();
-      g = c;
-    }
     g.kept = true;
     leaf.grad = g;
+    pending.add(leaf);
   } else {
     const s = addGrads(leaf.grad, g);
     leaf.grad.dispose();
@@ -166,6 +163,11 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
     s.kept = true;
     leaf.grad = s;
   }
+}
+
+/** An existing gradient that only its holder references (safe to add into in place). */
+function owned(t: Tensor | null | undefined): Tensor | null {
+  return t && !t.disposed && t.storage.refs === 1 ? t : null;
 }
 
 /**
@@ -197,43 +199,61 @@ export function backward(loss: Tensor, seed?: Tensor): void {
       g0 = emptyLike(loss);
       loss.backend.k.fill(g0.ptr, 1, 1);
     }
-    if (!loss.node) {
-      accumulateLeaf(loss, g0);
-      return;
-    }
-    const grads = new Map<GradNode, Tensor>();
-    grads.set(loss.node, g0);
-    for (const node of nodes) {
-      const g = grads.get(node);
-      if (!g) {
-        releaseNode(node);
-        continue;
-      }
-      grads.delete(node);
-      const inputs = node.inputs;
-      const gs = node.backward!(g);
-      g.dispose();
-      releaseNode(node);
-      for (let i = 0; i < gs.length; i++) {
-        const gi = gs[i];
-        if (!gi) continue;
+    const pending = new Set<Tensor>();
+    if (!loss.node) accumulateLeaf(loss, g0, pending);
+    else {
+      const grads = new Map<GradNode, Tensor>();
+      grads.set(loss.node, g0);
+      let inputs: (Tensor | null)[] = [];
+      const acc = (i: number): Tensor | null => {
         const inp = inputs[i];
-        if (!inp) {
-          gi.dispose();
+        if (!inp) return null;
+        if (inp.node) return owned(grads.get(inp.node));
+        return inp.requiresGrad && !inp.disposed ? owned(inp.grad) : null;
+      };
+      for (const node of nodes) {
+        const g = grads.get(node);
+        if (!g) {
+          releaseNode(node);
           continue;
         }
-        if (inp.node) {
-          const have = grads.get(inp.node);
-          if (have) {
-            grads.set(inp.node, addGrads(have, gi));
-            have.dispose();
+        grads.delete(node);
+        inputs = node.inputs;
+        const gs = node.backward!(g, acc);
+        g.dispose();
+        releaseNode(node);
+        for (let i = 0; i < gs.length; i++) {
+          const gi = gs[i];
+          if (!gi) continue;
+          const inp = inputs[i];
+          if (!inp) {
             gi.dispose();
-          } else grads.set(inp.node, gi);
-        } else if (inp.requiresGrad && !inp.disposed) accumulateLeaf(inp, gi);
-        else gi.dispose();
+            continue;
+          }
+          if (inp.node) {
+            const have = grads.get(inp.node);
+            if (have === gi) continue; // added in place
+            if (have) {
+              grads.set(inp.node, addGrads(have, gi));
+              have.dispose();
+              gi.dispose();
+            } else grads.set(inp.node, gi);
+          } else if (inp.requiresGrad && !inp.disposed) accumulateLeaf(inp, gi, pending);
+          else gi.dispose();
+        }
+      }
+      for (const g of grads.values()) g.dispose();
+    }
+    // A leaf's .grad must own its storage: callers (optimizers) may write it or read it much later.
+    for (const leaf of pending) {
+      const g = leaf.grad;
+      if (g && g.storage.refs > 1) {
+        const c = copyOf(g);
+        c.kept = true;
+        g.dispose();
+        leaf.grad = c;
       }
     }
-    for (const g of grads.values()) g.dispose();
   } finally {
     gradEnabled = prev;
   }

@@ -31,8 +31,12 @@ export interface GradNode {
   readonly op: string;
   /** the op's inputs; null where no gradient is needed */
   inputs: (Tensor | null)[];
-  /** returns one gradient per input (null: none); runs with recording off */
-  backward: ((g: Tensor) => (Tensor | null)[]) | null;
+  /**
+   * returns one gradient per input (null: none); runs with recording off. `acc(i)`, when not null,
+   * is input i's gradient so far, exclusively owned: the op may add into it in place (e.g. gemm with
+   * beta 1) and return that same tensor.
+   */
+  backward: ((g: Tensor, acc: (i: number) => Tensor | null) => (Tensor | null)[]) | null;
   /** handles the backward pass reads; owned by the node and disposed when it is released */
   saved: Tensor[];
   released: boolean;

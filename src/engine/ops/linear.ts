@@ -29,7 +29,7 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
     const xShape = [...x.shape];
     // Save only what backward reads: x for dW, W for dx.
     const saved = [need[1] ? x : null, need[0] ? w : null].filter((t): t is Tensor => t !== null);
-    record('linear', y, [x, w, bias], saved, (g, sv) => {
+    record('linear', y, [x, w, bias], saved, (g, sv, acc) => {
       const k = g.backend.k;
       let i = 0;
       const sx = need[1] ? sv[i++] : null;
@@ -37,23 +37,21 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
       let dx: Tensor | null = null;
       let dw: Tensor | null = null;
       let db: Tensor | null = null;
+      // Where a gradient is already accumulating (a residual branch, a weight used twice), add into it.
       if (sw) {
-        dx = out(xShape, g.backend);
+        const into = M > 0 && N > 0 ? acc(0) : null;
+        dx = into ?? out(xShape, g.backend);
         if (dx.size > 0) {
           if (N === 0) k.fill(dx.ptr, 0, dx.size);
-          else k.gemm(0, 0, M, K, N, 1, g.ptr, N, sw.ptr, K, 0, dx.ptr, K);
+          else k.gemm(0, 0, M, K, N, 1, g.ptr, N, sw.ptr, K, into ? 1 : 0, dx.ptr, K);
         }
       }
       if (sx) {
-        const acc = w.grad;
-        if (w.node === null && acc && !acc.disposed && acc.storage.refs === 1 && M > 0) {
-          k.gemm(1, 0, N, K, M, 1, g.ptr, N, sx.ptr, K, 1, acc.ptr, K);
-        } else {
-          dw = out(w.shape, g.backend);
-          if (dw.size > 0) {
-            if (M === 0) k.fill(dw.ptr, 0, dw.size);
-            else k.gemm(1, 0, N, K, M, 1, g.ptr, N, sx.ptr, K, 0, dw.ptr, K);
-          }
+        const into = M > 0 ? acc(1) : null;
+        dw = into ?? out(w.shape, g.backend);
+        if (dw.size > 0) {
+          if (M === 0) k.fill(dw.ptr, 0, dw.size);
+          else k.gemm(1, 0, N, K, M, 1, g.ptr, N, sx.ptr, K, into ? 1 : 0, dw.ptr, K);
         }
       }
       if (need[2]) {
