@@ -146,8 +146,7 @@ function replay(path: string, backend: string): string[] {
       const r = model.evalStep(ec, batch);
       ec = r.carry;
       checkStep(`eval/${s}`, r, ec.zH.toFloat32Array());
-      const last = s === E - 1;
-      if (r.allHalted !== (last && E === cfg.halt_max_steps)) {
+      if (r.allHalted !== ((s + 1) % cfg.halt_max_steps === 0)) {
         problems.push(`eval/${s}: allHalted ${r.allHalted} after ${s + 1} of ${cfg.halt_max_steps} segments`);
       }
     }

@@ -185,16 +185,24 @@ export class HRM {
     const D = c.hidden_size;
 
     // 1. Reset halted rows: fresh state from H_init/L_init, step 0, the new batch's data.
-    const haltedT = tensor(carry.halted, [B], 'int32');
-    const [zH0, zL0] = noGrad(() => {
-      const tile = (v: Tensor): Tensor => {
-        const row = v.toFloat32Array();
-        const full = new Float32Array(B * S * D);
-        for (let i = 0; i < B * S; i++) full.set(row, i * D);
-        return tensor(full, [B, S, D]);
-      };
-      return [where(haltedT, tile(this.inner.HInit), carry.zH), where(haltedT, tile(this.inner.LInit), carry.zL)];
-    });
+    let nHalted = 0;
+    for (let b = 0; b < B; b++) nHalted += carry.halted[b] ? 1 : 0;
+    const tile = (v: Tensor): Tensor => {
+      const row = v.toFloat32Array();
+      const full = new Float32Array(B * S * D);
+      for (let i = 0; i < B * S; i++) full.set(row, i * D);
+      return tensor(full, [B, S, D]);
+    };
+    let zH0: Tensor;
+    let zL0: Tensor;
+    if (nHalted === 0) {
+      [zH0, zL0] = [carry.zH.detach(), carry.zL.detach()];
+    } else if (nHalted === B) {
+      [zH0, zL0] = [tile(this.inner.HInit), tile(this.inner.LInit)];
+    } else {
+      const haltedT = tensor(carry.halted, [B], 'int32');
+      [zH0, zL0] = noGrad(() => [where(haltedT, tile(this.inner.HInit), carry.zH), where(haltedT, tile(this.inner.LInit), carry.zL)]);
+    }
     this.disposeCarry(carry);
     const steps = new Int32Array(B);
     const data: Batch = {

@@ -185,10 +185,14 @@ export class HRMInner {
         let zH = zH0;
         let zL = zL0;
         for (let i = 0; i < c.H_cycles; i++) {
-          for (let j = 0; j < c.L_cycles; j++) {
-            if (!(i === c.H_cycles - 1 && j === c.L_cycles - 1)) zL = this.level(this.L, zL, add(zH, e));
+          // zH + e is the same for every L step of this H cycle: compute it once
+          const last = i === c.H_cycles - 1;
+          const lSteps = last ? c.L_cycles - 1 : c.L_cycles;
+          if (lSteps > 0) {
+            const injection = add(zH, e);
+            for (let j = 0; j < lSteps; j++) zL = this.level(this.L, zL, injection);
           }
-          if (i !== c.H_cycles - 1) zH = this.level(this.H, zH, zL);
+          if (!last) zH = this.level(this.H, zH, zL);
         }
         return [zH, zL];
       }),
