@@ -77,34 +77,46 @@ HRM_INLINE float hmax16(v16f x) {
   for (int i = 1; i < 16; i++) m = t[i] > m ? t[i] : m;
   return m;
 }
+/* The math below is written once on the target's native vector width (HRM_NW lanes: 16 with
+ * AVX-512, 8 with AVX, 4 on SSE2 and wasm): gcc lowers comparisons of vectors wider than the hardware
+ * to scalar code, so the 16-lane wrappers further down split into native pieces. */
+#if defined(__AVX512F__)
+#define HRM_NW 16
+#elif defined(__AVX__)
+#define HRM_NW 8
+#else
+#define HRM_NW 4
+#endif
+typedef float vnf __attribute__((vector_size(HRM_NW * 4)));
+typedef int32_t vni __attribute__((vector_size(HRM_NW * 4)));
+HRM_INLINE vnf splatn(float s) { return (vnf){0} + s; }
+
 /* lane select: mask lanes are all ones (true) or zero */
-HRM_INLINE v16f sel16(v16i mask, v16f a, v16f b) {
-  return (v16f)(((v16i)a & mask) | ((v16i)b & ~mask));
+HRM_INLINE vnf seln(vni mask, vnf a, vnf b) {
+  return (vnf)(((vni)a & mask) | ((vni)b & ~mask));
 }
-HRM_INLINE v16f vmax16(v16f a, v16f b) { return sel16(a > b, a, b); }
-HRM_INLINE v16f vmin16(v16f a, v16f b) { return sel16(a < b, a, b); }
-HRM_INLINE v16f vabs16(v16f a) { return (v16f)((v16i)a & 0x7fffffff); }
-HRM_INLINE v16f vsqrt16(v16f a) {
-  float t[16];
-  st16(t, a);
-  for (int i = 0; i < 16; i++) t[i] = __builtin_sqrtf(t[i]);
-  return ld16(t);
+HRM_INLINE vnf vmaxn(vnf a, vnf b) { return seln(a > b, a, b); }
+HRM_INLINE vnf vminn(vnf a, vnf b) { return seln(a < b, a, b); }
+HRM_INLINE vnf vabsn(vnf a) { return (vnf)((vni)a & 0x7fffffff); }
+HRM_INLINE vnf vsqrtn(vnf a) {
+  for (int i = 0; i < HRM_NW; i++) a[i] = __builtin_sqrtf(a[i]);
+  return a;
 }
 
 /* ---- math ---- */
 
 /* exp(x): x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for e^r, 2^n by exponent bits.
  * exp(x) = 0 for x < -87.3 (also -inf), +inf above 88.72. */
-HRM_INLINE v16f vexp16(v16f x) {
-  const v16f hi = splat16(88.72283935546875f), lo = splat16(-87.33654022216797f);
-  v16i under = x < lo, over = x > hi;
-  x = vmin16(vmax16(x, lo), hi);
+HRM_INLINE vnf vexpn(vnf x) {
+  const vnf hi = splatn(88.72283935546875f), lo = splatn(-87.33654022216797f);
+  vni under = x < lo, over = x > hi;
+  x = vminn(vmaxn(x, lo), hi);
   /* round to nearest with the 1.5*2^23 trick (no rint call on any target) */
-  const v16f magic = splat16(12582912.0f);
-  v16f n = (x * 1.44269504088896341f + magic) - magic;
-  v16f r = x - n * 0.693359375f;
+  const vnf magic = splatn(12582912.0f);
+  vnf n = (x * 1.44269504088896341f + magic) - magic;
+  vnf r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  v16f p = splat16(1.9875691500e-4f);
+  vnf p = splatn(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
@@ -112,74 +124,103 @@ HRM_INLINE v16f vexp16(v16f x) {
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
   /* n can reach 128 at the top of the range: scale by 2^n in two halves */
-  v16i ni = __builtin_convertvector(n, v16i);
-  v16i e1 = ((ni >> 1) + 127) << 23;
-  v16i e2 = ((ni - (ni >> 1)) + 127) << 23;
-  v16f y = p * (v16f)e1 * (v16f)e2;
-  y = sel16(under, splat16(0.0f), y);
-  y = sel16(over, splat16(__builtin_inff()), y);
+  vni ni = __builtin_convertvector(n, vni);
+  vni e1 = ((ni >> 1) + 127) << 23;
+  vni e2 = ((ni - (ni >> 1)) + 127) << 23;
+  vnf y = p * (vnf)e1 * (vnf)e2;
+  y = seln(under, splatn(0.0f), y);
+  y = seln(over, splatn(__builtin_inff()), y);
   return y;
 }
 
 /* log(x) for x > 0 (normal numbers): x = m 2^e with m in [sqrt(1/2), sqrt(2)), then
  * log(m) = 2 atanh(f), f = (m-1)/(m+1), odd series to f^9 (|f| <= 0.1716). */
-HRM_INLINE v16f vlog16(v16f x) {
-  v16i bits = (v16i)x;
-  v16i e = ((bits >> 23) & 0xff) - 127;
-  v16f m = (v16f)((bits & 0x007fffff) | 0x3f800000); /* [1, 2) */
-  v16i big = m > 1.41421356f;
-  m = sel16(big, m * 0.5f, m);
+HRM_INLINE vnf vlogn(vnf x) {
+  vni bits = (vni)x;
+  vni e = ((bits >> 23) & 0xff) - 127;
+  vnf m = (vnf)((bits & 0x007fffff) | 0x3f800000); /* [1, 2) */
+  vni big = m > 1.41421356f;
+  m = seln(big, m * 0.5f, m);
   e = e + (big & 1);
-  v16f f = (m - 1.0f) / (m + 1.0f);
-  v16f f2 = f * f;
-  v16f s = splat16(0.11111111f);
+  vnf f = (m - 1.0f) / (m + 1.0f);
+  vnf f2 = f * f;
+  vnf s = splatn(0.11111111f);
   s = s * f2 + 0.14285715f;
   s = s * f2 + 0.2f;
   s = s * f2 + 0.33333334f;
   s = s * f2 + 1.0f;
-  v16f lm = 2.0f * f * s;
-  v16f ef = __builtin_convertvector(e, v16f);
-  v16f y = ef * 0.693359375f + lm + ef * -2.12194440e-4f;
-  y = sel16(x <= 0.0f, splat16(-__builtin_inff()), y);
-  y = sel16(x == __builtin_inff(), x, y);
-  y = sel16(x != x, x, y);
+  vnf lm = 2.0f * f * s;
+  vnf ef = __builtin_convertvector(e, vnf);
+  vnf y = ef * 0.693359375f + lm + ef * -2.12194440e-4f;
+  y = seln(x <= 0.0f, splatn(-__builtin_inff()), y);
+  y = seln(x == __builtin_inff(), x, y);
+  y = seln(x != x, x, y);
   return y;
 }
 
 /* log(1 + t) for t >= 0, accurate for tiny t (Goldberg's trick). */
-HRM_INLINE v16f vlog1p16(v16f t) {
-  v16f u = t + 1.0f;
-  v16f d = u - 1.0f;
-  v16f r = vlog16(u) * (t / sel16(d == 0.0f, splat16(1.0f), d));
-  return sel16(d == 0.0f, t, r);
+HRM_INLINE vnf vlog1pn(vnf t) {
+  vnf u = t + 1.0f;
+  vnf d = u - 1.0f;
+  vnf r = vlogn(u) * (t / seln(d == 0.0f, splatn(1.0f), d));
+  return seln(d == 0.0f, t, r);
 }
 
 /* sigmoid(x) = 1/(1+e^-x), computed from e^-|x| so that it never overflows. */
-HRM_INLINE v16f vsigmoid16(v16f x) {
-  v16f e = vexp16(-vabs16(x));
-  v16f inv = 1.0f / (1.0f + e);
-  return sel16(x >= 0.0f, inv, e * inv);
+HRM_INLINE vnf vsigmoidn(vnf x) {
+  vnf e = vexpn(-vabsn(x));
+  vnf inv = 1.0f / (1.0f + e);
+  return seln(x >= 0.0f, inv, e * inv);
 }
 
 /* atan2(y, x), all quadrants; atan2(0, 0) = 0. */
-HRM_INLINE v16f vatan2_16(v16f y, v16f x) {
-  v16f ax = vabs16(x), ay = vabs16(y);
-  v16f mx = vmax16(ax, ay), mn = vmin16(ax, ay);
-  v16f a = mn / sel16(mx > 0.0f, mx, splat16(1.0f));
+HRM_INLINE vnf vatan2n(vnf y, vnf x) {
+  vnf ax = vabsn(x), ay = vabsn(y);
+  vnf mx = vmaxn(ax, ay), mn = vminn(ax, ay);
+  vnf a = mn / seln(mx > 0.0f, mx, splatn(1.0f));
   /* reduce to |z| <= tan(pi/8) */
-  v16i red = a > 0.41421356f;
-  v16f z = sel16(red, (a - 1.0f) / (a + 1.0f), a);
-  v16f z2 = z * z;
-  v16f p = splat16(8.05374449538e-2f);
+  vni red = a > 0.41421356f;
+  vnf z = seln(red, (a - 1.0f) / (a + 1.0f), a);
+  vnf z2 = z * z;
+  vnf p = splatn(8.05374449538e-2f);
   p = p * z2 - 1.38776856032e-1f;
   p = p * z2 + 1.99777106478e-1f;
   p = p * z2 - 3.33329491539e-1f;
-  v16f r = p * z2 * z + z;
-  r = sel16(red, r + 0.785398163397448f, r);
-  r = sel16(ay > ax, 1.57079632679489662f - r, r);
-  r = sel16(x < 0.0f, 3.14159265358979324f - r, r);
+  vnf r = p * z2 * z + z;
+  r = seln(red, r + 0.785398163397448f, r);
+  r = seln(ay > ax, 1.57079632679489662f - r, r);
+  r = seln(x < 0.0f, 3.14159265358979324f - r, r);
   /* sign of y (copysign) */
-  return (v16f)(((v16i)r & 0x7fffffff) | ((v16i)y & (int32_t)0x80000000));
+  return (vnf)(((vni)r & 0x7fffffff) | ((vni)y & (int32_t)0x80000000));
+}
+
+/* 16-lane forms: split into native pieces (a no-op with AVX-512) */
+#define HRM_V16_UNARY(name16, namen)                        \
+  HRM_INLINE v16f name16(v16f x) {                          \
+    union { v16f v; vnf p[16 / HRM_NW]; } u = {x};         \
+    for (int i = 0; i < 16 / HRM_NW; i++) u.p[i] = namen(u.p[i]); \
+    return u.v;                                             \
+  }
+HRM_V16_UNARY(vexp16, vexpn)
+HRM_V16_UNARY(vlog16, vlogn)
+HRM_V16_UNARY(vlog1p16, vlog1pn)
+HRM_V16_UNARY(vsigmoid16, vsigmoidn)
+HRM_V16_UNARY(vabs16, vabsn)
+HRM_V16_UNARY(vsqrt16, vsqrtn)
+HRM_INLINE v16f vmax16(v16f a, v16f b) {
+  union { v16f v; vnf p[16 / HRM_NW]; } u = {a}, w = {b};
+  for (int i = 0; i < 16 / HRM_NW; i++) u.p[i] = vmaxn(u.p[i], w.p[i]);
+  return u.v;
+}
+HRM_INLINE v16f vmin16(v16f a, v16f b) {
+  union { v16f v; vnf p[16 / HRM_NW]; } u = {a}, w = {b};
+  for (int i = 0; i < 16 / HRM_NW; i++) u.p[i] = vminn(u.p[i], w.p[i]);
+  return u.v;
+}
+HRM_INLINE v16f vatan2_16(v16f y, v16f x) {
+  union { v16f v; vnf p[16 / HRM_NW]; } u = {y}, w = {x};
+  for (int i = 0; i < 16 / HRM_NW; i++) u.p[i] = vatan2n(u.p[i], w.p[i]);
+  return u.v;
 }
 
 HRM_INLINE float hrm_expf(float x) { return vexp16(splat16(x))[0]; }
