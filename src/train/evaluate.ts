@@ -1,0 +1,69 @@
+/**
+ * Evaluation over the test split, as the reference's `evaluate`: every batch starts from a fresh carry
+ * and runs segments until all rows have halted (halt_max_steps segments: no early halting outside
+ * training); the metrics of that final segment are summed per set and divided by the set's count.
+ * Optionally collects the outputs named in eval_save_outputs (from that final segment) for later
+ * voting (ARC).
+ */
+import type { PuzzleDataset } from '../data/loader.js';
+import type { HRM, HRMOutputs } from '../models/hrm/act.js';
+import type { Tensors } from './checkpoint.js';
+
+export interface EvalResult {
+  /** per set: metric -> value (X / count) */
+  sets: Record<string, Record<string, number>>;
+  /** concatenated outputs (only when asked for), e.g. logits [examples, seq_len, vocab] */
+  outputs: Tensors | null;
+  seconds: number;
+}
+
+export function evaluate(model: HRM, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void): EvalResult {
+  const t0 = Date.now();
+  const { seq_len: T, vocab_size: V } = model.config;
+  const B = loader.opts.globalBatchSize;
+  const sums: Record<string, Record<string, number>> = {};
+  const chunks = new Map<string, (Float32Array | Int32Array)[]>();
+  let batches = 0;
+  for (const { setName, batch } of loader.iterate()) {
+    let carry = model.initialCarry(B);
+    for (;;) {
+      const r = model.evalStep(carry, batch);
+      carry = r.carry;
+      if (!r.allHalted) continue;
+      const s = (sums[setName] ??= {});
+      for (const [k, v] of Object.entries(r.metrics)) s[k] = (s[k] ?? 0) + v;
+      for (const key of saveOutputs) {
+        const src = key in batch ? batch[key as keyof typeof batch] : r.outputs[key as keyof HRMOutputs];
+        if (src) (chunks.get(key) ?? chunks.set(key, []).get(key)!).push(src.slice());
+      }
+      break;
+    }
+    model.disposeCarry(carry);
+    batches++;
+    onBatch?.(batches);
+  }
+  const sets: Record<string, Record<string, number>> = {};
+  for (const [name, m] of Object.entries(sums)) {
+    const count = m.count ?? 0;
+    sets[name] = {};
+    // As the reference: everything, losses included, divided by the number of valid rows.
+    for (const [k, v] of Object.entries(m)) if (k !== 'count') sets[name][k] = v / count;
+  }
+  let outputs: Tensors | null = null;
+  if (chunks.size) {
+    outputs = new Map();
+    const rows = batches * B;
+    const trailing: Record<string, number[]> = { inputs: [T], labels: [T], preds: [T], logits: [T, V] };
+    for (const [k, parts] of chunks) {
+      const n = parts.reduce((s, c) => s + c.length, 0);
+      const out = parts[0] instanceof Int32Array ? new Int32Array(n) : new Float32Array(n);
+      let off = 0;
+      for (const c of parts) {
+        out.set(c, off);
+        off += c.length;
+      }
+      outputs.set(k, { data: out, shape: [rows, ...(trailing[k] ?? [])] });
+    }
+  }
+  return { sets, outputs, seconds: (Date.now() - t0) / 1000 };
+}

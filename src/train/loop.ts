@@ -1,0 +1,267 @@
+/**
+ * The training loop, with the reference's semantics (pretrain.py):
+ *
+ *   total_steps = floor(epochs * total_groups * mean_puzzle_examples / global_batch_size)
+ *   for iteration in 0 .. epochs/eval_interval - 1:      (each iteration = eval_interval epochs of data)
+ *     for each batch: step += 1; carry = carry or initial; one ACT segment; backward(loss / global_batch);
+ *                     lr(step) for both optimizers; step them; log train/* metrics
+ *     evaluate the test split; checkpoint (every evaluation, or only at the end)
+ *
+ * The carry is kept across batches and across iterations, as the reference does. Resume points are
+ * written with every checkpoint and, if checkpoint_every_steps > 0, also inside an iteration; one holds
+ * everything that determines the rest of the run (weights, optimizer moments, carry, random state, the
+ * data position), so a resumed run continues exactly as an uninterrupted one would.
+ */
+import { readDatasetMetadata, type DatasetMetadata } from '../data/dataset-format.js';
+import { PuzzleDataset } from '../data/loader.js';
+import { lrAt } from '../optim/schedule.js';
+import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { Rng } from '../util/random.js';
+import { restoreCarry, serializeCarry } from './carry-state.js';
+import {
+  loadCheckpoint,
+  predsFile,
+  removeLeftovers,
+  prepareRunDir,
+  RESUME_FORMAT,
+  saveCheckpoint,
+  savePredictions,
+  weightsFile,
+  writeJsonAtomic,
+  type Tensors,
+} from './checkpoint.js';
+import { totalSteps, type TrainConfig } from './config.js';
+import { evaluate, type EvalResult } from './evaluate.js';
+import { MetricsLog, readMetrics } from './metrics-log.js';
+import { buildModel, buildOptimizers, exportOptimizer, importOptimizer } from './model-bridge.js';
+import { loadStateDict, stateDict } from '../models/hrm/state-dict.js';
+import type { HRMCarry } from '../models/hrm/act.js';
+import { curvesSvg } from './plot.js';
+import { TrainProgress } from './train-progress.js';
+import { join } from 'node:path';
+import { formatEval, type RunSummary } from './summary.js';
+
+export interface TrainOptions {
+  cfg: TrainConfig;
+  /** continue from this resume point (the cfg must be the run's own all_config.yaml) */
+  resume?: { dir: string; step: number };
+  /** where progress and messages go (default: stderr / stdout) */
+  log?: (line: string) => void;
+  quiet?: boolean;
+}
+
+/** Reads both splits' metadata, turning a missing or broken dataset into a clear error up front. */
+export function checkDataset(cfg: TrainConfig): { train: DatasetMetadata; test: DatasetMetadata } {
+  const where = `data_path=${cfg.data_path}`;
+  const read = (split: 'train' | 'test') => {
+    try {
+      return readDatasetMetadata(cfg.data_path, split);
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${where}: ${e.message}`);
+      throw e;
+    }
+  };
+  const train = read('train');
+  const test = read('test');
+  if (train.seq_len !== test.seq_len || train.vocab_size !== test.vocab_size) {
+    throw new UserError(`${where}: train and test splits disagree on seq_len/vocab_size`);
+  }
+  const steps = totalSteps(cfg, train);
+  if (steps < 1) {
+    throw new UserError(
+      `${where}: only ${train.total_groups} groups x ${train.mean_puzzle_examples} examples for ${cfg.epochs} epochs at global_batch_size=${cfg.global_batch_size}: that is 0 training steps`,
+    );
+  }
+  return { train, test };
+}
+
+/** Reduces a training step's metric sums as the reference: losses / global batch, others / count. */
+export function reduceTrainMetrics(sums: Record<string, number>, globalBatchSize: number, lr: number): Record<string, number> {
+  const count = Math.max(sums.count ?? 0, 1);
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(sums).sort()) out[`train/${k}`] = sums[k] / (k.endsWith('loss') ? globalBatchSize : count);
+  out['train/lr'] = lr;
+  return out;
+}
+
+export async function train(opts: TrainOptions): Promise<RunSummary> {
+  const { cfg } = opts;
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const meta = checkDataset(cfg);
+  const epochsPerIter = cfg.eval_interval ?? cfg.epochs;
+  const totalIters = cfg.epochs / epochsPerIter;
+  const total = totalSteps(cfg, meta.train);
+
+  const trainData = new PuzzleDataset({
+    dataPath: cfg.data_path, split: 'train', globalBatchSize: cfg.global_batch_size, testSetMode: false,
+    epochsPerIter, rank: 0, numReplicas: 1, seed: cfg.seed,
+  });
+  const evalData = new PuzzleDataset({
+    dataPath: cfg.data_path, split: 'test', globalBatchSize: cfg.global_batch_size, testSetMode: true,
+    epochsPerIter: 1, rank: 0, numReplicas: 1, seed: cfg.seed,
+  });
+
+  const dir = opts.resume ? opts.resume.dir : prepareRunDir(cfg);
+  const metricsLog = new MetricsLog(join(dir, 'metrics.jsonl'));
+  const rng = new Rng(cfg.seed);
+  const model = buildModel(cfg, meta.train, rng, join(dir, 'all_config.yaml'));
+  const optim = buildOptimizers(model, cfg);
+
+  let step = 0;
+  let iteration = 0;
+  let batchesDone = 0;
+  let carry: HRMCarry | null = null;
+  let elapsedBefore = 0;
+  let lastEval: Record<string, number> | null = null;
+  /** the step of the newest resume point if it was one inside an iteration (its weights are not kept) */
+  let lastTransient: number | null = null;
+
+  if (opts.resume) {
+    removeLeftovers(dir, opts.resume.step);
+    const source = weightsFile(dir, opts.resume.step);
+    const ck = loadCheckpoint(dir, opts.resume.step);
+    loadStateDict(model, ck.weights, source);
+    importOptimizer(optim, ck.state, ck.resume.optimizer_step, source);
+    rng.setState(ck.resume.rng);
+    if (ck.resume.carry !== null) {
+      carry = restoreCarry(model.initialCarry(cfg.global_batch_size), ck.resume.carry as never, ck.state, source) as HRMCarry;
+    }
+    step = ck.resume.step;
+    iteration = ck.resume.iteration;
+    batchesDone = ck.resume.batches_done;
+    elapsedBefore = ck.resume.elapsed_s;
+    lastEval = ck.resume.last_eval;
+    lastTransient = ck.resume.transient ? step : null;
+    metricsLog.truncateTo(ck.resume.metrics_bytes);
+    log(`resuming ${dir} at step ${step}/${total} (iteration ${iteration + 1}/${totalIters}, batch ${batchesDone})`);
+  } else {
+    log(`run folder: ${dir}`);
+  }
+  log(
+    `training: ${total} steps, ${cfg.epochs} epochs in ${totalIters} iteration(s) of ${epochsPerIter}, global batch ${cfg.global_batch_size}, ` +
+      `${meta.train.total_groups} groups x ${meta.train.mean_puzzle_examples} examples; eval on ${Object.values(evalData.setSizes).reduce((a, b) => a + b, 0)} test examples`,
+  );
+
+  const progress = new TrainProgress('train', total, step, { silent: opts.quiet });
+  const startTime = Date.now();
+  const elapsed = () => elapsedBefore + (Date.now() - startTime) / 1000;
+  let stepsThisSession = 0;
+  let lastFlush = Date.now();
+
+  /** Writes step_N.safetensors and its resume sidecar for the state right now. */
+  const checkpoint = (transient: boolean) => {
+    metricsLog.flush(true);
+    const state: Tensors = new Map();
+    const optimizerStep = exportOptimizer(optim, state);
+    const carrySkeleton = carry === null ? null : serializeCarry(carry, state);
+    saveCheckpoint(
+      dir,
+      {
+        weights: stateDict(model),
+        state,
+        resume: {
+          format: RESUME_FORMAT, step, total_steps: total, iteration, batches_done: batchesDone,
+          rng: rng.getState(), optimizer_step: optimizerStep, metrics_bytes: metricsLog.size(), carry: carrySkeleton,
+          elapsed_s: elapsed(), last_eval: lastEval, transient,
+        },
+      },
+      cfg.keep_checkpoints,
+      lastTransient,
+    );
+    lastTransient = transient ? step : null;
+  };
+
+  const refreshPlot = () => {
+    metricsLog.flush();
+    writeFileAtomic(join(dir, 'curves.svg'), curvesSvg(readMetrics(metricsLog.path), `${cfg.project_name} / ${cfg.run_name ?? ''}`));
+  };
+
+  try {
+    for (; iteration < totalIters; iteration++) {
+      let b = 0;
+      for (const { batch } of trainData.iterate(iteration)) {
+        if (b++ < batchesDone) continue; // resuming inside this iteration: skip what is done
+        if (step >= total) break;
+        step++;
+        batchesDone++;
+        const r = model.trainStep(carry ?? model.initialCarry(cfg.global_batch_size), batch, { globalBatchSize: cfg.global_batch_size });
+        carry = r.carry;
+        // Checked before the optimizers move: the weights stay those of the last good step.
+        if (!Number.isFinite(r.loss)) throw new NonFiniteLoss(step, r.metrics);
+        const lr = lrAt(step, cfg.lr, cfg.lr_warmup_steps, total, cfg.lr_min_ratio);
+        optim.adam.step(lr);
+        if (optim.puzzleEmb) optim.puzzleEmb.step(lrAt(step, cfg.puzzle_emb_lr, cfg.lr_warmup_steps, total, cfg.lr_min_ratio), r.puzzleEmbGrad, r.puzzleEmbIds);
+        optim.adam.zeroGrad();
+        const sums = r.metrics;
+        const reduced = reduceTrainMetrics(sums, cfg.global_batch_size, lr);
+        metricsLog.append({ step, kind: 'train', ...reduced });
+        if (Date.now() - lastFlush > 10_000) {
+          metricsLog.flush();
+          lastFlush = Date.now();
+        }
+        stepsThisSession++;
+        progress.show(step, reduced);
+        if (cfg.checkpoint_every_steps > 0 && step % cfg.checkpoint_every_steps === 0 && step < total) checkpoint(true);
+      }
+      batchesDone = 0;
+      const atEnd = iteration === totalIters - 1;
+
+      // Evaluation after every iteration, then the checkpoint (which is also the resume point).
+      progress.pause();
+      const ev = evaluate(model, evalData, cfg.eval_save_outputs);
+      const flat: Record<string, number> = {};
+      for (const [set, m] of Object.entries(ev.sets)) for (const [k, v] of Object.entries(m)) flat[`${set}/${k}`] = v;
+      lastEval = flat;
+      metricsLog.append({ step, kind: 'eval', epoch: (iteration + 1) * epochsPerIter, ...flat });
+      log(`eval @ step ${step} (epoch ${(iteration + 1) * epochsPerIter}, ${ev.seconds.toFixed(1)}s): ${formatEval(ev.sets)}`);
+      if (ev.outputs) savePredictions(predsFile(dir, step), ev.outputs);
+      refreshPlot();
+      // The resume point after an evaluation continues with the next iteration.
+      if (cfg.checkpoint_every_eval || atEnd) {
+        iteration++;
+        checkpoint(false);
+        iteration--;
+      }
+    }
+  } catch (e) {
+    progress.pause();
+    if (e instanceof NonFiniteLoss) {
+      metricsLog.flush();
+      refreshPlot();
+      throw new UserError(
+        `non-finite loss at step ${e.step} (${Object.entries(e.metrics).filter(([k]) => k.endsWith('loss')).map(([k, v]) => `${k}=${v}`).join(', ')}); ` +
+          `training stopped. The last good checkpoint is in ${dir} (resume=${dir} continues from it); a lower lr or more warmup usually helps.`,
+      );
+    }
+    throw e;
+  } finally {
+    progress.finish();
+    metricsLog.flush();
+    trainData.close();
+    evalData.close();
+  }
+
+  const seconds = elapsed();
+  const summary: RunSummary = {
+    run_dir: dir,
+    steps: step,
+    total_steps: total,
+    seconds,
+    steps_per_second: stepsThisSession / Math.max(1e-9, (Date.now() - startTime) / 1000),
+    final_checkpoint: weightsFile(dir, step),
+    eval: lastEval ?? {},
+  };
+  writeJsonAtomic(join(dir, 'summary.json'), summary);
+  if (carry) model.disposeCarry(carry);
+  optim.adam.dispose();
+  return summary;
+}
+
+class NonFiniteLoss extends Error {
+  constructor(readonly step: number, readonly metrics: Record<string, number>) {
+    super(`non-finite loss at step ${step}`);
+  }
+}
+
+export type { EvalResult };
