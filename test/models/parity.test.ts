@@ -81,7 +81,8 @@ function replay(path: string, backend: string): string[] {
   };
 
   const T = Number(meta.train_steps);
-  const B = cfg.batch_size;
+  // the carry's rows follow the recorded batches (normally config.batch_size)
+  const B = T > 0 ? ints('train/0/batch/puzzle_identifiers').length : cfg.batch_size;
   let carry = model.initialCarry(B);
   for (let t = 0; t < T; t++) {
     const p = `train/${t}`;
