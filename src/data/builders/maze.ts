@@ -53,7 +53,7 @@ export class MazeRowBuffer {
   push(q: string, a: string, where: string): void {
     if (this.side === 0) {
       const side = Math.round(Math.sqrt(q.length));
-      if (side * side !== q.length || side < 2) throw new UserError(`${where}: question has ${q.length} characters, not a square grid`);
+      if (side * side !== q.length || side < 2) throw new UserError(`${where}: question has ${q.length} characters, not a square grid (were spaces trimmed?)`);
       this.side = side;
     }
     const side = this.side;
