@@ -37,6 +37,9 @@ export function asNumbers(t: SafeTensor): Float64Array {
   return Float64Array.from(d as ArrayLike<number>);
 }
 
+/** The largest error seen by compareTolerance as a share of its tolerance (reported with HRM_VERBOSE=1). */
+export const worstRatio = { ratio: 0, name: '' };
+
 /** `|ours - ref| <= rel * max|ref| + abs` elementwise; returns a message on failure, else null. */
 export function compareTolerance(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, rel = 1e-3, abs = 1e-6): string | null {
   if (ours.length !== ref.length) return `${name}: ${ours.length} values, reference has ${ref.length}`;
@@ -52,6 +55,7 @@ export function compareTolerance(name: string, ours: ArrayLike<number>, ref: Arr
       worstAt = i;
     }
   }
+  if (worstAt >= 0 && worst / tol > worstRatio.ratio) Object.assign(worstRatio, { ratio: worst / tol, name });
   if (worstAt >= 0 && !(worst <= tol)) {
     return `${name}: max |ours - ref| = ${worst.toExponential(3)} at ${worstAt} (ours ${ours[worstAt]}, ref ${ref[worstAt]}) > tol ${tol.toExponential(3)}`;
   }

@@ -16,7 +16,7 @@ import { loadStateDict } from '../../src/models/hrm/state-dict.js';
 import { AdamATan2 } from '../../src/optim/adam-atan2.js';
 import { SparseSignSGD } from '../../src/optim/sign-sgd.js';
 import { Rng } from '../../src/util/random.js';
-import { asNumbers, compareExact, compareTolerance, fixturesDir, listSafetensors, readSafetensors } from './fixture-files.js';
+import { asNumbers, compareExact, compareTolerance, fixturesDir, listSafetensors, readSafetensors, worstRatio } from './fixture-files.js';
 
 const INTEGER_METRICS = new Set(['count', 'exact_accuracy', 'q_halt_accuracy', 'steps']);
 
@@ -167,7 +167,9 @@ if (!dir || files.length === 0) {
 for (const backend of availableBackends()) {
   for (const path of files) {
     test(`HRM replays ${basename(path)} on ${backend}`, () => {
+      Object.assign(worstRatio, { ratio: 0, name: '' });
       const problems = replay(path, backend);
+      if (process.env.HRM_VERBOSE) console.log(`${basename(path)} on ${backend}: worst error ${worstRatio.ratio.toFixed(3)} of the tolerance (${worstRatio.name})`);
       assert.deepEqual(problems.slice(0, 25), [], `${problems.length} mismatches`);
     });
   }
