@@ -5,20 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { readMetrics } from '../../src/train/metrics-log.js';
-import { TINY, tinySudoku } from './tiny-data.js';
-
-const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
-// One thread: a tiny model gains nothing from more, and a busy machine makes OpenMP threads wait.
-const env = { ...process.env, HRM_THREADS: '1' };
+import { CLI, ENV as env, hrm, TINY, tinySudoku } from './tiny-data.js';
 
 function runToEnd(args: string[]): void {
-  const r = spawnSync(process.execPath, [CLI, 'train', ...args], { encoding: 'utf8', env });
+  const r = hrm(['train', ...args]);
   assert.equal(r.status, 0, `hrm train failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -63,7 +59,7 @@ function assertNoHalfWrittenFiles(dir: string): void {
 }
 
 test('kill -9 at any moment + resume = the uninterrupted run, bit for bit', async () => {
-  const { root, data } = await tinySudoku(32, 12);
+  const { root, data } = tinySudoku(32, 12);
   try {
     // 32 examples / batch 8 = 4 steps per epoch: 48 steps, evaluations every 16, resume points every 5.
     const base = [...TINY, 'epochs=12', 'eval_interval=4', 'checkpoint_every_steps=5', `data_path=${data}`, '--quiet'];

@@ -1,33 +1,28 @@
 /**
  * Test helper: a tiny generated Sudoku dataset (reference layout) in a temporary folder, built with
- * the project's own Sudoku builder from a CSV of generated puzzles.
+ * the data CLI as a user would (`hrm data sudoku --generate`).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSudokuDataset } from '../../src/data/builders/sudoku.js';
-import { SudokuGenerator } from '../../src/data/sudoku-generator.js';
-import { Rng } from '../../src/util/random.js';
 
-function csv(gen: SudokuGenerator, n: number, clues: [number, number]): string {
-  const lines = ['source,question,answer,rating'];
-  for (let i = 0; i < n; i++) {
-    const g = gen.generate(clues[0], clues[1])!;
-    lines.push(`gen,${Array.from(g.puzzle, (d) => (d ? String(d) : '.')).join('')},${g.solution.join('')},${g.guesses}`);
-  }
-  return lines.join('\n') + '\n';
+export const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+/** One thread: a tiny model gains nothing from more, and on a busy machine OpenMP threads wait. */
+export const ENV = { ...process.env, HRM_THREADS: '1' };
+
+/** Runs `hrm <args>` to completion. */
+export function hrm(args: string[], opts: { cwd?: string } = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: ENV, cwd: opts.cwd });
 }
 
-/** Builds `<tmp>/data` with `train` and `test` puzzles; returns the temporary folder and the data path. */
-export async function tinySudoku(train = 32, test = 12, seed = 1): Promise<{ root: string; data: string }> {
+/** Builds `<tmp>/data` with `train` + `test` generated puzzles; returns the temporary folder and the data path. */
+export function tinySudoku(train = 32, test = 12, seed = 1): { root: string; data: string } {
   const root = mkdtempSync(join(tmpdir(), 'hrm-train-'));
-  const src = join(root, 'src');
-  const gen = new SudokuGenerator(new Rng(seed));
-  mkdirSync(src);
-  writeFileSync(join(src, 'train.csv'), csv(gen, train, [50, 60]));
-  writeFileSync(join(src, 'test.csv'), csv(gen, test, [50, 60]));
   const data = join(root, 'data');
-  await buildSudokuDataset({ source: src, outputDir: data, numAug: 0, seed, quiet: true });
+  const r = hrm(['data', 'sudoku', '--generate', String(train + test), '--clues', '50-60', '--test-fraction', String(test / (train + test)), '--output-dir', data, '--seed', String(seed), '--quiet']);
+  assert.equal(r.status, 0, `hrm data sudoku failed:\n${r.stdout}\n${r.stderr}`);
   return { root, data };
 }
 
