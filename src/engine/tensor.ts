@@ -131,8 +131,12 @@ export class Tensor {
     return new Tensor(shape, this.dtype, this.storage, offset, tracked);
   }
 
-  reshape(...shape: number[]): Tensor {
-    return reshapeOp(this, shape.length === 1 && Array.isArray(shape[0]) ? (shape[0] as unknown as number[]) : shape);
+  /** A view with another shape (one entry may be -1): `t.reshape(2, -1)` or `t.reshape([2, -1])`. */
+  reshape(shape: readonly number[]): Tensor;
+  reshape(...shape: number[]): Tensor;
+  reshape(...args: (number | readonly number[])[]): Tensor {
+    const shape = args.length === 1 && Array.isArray(args[0]) ? [...(args[0] as number[])] : (args as number[]);
+    return reshapeOp(this, shape);
   }
 
   narrow(axis: number, start: number, length: number): Tensor {
