@@ -99,7 +99,8 @@ int main(int argc, char **argv) {
          use_cpu_clock ? "cpu" : "wall");
   if (!strstr(only, "nocheck")) {
     static const int shapes[][3] = {{1, 1, 1}, {6, 2, 64}, {7, 33, 1}, {9, 31, 17}, {17, 65, 300},
-                                    {33, 1, 5},  {130, 70, 513}, {300, 97, 260}, {64, 700, 40}};
+                                    {33, 1, 5},  {130, 70, 513}, {300, 97, 260}, {64, 700, 40},
+                                    {40, 2100, 20}, {6, 700, 300}};
     double worst = 0;
     for (unsigned s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
       for (int t = 0; t < 4; t++) {
@@ -125,5 +126,8 @@ int main(int argc, char **argv) {
   bench("bwd dX=dY W", 0, 0, 5184, 1536, 256, reps);
   bench("bwd dW=dY^T X", 1, 0, 768, 5184, 256, reps);
   bench("bwd dW=dY^T X", 1, 0, 256, 5184, 768, reps);
+  bench("fwd lm_head", 0, 1, 5184, 256, 11, reps);
+  bench("bwd lm_head dX", 0, 0, 5184, 11, 256, reps);
+  bench("bwd lm_head dW", 1, 0, 11, 5184, 256, reps);
   return 0;
 }

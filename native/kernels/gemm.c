@@ -6,14 +6,15 @@
  * A packed, register-tiled kernel in the BLIS style:
  *   for each NC-wide column block of B, for each KC-deep slice:
  *     pack op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels (transposes are handled here)
- *     for each MC-tall row block: pack op(A) into MR-tall panels, then run the MR x NR
- *     micro-kernel over every (NR panel, MR panel) pair; the B panel stays in L1 while A streams
- *     from L2.
+ *     for each MC-tall row block: pack op(A) into MR-tall panels (the block stays in L2), then run
+ *     the MR x NR micro-kernel over every (NR panel, MR panel) pair, B panel outermost so that it
+ *     is reused from L1/L2 by every A panel of the block.
  * One micro-kernel per instruction set (see gemm_micro.h), chosen at compile time:
  *   AVX-512 8x32, AVX2+FMA 6x16, WebAssembly SIMD128 4x8, plain C 4x8.
- * Threads (native): B is packed once per block by all threads together, then the threads take
- * row blocks of A from a shared counter (schedule(dynamic)), so a core slowed by other work takes
- * fewer blocks instead of holding the others up. When M has too few tiles, the output is cut into
+ * Threads (native): B is packed by all threads together (many K slices at once, so the team meets
+ * at a barrier rarely), then the threads take row blocks of C from a shared counter
+ * (schedule(dynamic)), so a core slowed by other work takes fewer blocks instead of holding the
+ * others up. When M has too few tiles, the output is cut into
  * one column strip per thread instead. Packing buffers are gemm's own: static in wasm (no libc,
  * one thread), allocated once and kept natively.
  *
@@ -48,10 +49,10 @@ static float *gemm_bufB(int slot) {
   return gemm_bufB_static;
 }
 #else
-/* Native: A buffers per thread slot, B buffers per slot (column strips) plus one shared by the team
- * (slot GEMM_MAX_THREADS); allocated on first use, by the calling thread before the team starts,
- * and kept. Kept apart from hrm_scratch so that a kernel holding scratch may call gemm. */
-static float *gemm_bufA_heap[GEMM_MAX_THREADS], *gemm_bufB_heap[GEMM_MAX_THREADS + 1];
+/* Native: A and B buffers per thread slot (B only for one thread or column strips); allocated on
+ * first use, by the calling thread before the team starts, and kept. Kept apart from hrm_scratch
+ * so that a kernel holding scratch may call gemm. */
+static float *gemm_bufA_heap[GEMM_MAX_THREADS], *gemm_bufB_heap[GEMM_MAX_THREADS];
 static float *gemm_bufA(int slot) {
   if (!gemm_bufA_heap[slot]) gemm_bufA_heap[slot] = (float *)aligned_alloc(64, sizeof(float) * GEMM_MC * GEMM_KC);
   return gemm_bufA_heap[slot];
@@ -172,9 +173,38 @@ static void gemm_serial(int transA, int transB, int M, int N, int K, float alpha
 }
 
 #ifdef _OPENMP
-/* nt threads share each packed B block and take row blocks of C dynamically. */
+/* The team packs B for many K slices at once (at most this many floats), so that it meets at a
+ * barrier once per group of slices rather than twice per slice. */
+#ifndef GEMM_TEAM_B_FLOATS
+#define GEMM_TEAM_B_FLOATS (4L << 20)
+#endif
+static float *gemm_team_buf;
+static long gemm_team_cap;
+
+/* Depth of one group of K slices (a multiple of kstep) for panels ncp floats wide. */
+static int gemm_team_depth(int K, int kstep, int ncp) {
+  long slices = GEMM_TEAM_B_FLOATS / ((long)kstep * ncp);
+  if (slices < 1) slices = 1;
+  return slices * kstep >= K ? K : (int)(slices * kstep);
+}
+
+/* The shared packed-B buffer for gemm_team (grow-only); 0 when memory is short. */
+static float *gemm_team_buffer(int N, int K) {
+  int kstep = gemm_kstep(K);
+  int ncp = ((N < GEMM_NC ? N : GEMM_NC) + GEMM_NR - 1) / GEMM_NR * GEMM_NR;
+  long need = (long)gemm_team_depth(K, kstep, ncp) * ncp;
+  if (gemm_team_cap < need) {
+    free(gemm_team_buf);
+    gemm_team_buf = (float *)aligned_alloc(64, sizeof(float) * need);
+    gemm_team_cap = gemm_team_buf ? need : 0;
+  }
+  return gemm_team_buf;
+}
+
+/* nt threads pack B together, then take row blocks of C dynamically, each through every K slice
+ * of the group (so its C rows stay in cache between slices). */
 static void gemm_team(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc, int nt) {
+                      const float *B, int ldb, float beta, float *C, int ldc, int nt, float *Bp) {
   /* row blocks: at most MC rows, and at least about 4 per thread so that the dynamic schedule can
    * even out; whole micro-tiles so that only the last block has edge tiles */
   int tilesM = (M + GEMM_MR - 1) / GEMM_MR;
@@ -182,28 +212,35 @@ static void gemm_team(int transA, int transB, int M, int N, int K, float alpha, 
   if (rows > GEMM_MC) rows = GEMM_MC;
   int nblocks = (M + rows - 1) / rows;
   int kstep = gemm_kstep(K);
-  float *Bp = gemm_bufB(GEMM_MAX_THREADS);
 #pragma omp parallel num_threads(nt)
   {
     int t = omp_get_thread_num(), T = omp_get_num_threads();
     float *Ap = gemm_bufA(t);
     for (int jc = 0; jc < N; jc += GEMM_NC) {
       int nc = N - jc < GEMM_NC ? N - jc : GEMM_NC;
-      int panels = (nc + GEMM_NR - 1) / GEMM_NR;
-      for (int pc = 0; pc < K; pc += kstep) {
-        int kc = K - pc < kstep ? K - pc : kstep;
-        float bet = pc == 0 ? beta : 1.0f;
-        /* each thread packs a contiguous run of B panels */
+      int panels = (nc + GEMM_NR - 1) / GEMM_NR, ncp = panels * GEMM_NR;
+      int depth = gemm_team_depth(K, kstep, ncp);
+      for (int g0 = 0; g0 < K; g0 += depth) {
+        int g1 = K - g0 < depth ? K : g0 + depth;
+        /* each thread packs a contiguous run of panels of every slice in the group */
         int q0 = (int)((long)panels * t / T), q1 = (int)((long)panels * (t + 1) / T);
         if (q1 > q0) {
           int j1 = q1 * GEMM_NR < nc ? q1 * GEMM_NR : nc;
-          gemm_pack_B(transB, B, ldb, pc, kc, jc + q0 * GEMM_NR, j1 - q0 * GEMM_NR, Bp + (long)q0 * GEMM_NR * kc);
+          for (int pc = g0; pc < g1; pc += kstep) {
+            int kc = g1 - pc < kstep ? g1 - pc : kstep;
+            gemm_pack_B(transB, B, ldb, pc, kc, jc + q0 * GEMM_NR, j1 - q0 * GEMM_NR,
+                        Bp + (long)(pc - g0) * ncp + (long)q0 * GEMM_NR * kc);
+          }
         }
 #pragma omp barrier
 #pragma omp for schedule(dynamic, 1)
         for (int blk = 0; blk < nblocks; blk++) {
-          int ic = blk * rows;
-          gemm_block(transA, A, lda, ic, M - ic < rows ? M - ic : rows, pc, kc, nc, Bp, Ap, C + jc, ldc, alpha, bet);
+          int ic = blk * rows, mc = M - ic < rows ? M - ic : rows;
+          for (int pc = g0; pc < g1; pc += kstep) {
+            int kc = g1 - pc < kstep ? g1 - pc : kstep;
+            gemm_block(transA, A, lda, ic, mc, pc, kc, nc, Bp + (long)(pc - g0) * ncp, Ap, C + jc, ldc, alpha,
+                       pc == 0 ? beta : 1.0f);
+          }
         }
         /* the implicit barrier of the for keeps Bp until every thread is done with it */
       }
@@ -246,13 +283,14 @@ static void gemm(int transA, int transB, int M, int N, int K, float alpha, const
   }
   if (nt > 1) {
     /* allocate every buffer the team uses here, on one thread; fall back to one thread if short */
-    int ok = 1;
-    for (int t = 0; t < nt; t++) ok = ok && gemm_bufA(t) && gemm_bufB(t);
-    ok = ok && gemm_bufB(GEMM_MAX_THREADS);
+    int tilesM = (M + GEMM_MR - 1) / GEMM_MR, tilesN = (N + GEMM_NR - 1) / GEMM_NR;
+    int team = tilesM >= 2 * nt || tilesM >= tilesN;
+    float *Bp = team ? gemm_team_buffer(N, K) : 0;
+    int ok = !team || Bp;
+    for (int t = 0; t < nt; t++) ok = ok && gemm_bufA(t) && (team || gemm_bufB(t));
     if (ok) {
-      int tilesM = (M + GEMM_MR - 1) / GEMM_MR, tilesN = (N + GEMM_NR - 1) / GEMM_NR;
-      if (tilesM >= 2 * nt || tilesM >= tilesN)
-        gemm_team(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+      if (team)
+        gemm_team(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, Bp);
       else
         gemm_strips(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
       return;

@@ -98,7 +98,9 @@ const SHAPES: [number, number, number][] = [
   [130, 70, 513], // K deeper than one packed slice
   [97, 129, 1100], // several K slices, big enough to run on two threads
   [5, 2100, 20], // N wider than one packed B block
-  [300, 40, 37], // threads split along M with a ragged last strip
+  [40, 2100, 20], // the same on two threads (team path: shared packed B, row blocks)
+  [6, 700, 300], // M too short to share out: one column strip per thread
+  [300, 40, 37], // threads take row blocks, ragged last block
 ];
 
 function cases(): Case[] {
