@@ -97,3 +97,34 @@ test('memory: block forward+backward+update in tidy allocates nothing new after 
     x.dispose();
   });
 });
+
+test('memory (HRM_SLOW_TESTS=1): 10,000 block training iterations, pool and RSS stay flat', (t) => {
+  if (process.env.HRM_SLOW_TESTS !== '1') return t.skip('set HRM_SLOW_TESTS=1 (about a minute)');
+  eachBackend(() => {
+    const rng = new Rng(2);
+    const block = new HRMBlock(rng, { hidden: 64, heads: 2, expansion: 4 });
+    const rope = new RotaryEmbedding(32, 16);
+    const x = E.tensor(Float32Array.from({ length: 4 * 16 * 64 }, () => rng.normal()), [4, 16, 64]);
+    const step = (): void =>
+      E.tidy(() => {
+        E.backward(E.mean(E.mul(block.forward(x, rope), x)));
+        for (const [, p] of block.parameters()) {
+          p.backend.k.axpy(p.ptr, p.grad!.ptr, -1e-3, p.size);
+          p.grad!.dispose();
+          p.grad = null;
+        }
+      });
+    for (let i = 0; i < 1000; i++) step();
+    const s0 = E.getBackend().stats();
+    const rss0 = process.memoryUsage().rss;
+    for (let i = 0; i < 9000; i++) step();
+    const s1 = E.getBackend().stats();
+    assert.equal(s1.bytesInUse, s0.bytesInUse);
+    assert.equal(s1.misses, s0.misses);
+    const grew = process.memoryUsage().rss - rss0;
+    assert.ok(grew < 32 * 1024 * 1024, `RSS grew by ${grew} bytes over 9,000 iterations`);
+    block.dispose();
+    rope.dispose();
+    x.dispose();
+  });
+});
