@@ -10,38 +10,69 @@
  */
 #include "common.h"
 
-#define ATT_R 8 /* query rows per block */
+#define ATT_R 8   /* query rows per micro-tile */
+#define ATT_RB 32 /* query rows per block in the backward (the depth of the dV, dK products) */
 
 /* RoPE on one head vector: y = x cos + rotate_half(x) sin, rotate_half([a, b]) = [-b, a] */
-HRM_INLINE void rope_apply(float *y, const float *x, const float *cos, const float *sin, long D, float mul) {
-  long h = D / 2;
+HRM_INLINE void rope_apply(float *restrict y, const float *restrict x, const float *restrict cos,
+                           const float *restrict sin, long D, float mul) {
   if (!cos) {
     for (long d = 0; d < D; d++) y[d] = x[d] * mul;
     return;
   }
-  for (long d = 0; d < h; d++) {
+  long h = D / 2, d = 0;
+  for (; d + 16 <= h; d += 16) {
+    v16f a = ld16(x + d), b = ld16(x + d + h);
+    st16(y + d, (a * ld16(cos + d) - b * ld16(sin + d)) * mul);
+    st16(y + d + h, (b * ld16(cos + d + h) + a * ld16(sin + d + h)) * mul);
+  }
+  for (; d < h; d++) {
     y[d] = (x[d] * cos[d] - x[d + h] * sin[d]) * mul;
     y[d + h] = (x[d + h] * cos[d + h] + x[d] * sin[d + h]) * mul;
   }
 }
 
 /* The transpose of rope_apply: dx from dy. */
-HRM_INLINE void rope_transpose(float *dx, const float *dy, const float *cos, const float *sin, long D, float mul) {
-  long h = D / 2;
+HRM_INLINE void rope_transpose(float *restrict dx, const float *restrict dy, const float *restrict cos,
+                               const float *restrict sin, long D, float mul) {
   if (!cos) {
     for (long d = 0; d < D; d++) dx[d] = dy[d] * mul;
     return;
   }
-  for (long d = 0; d < h; d++) {
+  long h = D / 2, d = 0;
+  for (; d + 16 <= h; d += 16) {
+    v16f a = ld16(dy + d), b = ld16(dy + d + h);
+    st16(dx + d, (a * ld16(cos + d) + b * ld16(sin + d + h)) * mul);
+    st16(dx + d + h, (b * ld16(cos + d + h) - a * ld16(sin + d)) * mul);
+  }
+  for (; d < h; d++) {
     dx[d] = (dy[d] * cos[d] + dy[d + h] * sin[d + h]) * mul;
     dx[d + h] = (dy[d + h] * cos[d + h] - dy[d] * sin[d]) * mul;
   }
 }
 
-/* Out[r, j] = sum_{d < Dk} A[r, d] Bt[d, j] for r < 8, j < ncols (multiple of 16). */
+/* Out[r, j] = sum_{d < Dk} A[r, d] Bt[d, j] for r < 8, j < ncols (a multiple of 16).
+ * Tiles of 8 rows x 32 columns: 16 accumulators, per step 2 loads and 8 broadcasts for 16 FMAs. */
 static void att_rows_times_t(float *Out, long ldo, const float *A, long lda, const float *Bt, long ldb, long Dk,
                              long ncols) {
-  for (long j0 = 0; j0 < ncols; j0 += 16) {
+  long j0 = 0;
+  for (; j0 + 32 <= ncols; j0 += 32) {
+    v16f acc0[ATT_R], acc1[ATT_R];
+    for (int r = 0; r < ATT_R; r++) acc0[r] = acc1[r] = splat16(0.0f);
+    for (long d = 0; d < Dk; d++) {
+      v16f b0 = ld16(Bt + d * ldb + j0), b1 = ld16(Bt + d * ldb + j0 + 16);
+      for (int r = 0; r < ATT_R; r++) {
+        float a = A[r * lda + d];
+        acc0[r] += a * b0;
+        acc1[r] += a * b1;
+      }
+    }
+    for (int r = 0; r < ATT_R; r++) {
+      st16(Out + r * ldo + j0, acc0[r]);
+      st16(Out + r * ldo + j0 + 16, acc1[r]);
+    }
+  }
+  if (j0 < ncols) {
     v16f acc[ATT_R];
     for (int r = 0; r < ATT_R; r++) acc[r] = splat16(0.0f);
     for (long d = 0; d < Dk; d++) {
@@ -52,10 +83,27 @@ static void att_rows_times_t(float *Out, long ldo, const float *A, long lda, con
   }
 }
 
-/* Out[r, :] = sum_{j < nk} W[r, j] Bm[j, :] for r < 8, over dcols (multiple of 16) columns. */
+/* Out[r, :] = sum_{j < nk} W[r, j] Bm[j, :] for r < 8, over dcols (a multiple of 16) columns. */
 static void att_rows_times(float *Out, long ldo, const float *W, long ldw, const float *Bm, long ldb, long nk,
                            long dcols) {
-  for (long d0 = 0; d0 < dcols; d0 += 16) {
+  long d0 = 0;
+  for (; d0 + 32 <= dcols; d0 += 32) {
+    v16f acc0[ATT_R], acc1[ATT_R];
+    for (int r = 0; r < ATT_R; r++) acc0[r] = acc1[r] = splat16(0.0f);
+    for (long j = 0; j < nk; j++) {
+      v16f b0 = ld16(Bm + j * ldb + d0), b1 = ld16(Bm + j * ldb + d0 + 16);
+      for (int r = 0; r < ATT_R; r++) {
+        float w = W[r * ldw + j];
+        acc0[r] += w * b0;
+        acc1[r] += w * b1;
+      }
+    }
+    for (int r = 0; r < ATT_R; r++) {
+      st16(Out + r * ldo + d0, acc0[r]);
+      st16(Out + r * ldo + d0 + 16, acc1[r]);
+    }
+  }
+  if (d0 < dcols) {
     v16f acc[ATT_R];
     for (int r = 0; r < ATT_R; r++) acc[r] = splat16(0.0f);
     for (long j = 0; j < nk; j++) {
@@ -66,45 +114,77 @@ static void att_rows_times(float *Out, long ldo, const float *W, long ldw, const
   }
 }
 
-/* Cm[j, :] += sum_{r < 8} W[r, j] A[r, :] for j < nk (multiple of 4), over dcols columns. */
-static void att_cols_accumulate(float *Cm, long ldc, const float *W, long ldw, const float *A, long lda, long nk,
-                                long dcols) {
-  for (long j = 0; j < nk; j += 4) {
-    for (long d0 = 0; d0 < dcols; d0 += 16) {
-      v16f c0 = ld16(Cm + (j + 0) * ldc + d0), c1 = ld16(Cm + (j + 1) * ldc + d0);
-      v16f c2 = ld16(Cm + (j + 2) * ldc + d0), c3 = ld16(Cm + (j + 3) * ldc + d0);
-      for (int r = 0; r < ATT_R; r++) {
-        v16f a = ld16(A + r * lda + d0);
-        const float *w = W + r * ldw + j;
-        c0 += w[0] * a;
-        c1 += w[1] * a;
-        c2 += w[2] * a;
-        c3 += w[3] * a;
+/* Cm[j, :] += sum_{r < R} W[r, j] A[r, :] for j < nk (a multiple of 8), over dcols (a multiple of 16)
+ * columns: the transposed product of a row block (dV += P^T dO, dK += dS^T Q). Tiles of 8 x 32. */
+static void att_cols_accumulate(float *Cm, long ldc, const float *W, long ldw, const float *A, long lda, long R,
+                                long nk, long dcols) {
+  for (long j0 = 0; j0 < nk; j0 += 8) {
+    long d0 = 0;
+    for (; d0 + 32 <= dcols; d0 += 32) {
+      v16f c0[8], c1[8];
+      for (int q = 0; q < 8; q++) {
+        c0[q] = ld16(Cm + (j0 + q) * ldc + d0);
+        c1[q] = ld16(Cm + (j0 + q) * ldc + d0 + 16);
       }
-      st16(Cm + (j + 0) * ldc + d0, c0);
-      st16(Cm + (j + 1) * ldc + d0, c1);
-      st16(Cm + (j + 2) * ldc + d0, c2);
-      st16(Cm + (j + 3) * ldc + d0, c3);
+      for (long r = 0; r < R; r++) {
+        v16f a0 = ld16(A + r * lda + d0), a1 = ld16(A + r * lda + d0 + 16);
+        const float *w = W + r * ldw + j0;
+        for (int q = 0; q < 8; q++) {
+          c0[q] += w[q] * a0;
+          c1[q] += w[q] * a1;
+        }
+      }
+      for (int q = 0; q < 8; q++) {
+        st16(Cm + (j0 + q) * ldc + d0, c0[q]);
+        st16(Cm + (j0 + q) * ldc + d0 + 16, c1[q]);
+      }
+    }
+    if (d0 < dcols) {
+      v16f c[8];
+      for (int q = 0; q < 8; q++) c[q] = ld16(Cm + (j0 + q) * ldc + d0);
+      for (long r = 0; r < R; r++) {
+        v16f a = ld16(A + r * lda + d0);
+        const float *w = W + r * ldw + j0;
+        for (int q = 0; q < 8; q++) c[q] += w[q] * a;
+      }
+      for (int q = 0; q < 8; q++) st16(Cm + (j0 + q) * ldc + d0, c[q]);
     }
   }
 }
 
+/* rows are padded to a multiple of 32 so that backward row blocks never run past the scratch */
+static inline long att_round32(long n) { return (n + 31) & ~31L; }
+
 /* Scratch layout for one (b, h) pair; every matrix is [Sp, Dp] or [Dp, Sp]. */
 static long att_scratch_floats(long Sp, long Dp, int backward) {
-  return backward ? 8 * Sp * Dp + 2 * ATT_R * Sp + ATT_R * Dp + 2 * Sp : 3 * Sp * Dp + ATT_R * Sp + ATT_R * Dp;
+  return backward ? 8 * Sp * Dp + 2 * ATT_RB * Sp + ATT_R * Dp + 2 * Sp : 3 * Sp * Dp + ATT_R * Sp + ATT_R * Dp;
 }
 
-/* Loads q (rotated, times mul_q), k (rotated) and v of pair (b, h) into padded buffers. Kt / Vt are
- * the transposes [Dp, Sp] (either may be 0), K / V [Sp, Dp] (either may be 0). */
+/* Zeroes the padding of a row-major [Sp, Dp] buffer holding S x D values. */
+static void att_zero_pad(float *X, long S, long Sp, long D, long Dp) {
+  if (Dp > D)
+    for (long s = 0; s < S; s++) hrm_zero(X + s * Dp + D, (size_t)(Dp - D) * 4);
+  if (Sp > S) hrm_zero(X + S * Dp, (size_t)((Sp - S) * Dp) * 4);
+}
+
+/* Zeroes the padding of a transposed [Dp, Sp] buffer holding D x S values. */
+static void att_zero_pad_t(float *Xt, long S, long Sp, long D, long Dp) {
+  if (Sp > S)
+    for (long d = 0; d < D; d++) hrm_zero(Xt + d * Sp + S, (size_t)(Sp - S) * 4);
+  if (Dp > D) hrm_zero(Xt + D * Sp, (size_t)((Dp - D) * Sp) * 4);
+}
+
+/* Loads q (rotated, times mul_q), k (rotated) and v of pair (b, h) into padded buffers (padding
+ * zeroed). Kt / Vt are the transposes [Dp, Sp]; any of K, Kt, V, Vt may be 0. */
 static void att_load(const float *qkv, const float *cos, const float *sin, long b, long h, long S, long H, long D,
                      long Sp, long Dp, float mul_q, float *Q, float *K, float *Kt, float *V, float *Vt) {
-  float kr[1024], *krow = kr; /* D <= 1024 */
+  float kr[1024] __attribute__((aligned(64))); /* D <= 1024 */
   for (long s = 0; s < S; s++) {
     const float *base = qkv + ((b * S + s) * 3) * H * D + h * D;
     const float *c = cos ? cos + s * D : 0, *sn = sin ? sin + s * D : 0;
     rope_apply(Q + s * Dp, base, c, sn, D, mul_q);
+    float *krow = K ? K + s * Dp : kr;
     rope_apply(krow, base + H * D, c, sn, D, 1.0f);
-    if (K) hrm_copy(K + s * Dp, krow, (size_t)D * 4);
     if (Kt)
       for (long d = 0; d < D; d++) Kt[d * Sp + s] = krow[d];
     const float *v = base + 2 * H * D;
@@ -112,13 +192,17 @@ static void att_load(const float *qkv, const float *cos, const float *sin, long 
     if (Vt)
       for (long d = 0; d < D; d++) Vt[d * Sp + s] = v[d];
   }
+  att_zero_pad(Q, S, Sp, D, Dp);
+  if (K) att_zero_pad(K, S, Sp, D, Dp);
+  if (V) att_zero_pad(V, S, Sp, D, Dp);
+  if (Kt) att_zero_pad_t(Kt, S, Sp, D, Dp);
+  if (Vt) att_zero_pad_t(Vt, S, Sp, D, Dp);
 }
 
 static void attention_forward_pair(float *out, float *lse, const float *qkv, const float *cos, const float *sin,
                                    long b, long h, long S, long H, long D, float *scr) {
-  long Sp = hrm_round16(S), Dp = hrm_round16(D);
+  long Sp = att_round32(S), Dp = hrm_round16(D);
   float *Q = scr, *Kt = Q + Sp * Dp, *V = Kt + Sp * Dp, *P = V + Sp * Dp, *O = P + ATT_R * Sp;
-  hrm_zero(scr, (size_t)(3 * Sp * Dp) * 4);
   float scale = 1.0f / __builtin_sqrtf((float)D);
   att_load(qkv, cos, sin, b, h, S, H, D, Sp, Dp, scale, Q, 0, Kt, V, 0);
   for (long i0 = 0; i0 < S; i0 += ATT_R) {
@@ -131,10 +215,13 @@ static void attention_forward_pair(float *out, float *lse, const float *qkv, con
         inv[r] = 0.0f;
         continue;
       }
-      float mx = -__builtin_inff();
-      for (long j = 0; j < S; j++) mx = p[j] > mx ? p[j] : mx;
-      v16f acc = splat16(0.0f);
+      v16f vm = splat16(-__builtin_inff());
       long j = 0;
+      for (; j + 16 <= S; j += 16) vm = vmax16(vm, ld16(p + j));
+      float mx = hmax16(vm);
+      for (; j < S; j++) mx = p[j] > mx ? p[j] : mx;
+      v16f acc = splat16(0.0f);
+      j = 0;
       for (; j + 16 <= S; j += 16) {
         v16f e = vexp16(ld16(p + j) - mx);
         st16(p + j, e);
@@ -163,7 +250,7 @@ static void attention_forward_pair(float *out, float *lse, const float *qkv, con
 
 static void attention_forward(float *out, float *lse, const float *qkv, const float *cos, const float *sin, long B,
                               long S, long H, long D) {
-  long Sp = hrm_round16(S), Dp = hrm_round16(D);
+  long Sp = att_round32(S), Dp = hrm_round16(D);
   long need = att_scratch_floats(Sp, Dp, 0);
   HRM_PRAGMA(omp parallel for schedule(dynamic, 1) if (B * H > 1))
   for (long bh = 0; bh < B * H; bh++) {
@@ -175,10 +262,10 @@ static void attention_forward(float *out, float *lse, const float *qkv, const fl
 static void attention_backward_pair(float *dqkv, const float *dout, const float *qkv, const float *out,
                                     const float *lse, const float *cos, const float *sin, long b, long h, long S,
                                     long H, long D, float *scr) {
-  long Sp = hrm_round16(S), Dp = hrm_round16(D), M = Sp * Dp;
+  long Sp = att_round32(S), Dp = hrm_round16(D), M = Sp * Dp;
   float *Q = scr, *K = Q + M, *Kt = K + M, *Vt = Kt + M, *dO = Vt + M, *dK = dO + M, *dV = dK + M, *dQ = dV + M;
-  float *P = dQ + M, *dP = P + ATT_R * Sp, *Oblk = dP + ATT_R * Sp, *Di = Oblk + ATT_R * Dp, *L = Di + Sp;
-  hrm_zero(scr, (size_t)(8 * M) * 4);
+  float *P = dQ + M, *dP = P + ATT_RB * Sp, *Oblk = dP + ATT_RB * Sp, *Di = Oblk + ATT_R * Dp, *L = Di + Sp;
+  hrm_zero(dK, (size_t)(2 * M) * 4); /* dK, dV accumulate */
   float scale = 1.0f / __builtin_sqrtf((float)D);
   att_load(qkv, cos, sin, b, h, S, H, D, Sp, Dp, scale, Q, K, Kt, 0, Vt);
   for (long s = 0; s < Sp; s++) {
@@ -188,16 +275,22 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
       continue;
     }
     const float *go = dout + ((b * S + s) * H + h) * D, *o = out + ((b * S + s) * H + h) * D;
-    float acc = 0.0f;
-    for (long d = 0; d < D; d++) acc += go[d] * o[d];
+    v16f vacc = splat16(0.0f);
+    long d = 0;
+    for (; d + 16 <= D; d += 16) vacc += ld16(go + d) * ld16(o + d);
+    float acc = hsum16(vacc);
+    for (; d < D; d++) acc += go[d] * o[d];
     hrm_copy(dO + s * Dp, go, (size_t)D * 4);
     Di[s] = acc;
     L[s] = lse[(b * H + h) * S + s];
   }
-  for (long i0 = 0; i0 < S; i0 += ATT_R) {
-    att_rows_times_t(P, Sp, Q + i0 * Dp, Dp, Kt, Sp, D, Sp);
-    att_rows_times_t(dP, Sp, dO + i0 * Dp, Dp, Vt, Sp, D, Sp);
-    for (int r = 0; r < ATT_R; r++) {
+  att_zero_pad(dO, S, Sp, D, Dp);
+  for (long i0 = 0; i0 < S; i0 += ATT_RB) {
+    for (long t = 0; t < ATT_RB; t += ATT_R) {
+      att_rows_times_t(P + t * Sp, Sp, Q + (i0 + t) * Dp, Dp, Kt, Sp, D, Sp);
+      att_rows_times_t(dP + t * Sp, Sp, dO + (i0 + t) * Dp, Dp, Vt, Sp, D, Sp);
+    }
+    for (int r = 0; r < ATT_RB; r++) {
       float *p = P + r * Sp, *dp = dP + r * Sp;
       if (i0 + r >= S) {
         hrm_zero(p, (size_t)Sp * 4);
@@ -210,7 +303,7 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
         if (j + 16 > S) {
           float t[16];
           st16(t, e);
-          for (long k = S - j; k < 16; k++) t[k] = 0.0f;
+          for (long k = S - j > 0 ? S - j : 0; k < 16; k++) t[k] = 0.0f;
           e = ld16(t);
         }
         st16(p + j, e);
@@ -218,10 +311,13 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
       }
     }
     /* dV += P^T dO, dK += dS^T (scale q), dQ = dS K */
-    att_cols_accumulate(dV, Dp, P, Sp, dO + i0 * Dp, Dp, Sp, Dp);
-    att_cols_accumulate(dK, Dp, dP, Sp, Q + i0 * Dp, Dp, Sp, Dp);
-    att_rows_times(Oblk, Dp, dP, Sp, K, Dp, S, Dp);
-    for (int r = 0; r < ATT_R && i0 + r < S; r++) hrm_copy(dQ + (i0 + r) * Dp, Oblk + r * Dp, (size_t)D * 4);
+    long rows = S - i0 < ATT_RB ? S - i0 : ATT_RB;
+    att_cols_accumulate(dV, Dp, P, Sp, dO + i0 * Dp, Dp, rows, Sp, Dp);
+    att_cols_accumulate(dK, Dp, dP, Sp, Q + i0 * Dp, Dp, rows, Sp, Dp);
+    for (long t = 0; t < rows; t += ATT_R) {
+      att_rows_times(Oblk, Dp, dP + t * Sp, Sp, K, Dp, S, Dp);
+      for (int r = 0; r < ATT_R && i0 + t + r < S; r++) hrm_copy(dQ + (i0 + t + r) * Dp, Oblk + r * Dp, (size_t)D * 4);
+    }
   }
   for (long s = 0; s < S; s++) {
     float *base = dqkv + ((b * S + s) * 3) * H * D + h * D;
@@ -235,7 +331,7 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
 /* dqkv (overwritten) = gradient of the loss w.r.t. the pre-RoPE qkv, given dout [B, S, H, D] */
 static void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out, const float *lse,
                                const float *cos, const float *sin, long B, long S, long H, long D) {
-  long Sp = hrm_round16(S), Dp = hrm_round16(D);
+  long Sp = att_round32(S), Dp = hrm_round16(D);
   long need = att_scratch_floats(Sp, Dp, 1);
   HRM_PRAGMA(omp parallel for schedule(dynamic, 1) if (B * H > 1))
   for (long bh = 0; bh < B * H; bh++) {

@@ -1,28 +1,38 @@
 /* optim.c: optimizer updates (REFERENCE.md section 4). */
 #include "common.h"
 
-HRM_INLINE void adam_atan2_16(float *p, const float *g, float *m, float *v, long k, long cnt, float lr, float wd,
-                                 float b1, float b2, float step, float inv_sqrt_bc2) {
-  v16f P = ld16n(p + k, cnt), G = ld16n(g + k, cnt), M = ld16n(m + k, cnt), Vv = ld16n(v + k, cnt);
-  P = P * (1.0f - lr * wd);
-  M = M + (1.0f - b1) * (G - M);
-  Vv = Vv + (1.0f - b2) * (G * G - Vv);
-  P = P - step * vatan2_16(M, vsqrt16(Vv) * inv_sqrt_bc2);
-  st16n(p + k, P, cnt);
-  st16n(m + k, M, cnt);
-  st16n(v + k, Vv, cnt);
+HRM_INLINE void adam_atan2_vec(v16f *P, v16f G, v16f *M, v16f *V, float decay, float b1, float b2, float step,
+                               float inv_sqrt_bc2) {
+  *P = *P * decay;
+  *M = *M + (1.0f - b1) * (G - *M);
+  *V = *V + (1.0f - b2) * (G * G - *V);
+  *P = *P - step * vatan2_16(*M, vsqrt16(*V) * inv_sqrt_bc2);
 }
 
 /* AdamATan2 with decoupled weight decay, bc1 = 1 - b1^t, bc2 = 1 - b2^t:
  * p *= 1 - lr wd; m += (1-b1)(g - m); v += (1-b2)(g^2 - v); p -= (lr/bc1) atan2(m, sqrt(v)/sqrt(bc2)) */
 static void adam_atan2(float *p, const float *g, float *m, float *v, long n, float lr, float wd, float b1, float b2,
                        float bc1, float bc2) {
-  float step = lr / bc1, inv_sqrt_bc2 = 1.0f / __builtin_sqrtf(bc2);
+  float step = lr / bc1, inv_sqrt_bc2 = 1.0f / __builtin_sqrtf(bc2), decay = 1.0f - lr * wd;
   long nblocks = (n + 4095) / 4096;
   HRM_PRAGMA(omp parallel for schedule(static) if (n >= HRM_PAR_MIN))
   for (long bI = 0; bI < nblocks; bI++) {
-    long lo = bI * 4096, hi = lo + 4096 < n ? lo + 4096 : n;
-    for (long k = lo; k < hi; k += 16) adam_atan2_16(p, g, m, v, k, hi - k < 16 ? hi - k : 16, lr, wd, b1, b2, step, inv_sqrt_bc2);
+    long lo = bI * 4096, hi = lo + 4096 < n ? lo + 4096 : n, k = lo;
+    for (; k + 16 <= hi; k += 16) {
+      v16f P = ld16(p + k), M = ld16(m + k), V = ld16(v + k);
+      adam_atan2_vec(&P, ld16(g + k), &M, &V, decay, b1, b2, step, inv_sqrt_bc2);
+      st16(p + k, P);
+      st16(m + k, M);
+      st16(v + k, V);
+    }
+    if (k < hi) {
+      long r = hi - k;
+      v16f P = ld16n(p + k, r), M = ld16n(m + k, r), V = ld16n(v + k, r);
+      adam_atan2_vec(&P, ld16n(g + k, r), &M, &V, decay, b1, b2, step, inv_sqrt_bc2);
+      st16n(p + k, P, r);
+      st16n(m + k, M, r);
+      st16n(v + k, V, r);
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 /* swiglu.c: SwiGLU, silu(gate) * up. gu [N, 2I] = [gate | up] per row, out / dout [N, I]. */
 #include "common.h"
 
-HRM_INLINE v16f swiglu16(v16f g, v16f u) { return g * vsigmoid16(g) * u; }
+/* silu(g) = g / (1 + e^-g): e^-g = inf for g < -88 gives -0, the right limit; one exp, one divide */
+HRM_INLINE v16f swiglu16(v16f g, v16f u) { return g / (1.0f + vexp16(-g)) * u; }
 
 static void swiglu_forward_row(float *out, const float *gu, long I) {
   const float *g = gu, *u = gu + I;
@@ -17,7 +18,7 @@ static void swiglu_forward(float *out, const float *gu, long N, long I) {
 
 /* d silu(g)/dg = sig(g) (1 + g (1 - sig(g))) */
 HRM_INLINE void swiglu_grad16(v16f g, v16f u, v16f d, v16f *dg, v16f *du) {
-  v16f s = vsigmoid16(g);
+  v16f s = 1.0f / (1.0f + vexp16(-g));
   *du = d * g * s;
   *dg = d * u * s * (1.0f + g * (1.0f - s));
 }
