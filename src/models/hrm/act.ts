@@ -18,6 +18,10 @@
  *   const e = model.evalStep(carry, batch);
  *   // lower level: model.forward(carry, batch, {training}) returns lossSum as a Tensor with its graph;
  *   // call it inside tidy() and run backward() in the same tidy.
+ * Optimizers: new AdamATan2(model.parameters(), {betas, weightDecay}) (src/optim/adam-atan2.ts),
+ * new SparseSignSGD(model.puzzleEmb, puzzleEmbWeightDecay) (src/optim/sign-sgd.ts), lrAt (schedule.ts).
+ * Checkpoints: stateDict/loadStateDict (state-dict.ts), adam.state()/loadState(), and the exploration
+ * stream model.random.getState()/setState().
  * A batch is { inputs, labels, puzzle_identifiers }: Int32Arrays of B*seq_len, B*seq_len (-100 = ignore)
  * and B values. A carry is consumed by the step that takes it (its tensors are disposed); use the
  * returned one. Metrics are sums over rows with the reference's names (see act-loss-head.ts).
