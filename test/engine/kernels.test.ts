@@ -5,6 +5,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { availableBackends, KERNELS, setBackend, type Backend, type KernelName } from '../../src/engine/backend.js';
 import { Rng } from '../../src/util/random.js';
 import * as ref from './kernel-reference.js';
@@ -223,10 +225,32 @@ test('the reference attention backward matches finite differences of its forward
   }
 });
 
-const backends = availableBackends();
+/** Set in the child processes that rerun the native cases with a forced instruction set. */
+const ISA_CHILD = process.env.HRM_KERNELS_ISA_CHILD === '1';
+const backends = ISA_CHILD ? availableBackends().filter((b) => b === 'native') : availableBackends();
 const all = cases();
 
-test('the kernel table covers ENGINE.md and the tests cover every kernel', () => {
+if (ISA_CHILD && backends.length === 0) console.log('# hrm-isa-unsupported');
+
+if (!ISA_CHILD && backends.includes('native')) {
+  // The addon picks its kernel table once, at load: rerun the native cases in a child per other table.
+  for (const isa of ['avx2', 'generic']) {
+    test(`native kernels with HRM_ISA=${isa} (child process)`, (t) => {
+      const r = spawnSync(process.execPath, ['--test', fileURLToPath(import.meta.url)], {
+        env: { ...process.env, HRM_ISA: isa, HRM_KERNELS_ISA_CHILD: '1' },
+        encoding: 'utf8',
+      });
+      if (r.stdout.includes('# hrm-isa-unsupported')) {
+        t.skip(`this processor lacks ${isa}`);
+        return;
+      }
+      const failed = r.stdout.split('\n').filter((l) => /^\s*not ok/.test(l));
+      assert.equal(r.status, 0, `HRM_ISA=${isa}: ${failed.join('; ') || r.stderr.slice(-2000)}`);
+    });
+  }
+}
+
+test('the kernel table covers ENGINE.md and the tests cover every kernel', { skip: ISA_CHILD }, () => {
   const tested = new Set(all.map((c) => c.kernel));
   for (const [name] of KERNELS) if (name !== 'set_threads') assert.ok(tested.has(name), `no test for kernel ${name}`);
   assert.ok(backends.includes('wasm'), 'the wasm backend must always load');
@@ -273,7 +297,7 @@ if (backends.length === 2) {
   });
 }
 
-test('the pool reuses freed blocks by size and counts bytes', () => {
+test('the pool reuses freed blocks by size and counts bytes', { skip: ISA_CHILD }, () => {
   for (const name of backends) {
     const be = setBackend(name);
     be.trim();
