@@ -59,10 +59,10 @@ static inline void gemm_micro(int kc, const float *a, const float *b, float *c, 
 #define GEMM_MR 6
 #define GEMM_NR 16
 #ifndef GEMM_KC
-#define GEMM_KC 256
+#define GEMM_KC 512
 #endif
 #ifndef GEMM_MC
-#define GEMM_MC (GEMM_MR * 32)
+#define GEMM_MC (GEMM_MR * 16)
 #endif
 #ifndef GEMM_NC
 #define GEMM_NC 2048

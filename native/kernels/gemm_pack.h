@@ -71,15 +71,18 @@ static void gemm_pack_rows(const float *src, long ld, int rows, int R, int kc, f
 
 /* Every R-column panel of src[0:kc, 0:cols] at once: panel q gets dst[q*kc*R + p*R + j] =
  * src[p*ld + q*R + j] (0 past cols). Row p of the source is read once, front to back. */
-static void gemm_pack_cols(const float *src, long ld, int cols, int R, int kc, float *dst) {
+static inline __attribute__((always_inline)) void gemm_pack_cols(const float *src, long ld, int cols, int R, int kc,
+                                                                  float *dst) {
+  int full = cols / R; /* R is a constant at every call, so the whole-panel copy is vector moves */
   for (int p = 0; p < kc; p++) {
     const float *s = src + (long)p * ld;
-    for (int q = 0; q * R < cols; q++) {
-      float *d = dst + (long)q * kc * R + (long)p * R;
-      int n = cols - q * R < R ? cols - q * R : R;
-      int j = 0;
-      for (; j < n; j++) d[j] = s[q * R + j];
-      for (; j < R; j++) d[j] = 0.0f;
+    float *d = dst + (long)p * R;
+    for (int q = 0; q < full; q++)
+      for (int j = 0; j < R; j++) d[(long)q * kc * R + j] = s[q * R + j];
+    if (full * R < cols) {
+      int n = cols - full * R, j = 0;
+      for (; j < n; j++) d[(long)full * kc * R + j] = s[full * R + j];
+      for (; j < R; j++) d[(long)full * kc * R + j] = 0.0f;
     }
   }
 }
