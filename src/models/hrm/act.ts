@@ -241,7 +241,7 @@ export class HRM {
       // The Q target: the next segment's Q values from the new carry (no gradient).
       target = noGrad(() =>
         tidy(() => {
-          const next = this.inner.forward(out.zH, out.zL, data, false, false);
+          const next = this.inner.forward(out.zH, out.zL, data, false, false, false);
           const nh = next.qHalt.toFloat32Array();
           const nc = next.qContinue.toFloat32Array();
           const t = new Float32Array(B);

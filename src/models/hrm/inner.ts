@@ -39,7 +39,7 @@ export interface InnerOutput {
   /** the new carry, detached, [B, S, D] */
   zH: Tensor;
   zL: Tensor;
-  /** [B, T, vocab] */
+  /** [B, T, vocab] ([B, T, 0] when not wanted) */
   logits: Tensor;
   /** [B] */
   qHalt: Tensor;
@@ -176,7 +176,7 @@ export class HRMInner {
    * One ACT segment from carry (zH, zL). All but the last L and H steps run without gradient; with
    * `grad` false the whole segment does. Returns the detached new carry, the logits and Q values.
    */
-  forward(zH0: Tensor, zL0: Tensor, data: SegmentData, training: boolean, grad: boolean): InnerOutput {
+  forward(zH0: Tensor, zL0: Tensor, data: SegmentData, training: boolean, grad: boolean, wantLogits = true): InnerOutput {
     const c = this.config;
     const B = data.puzzle_identifiers.length;
     const { e, puzzleLocal } = this.inputEmbeddings(data, training && grad);
@@ -202,7 +202,8 @@ export class HRMInner {
       const zL = this.level(this.L, zLpre, add(zHpre, e));
       const zH = this.level(this.H, zHpre, zL);
       const D = c.hidden_size;
-      const logits = linear(this.P > 0 ? zH.narrow(1, this.P, c.seq_len) : zH, this.lmHead);
+      // (the Q target's forward needs only the Q head)
+      const logits = wantLogits ? linear(this.P > 0 ? zH.narrow(1, this.P, c.seq_len) : zH, this.lmHead) : zeros([B, c.seq_len, 0]);
       const q = linear(zH.narrow(1, 0, 1).reshape(B, D), this.qHeadW, this.qHeadB);
       return {
         zH: zH.detach(),
