@@ -83,6 +83,7 @@ function benchBackend(name: string, runs: number): Measured {
   };
   report('block-fwd', fwd, 2);
   const fb = report('block-fwdbwd', fwdbwd, 2);
+  if (process.env.HRM_BENCH_PROFILE === '1') profileKernels(name, be, fwdbwd, runs);
   xg.dispose();
   x.dispose();
   seed.dispose();
@@ -90,6 +91,31 @@ function benchBackend(name: string, runs: number): Measured {
   block.dispose();
   be.trim();
   return { backend: name, fwdbwd: fb };
+}
+
+/** HRM_BENCH_PROFILE=1: milliseconds per fwd+bwd step in each kernel (gemm by shape), one line. */
+function profileKernels(name: string, be: E.Backend, step: () => void, runs: number): void {
+  const k = be.k as unknown as Record<string, (...a: number[]) => void>;
+  const orig = { ...k };
+  const ms: Record<string, number> = {};
+  for (const [kn, f] of Object.entries(orig)) {
+    k[kn] = (...a: number[]): void => {
+      const key = kn === 'gemm' ? `gemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} ${a[2]}x${a[3]}x${a[4]}` : kn;
+      const t0 = process.hrtime.bigint();
+      f(...a);
+      ms[key] = (ms[key] ?? 0) + Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+  }
+  const t0 = process.hrtime.bigint();
+  try {
+    for (let i = 0; i < runs; i++) step();
+  } finally {
+    Object.assign(k, orig);
+  }
+  const total = Number(process.hrtime.bigint() - t0) / 1e6 / runs;
+  const kernels = Object.fromEntries(Object.entries(ms).sort((a, b) => b[1] - a[1]).map(([n, v]) => [n, round(v / runs, 2)]));
+  const inKernels = Object.values(ms).reduce((a, b) => a + b, 0) / runs;
+  emit({ bench: 'block-fwdbwd-profile', backend: name, threads: be.threads, ms: round(total, 2), js_ms: round(total - inKernels, 2), kernels });
 }
 
 function hasTorch(python: string): boolean {
