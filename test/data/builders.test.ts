@@ -130,6 +130,13 @@ test('Sudoku sources: plain puzzle files are solved; --test-fraction splits; --m
     for (let e = 0; e < 10; e++) assert.ok(isValidSolution(lab.subarray(e * 81, e * 81 + 81).map((x) => x - 1)));
     const hard = await buildSudokuDataset({ source: join(d, 'p.txt'), outputDir: join(d, 'hard'), numAug: 0, seed: 2, minDifficulty: 3, quiet: true });
     assert.ok(hard.train > 0 && hard.train < 40, `min-difficulty kept ${hard.train}`);
+    // The reference's own CSV layout, with a quoted source field and the rating column.
+    const good = '..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..,483921657967345821251876493548132976729564138136798245372689514814253769695417382';
+    const rows = [0, 5, 1, 7, 2].map((r, i) => `"forum, part ${i}",${good},${r}`);
+    writeFileSync(join(d, 'ref.csv'), ['source,question,answer,rating', ...rows].join('\r\n') + '\r\n');
+    const kept = await buildSudokuDataset({ source: join(d, 'ref.csv'), outputDir: join(d, 'ref'), numAug: 0, seed: 0, minDifficulty: 2, quiet: true });
+    assert.equal(kept.train, 3);
+    assert.equal(readNpy(join(d, 'ref/train/all__inputs.npy')).shape[0], 3);
   });
 });
 
