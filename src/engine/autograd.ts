@@ -124,7 +124,8 @@ function collect(root: GradNode, strict: boolean): GradNode[] {
   return out.sort((a, b) => b.id - a.id);
 }
 
-// Out-of-place sum of two gradients; gradients are never written in place, so views may share them.
+// Out-of-place sum of two gradients. Gradients may be views sharing storage, so the engine writes into
+// one in place only when its storage has a single reference (see `owned`).
 function addGrads(a: Tensor, b: Tensor): Tensor {
   const r = emptyLike(a);
   a.backend.k.add(r.ptr, a.ptr, b.ptr, a.size);
@@ -141,7 +142,8 @@ export function installAllocators(mk: (t: Tensor) => Tensor, copy: (t: Tensor) =
   copyOf = copy;
 }
 
-// Leaves whose .grad may still share storage with another gradient; made owners at the end of backward.
+// Adds g into leaf.grad. A new .grad may still share storage with another gradient: the leaf goes into
+// `pending` and is given its own copy at the end of backward if it still shares.
 function accumulateLeaf(leaf: Tensor, g: Tensor, pending: Set<Tensor>): void {
   if (g.shape.length !== leaf.shape.length || g.shape.some((d, i) => d !== leaf.shape[i])) {
     if (g.size !== leaf.size) {
