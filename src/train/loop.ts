@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { Rng } from '../util/random.js';
 import { restoreCarry, serializeCarry } from './carry-state.js';
 import {
+  listSteps,
   loadCheckpoint,
   predsFile,
   removeLeftovers,
@@ -172,6 +173,11 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     lastTransient = transient ? step : null;
   };
 
+  const lastGood = () => {
+    const good = listSteps(dir).filter((s) => s.resume).pop();
+    return good ? `the last good checkpoint is ${weightsFile(dir, good.step)} (resume=${dir} continues from it)` : 'no checkpoint had been written yet';
+  };
+
   const refreshPlot = () => {
     metricsLog.flush();
     writeFileAtomic(join(dir, 'curves.svg'), curvesSvg(readMetrics(metricsLog.path), `${cfg.project_name} / ${cfg.run_name ?? ''}`));
@@ -231,7 +237,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       refreshPlot();
       throw new UserError(
         `non-finite loss at step ${e.step} (${Object.entries(e.metrics).filter(([k]) => k.endsWith('loss')).map(([k, v]) => `${k}=${v}`).join(', ')}); ` +
-          `training stopped. The last good checkpoint is in ${dir} (resume=${dir} continues from it); a lower lr or more warmup usually helps.`,
+          `training stopped; ${lastGood()}. A lower lr or a longer warmup (lr_warmup_steps) usually helps.`,
       );
     }
     throw e;

@@ -137,3 +137,23 @@ test('bad input fails before any work, with a clear message and no stack trace',
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a non-finite loss stops the run with a clear message and keeps the last good checkpoint', () => {
+  const { root, data } = tinySudoku(32, 12);
+  try {
+    const run = join(root, 'run');
+    // A huge weight decay flips and blows up the weights (p *= 1 - lr*wd) until the loss overflows.
+    const r = hrm(['train', ...TINY, 'lr_warmup_steps=0', 'weight_decay=1e6', 'checkpoint_every_steps=2', `data_path=${data}`, `checkpoint_path=${run}`, '--quiet']);
+    assert.equal(r.status, 1, r.stderr);
+    const m = /non-finite loss at step (\d+) \(lm_loss=NaN.*the last good checkpoint is (\S+step_(\d+)\.safetensors) \(resume=/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    const [bad, good] = [Number(m[1]), Number(m[3])];
+    assert.ok(good < bad, `checkpoint ${good} before the bad step ${bad}`);
+    readSafetensors(m[2]);
+    const steps = readMetrics(join(run, 'metrics.jsonl')).map((x) => x.step);
+    assert.equal(Math.max(...steps), bad - 1, 'the non-finite step is not logged');
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
