@@ -5,7 +5,9 @@
  *
  * Near the percolation threshold the open cells form long winding corridors, so long shortest paths are
  * common; a double BFS sweep finds a far start, and the goal is a random cell at a distance drawn
- * uniformly between minPath and the farthest reachable cell.
+ * uniformly between minPath and the farthest reachable cell. When no pair is far enough, walls are added
+ * on the shortest path (keeping the goal reachable, density at most 45%) until one is: that makes long
+ * minimum paths (e.g. --min-path 130) as cheap as short ones.
  */
 import { Rng } from '../util/random.js';
 
@@ -76,6 +78,12 @@ export function checkMazeSolution(question: string, answer: string, n: number): 
   return shortest;
 }
 
+function argmax(a: Int32Array): number {
+  let best = 0;
+  for (let k = 1; k < a.length; k++) if (a[k] > a[best]) best = k;
+  return best;
+}
+
 export class MazeGenerator {
   private readonly grid: Uint8Array;
   private readonly dist: Int32Array;
@@ -85,6 +93,43 @@ export class MazeGenerator {
     this.grid = new Uint8Array(n * n);
     this.dist = new Int32Array(n * n);
     this.queue = new Int32Array(n * n);
+  }
+
+  /**
+   * Lengthens the shortest s-g path by walling random cells on it, keeping g reachable, until it has
+   * minPath steps (true) or the wall density reaches Maze-Hard's maximum, 45% (false). Adding a wall
+   * never shortens a path, so every accepted step keeps or increases the length. Leaves dist from s.
+   */
+  private harden(s: number, g: number, walls: number): boolean {
+    const { n, rng, grid, dist, queue } = this;
+    const N = n * n;
+    const maxWalls = Math.floor(0.45 * N);
+    const essential = new Uint8Array(N);
+    const onPath = new Int32Array(N);
+    while (walls < maxWalls) {
+      // Interior cells of one shortest path (walk back from g along decreasing distance).
+      let m = 0;
+      for (let k = g; dist[k] > 1; ) {
+        const r = (k / n) | 0;
+        const c = k - r * n;
+        const d = dist[k] - 1;
+        k = r > 0 && dist[k - n] === d ? k - n : r < n - 1 && dist[k + n] === d ? k + n : c > 0 && dist[k - 1] === d ? k - 1 : k + 1;
+        if (!essential[k]) onPath[m++] = k;
+      }
+      if (m === 0) return false;
+      const k = onPath[rng.int(m)];
+      grid[k] = WALL;
+      bfs(grid, n, s, dist, queue);
+      if (dist[g] < 0) {
+        grid[k] = OPEN; // this cell is a bridge: walling it cuts g off
+        essential[k] = 1;
+        bfs(grid, n, s, dist, queue);
+        continue;
+      }
+      walls++;
+      if (dist[g] >= this.minPath) return true;
+    }
+    return false;
   }
 
   /** Draws wall patterns until one has an S-G pair at least minPath apart (null after maxTries patterns). */
@@ -106,22 +151,21 @@ export class MazeGenerator {
       // the component's longest shortest path), then draw a target length uniformly from
       // [minPath, farthest] and take a random cell at exactly that distance (BFS layers are contiguous,
       // so one exists). Lengths then spread like Maze-Hard's instead of piling up at the minimum.
-      let goal = -1;
-      for (let sweep = 0; sweep < 2; sweep++) {
+      bfs(grid, n, src, dist, queue);
+      src = argmax(dist);
+      bfs(grid, n, src, dist, queue);
+      let far = argmax(dist);
+      if (dist[far] < this.minPath) {
+        if (!this.harden(src, far, N - open)) continue;
         bfs(grid, n, src, dist, queue);
-        let far = src;
-        for (let k = 0; k < N; k++) if (dist[k] > dist[far]) far = k;
-        if (sweep === 0) {
-          src = far;
-          continue;
-        }
-        if (dist[far] < this.minPath) break;
-        const target = rng.intRange(this.minPath, dist[far]);
-        let count = 0;
-        for (let k = 0; k < N; k++) if (dist[k] === target) count++;
-        let pick = rng.int(count);
-        for (let k = 0; k < N; k++) if (dist[k] === target && pick-- === 0) { goal = k; break; }
+        far = argmax(dist);
       }
+      const target = rng.intRange(this.minPath, dist[far]);
+      let count = 0;
+      for (let k = 0; k < N; k++) if (dist[k] === target) count++;
+      let pick = rng.int(count);
+      let goal = -1;
+      for (let k = 0; k < N; k++) if (dist[k] === target && pick-- === 0) { goal = k; break; }
       if (goal < 0) continue;
       // S and G order at random so neither is biased towards the periphery.
       let s = src;
