@@ -25,7 +25,7 @@ static double now(void) {
   return (t.tv_sec + t.tv_nsec * 1e-9) / (use_cpu_clock ? clock_threads : 1);
 }
 
-static unsigned rng_state = 12345u;
+static _Thread_local unsigned rng_state = 12345u;
 static float frand(void) {
   rng_state = rng_state * 1664525u + 1013904223u;
   return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
@@ -111,6 +111,14 @@ int main(int argc, char **argv) {
         if (!(e <= 1e-4)) printf("FAIL tA=%d tB=%d M=%d N=%d K=%d err=%g\n", t & 1, t >> 1, M, N, K, e);
         if (!(e <= worst)) worst = e;
       }
+#ifdef _OPENMP
+    /* gemm called from inside a parallel region (each thread its own product) */
+#pragma omp parallel for schedule(static, 1) reduction(max : worst)
+    for (int t = 0; t < 8; t++) {
+      double e = check(t & 1, (t >> 1) & 1, 40 + t, 50, 300, 1.0f, 0.5f, 1);
+      if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
+    }
+#endif
     printf("check: worst relative error %.3g %s\n", worst, worst <= 1e-4 ? "ok" : "FAILED");
     if (!(worst <= 1e-4)) return 1;
   }

@@ -296,6 +296,14 @@ static void gemm(int transA, int transB, int M, int N, int K, float alpha, const
       return;
     }
   }
-#endif
+  /* called from inside another kernel's parallel region: each calling thread uses its own slot */
+  int slot = omp_in_parallel() ? omp_get_thread_num() : 0;
+  if (slot >= GEMM_MAX_THREADS) {
+    gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  gemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, slot);
+#else
   gemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 0);
+#endif
 }
