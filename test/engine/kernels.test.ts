@@ -314,3 +314,28 @@ test('the pool reuses freed blocks by size and counts bytes', { skip: ISA_CHILD 
     assert.throws(() => (be.k.add as (...a: number[]) => void)(0, 0), /add: expected 4 arguments/);
   }
 });
+
+test('backend selection: HRM_BACKEND and HRM_THREADS', { skip: ISA_CHILD }, () => {
+  const backendJs = new URL('../../src/engine/backend.js', import.meta.url).href;
+  const probe = (env: Record<string, string>): { status: number | null; out: string; err: string } => {
+    const code = `import(${JSON.stringify(backendJs)}).then((m) => { const b = m.getBackend(); console.log(b.name, b.threads); })` +
+      `.catch((e) => { console.error(e.name + ': ' + e.message); process.exit(3); });`;
+    const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, HRM_BACKEND: '', HRM_THREADS: '', ...env }, encoding: 'utf8' });
+    return { status: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+  };
+  assert.equal(probe({ HRM_BACKEND: 'wasm' }).out, 'wasm 1');
+  if (backends.includes('native')) {
+    assert.equal(probe({ HRM_BACKEND: 'native', HRM_THREADS: '1' }).out, 'native 1');
+    const d = probe({ HRM_THREADS: '2' });
+    assert.equal(d.out, 'native 2', 'native is the default when the addon loads');
+    assert.equal(d.err, '', 'no notice when native loads');
+  }
+  const fallback = probe({ HRM_NATIVE_ADDON: '/nonexistent/hrm_kernels.node' });
+  assert.equal(fallback.out.split(' ')[0], 'wasm', 'falls back to wasm when the addon does not load');
+  assert.equal(fallback.err.split('\n').length, 1, 'the notice is one line');
+  assert.match(fallback.err, /^hrm-ts: the native backend did not load: .*; using the WebAssembly backend$/);
+  const bad = probe({ HRM_BACKEND: 'cuda' });
+  assert.equal(bad.status, 3);
+  assert.match(bad.err, /UserError: HRM_BACKEND must be 'native' or 'wasm', got 'cuda'/);
+  assert.match(probe({ HRM_THREADS: 'two' }).err, /UserError: HRM_THREADS must be an integer >= 1, got 'two'/);
+});

@@ -20,8 +20,10 @@ interface Addon {
   threads(): number;
 }
 
+/** build/Release/hrm_kernels.node, or the file named by env HRM_NATIVE_ADDON (a custom build). */
 export function addonPath(): string {
-  return join(packageRoot(), 'build', 'Release', 'hrm_kernels.node');
+  const env = process.env.HRM_NATIVE_ADDON;
+  return env ? env : join(packageRoot(), 'build', 'Release', 'hrm_kernels.node');
 }
 
 export function loadNative(): RawBackend {
