@@ -72,25 +72,29 @@ export interface SudokuShuffle {
 /**
  * A random validity-preserving Sudoku transform (the reference's recipe): relabel digits 1-9, transpose
  * with probability 1/2, permute the three bands and the rows inside each band, likewise stacks/columns.
+ * Pass `out` to reuse its arrays (a million copies are made for --num-aug 1000).
  */
-export function randomSudokuShuffle(rng: Rng): SudokuShuffle {
-  const digits = new Uint8Array(10);
-  const perm = rng.permutation(9);
+export function randomSudokuShuffle(rng: Rng, out?: SudokuShuffle): SudokuShuffle {
+  const digits = out?.digits ?? new Uint8Array(10);
+  const cells = out?.cells ?? new Uint8Array(81);
+  const perm = scratch9;
+  shuffleRange(rng, perm, 9);
+  digits[0] = 0;
   for (let d = 1; d <= 9; d++) digits[d] = perm[d - 1] + 1;
   const transpose = rng.random() < 0.5;
-  const rows = new Int32Array(9);
-  const cols = new Int32Array(9);
-  const bands = rng.permutation(3);
+  const rows = scratchRows;
+  const cols = scratchCols;
+  const p3 = scratch3;
+  shuffleRange(rng, perm, 3); // band order
   for (let b = 0; b < 3; b++) {
-    const r = rng.permutation(3);
-    for (let k = 0; k < 3; k++) rows[b * 3 + k] = bands[b] * 3 + r[k];
+    shuffleRange(rng, p3, 3);
+    for (let k = 0; k < 3; k++) rows[b * 3 + k] = perm[b] * 3 + p3[k];
   }
-  const stacks = rng.permutation(3);
+  shuffleRange(rng, perm, 3); // stack order
   for (let s = 0; s < 3; s++) {
-    const c = rng.permutation(3);
-    for (let k = 0; k < 3; k++) cols[s * 3 + k] = stacks[s] * 3 + c[k];
+    shuffleRange(rng, p3, 3);
+    for (let k = 0; k < 3; k++) cols[s * 3 + k] = perm[s] * 3 + p3[k];
   }
-  const cells = new Uint8Array(81);
   for (let i = 0; i < 81; i++) {
     const r = rows[(i / 9) | 0];
     const c = cols[i % 9];
@@ -98,6 +102,22 @@ export function randomSudokuShuffle(rng: Rng): SudokuShuffle {
     cells[i] = transpose ? c * 9 + r : r * 9 + c;
   }
   return { cells, digits };
+}
+
+const scratch9 = new Uint8Array(9);
+const scratch3 = new Uint8Array(3);
+const scratchRows = new Uint8Array(9);
+const scratchCols = new Uint8Array(9);
+
+/** Sets a[0..n) to a uniformly random permutation of 0..n-1 (no allocation). */
+function shuffleRange(rng: Rng, a: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) a[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
 }
 
 /** Applies a Sudoku shuffle to 81 digits (0 = blank) at src[srcOff..], writing dst[dstOff..]. */

@@ -141,6 +141,7 @@ export function sudokuSetArrays(rows: SudokuRows, numAug: number, rng: Rng, prog
   const puzzle_identifiers = new Int32Array(n);
   const puzzle_indices = new Int32Array(n + 1);
   const group_indices = new Int32Array(rows.count + 1);
+  const shuffle = { cells: new Uint8Array(81), digits: new Uint8Array(10) };
   let e = 0;
   for (let r = 0; r < rows.count; r++) {
     for (let a = 0; a < per; a++, e++) {
@@ -148,7 +149,7 @@ export function sudokuSetArrays(rows: SudokuRows, numAug: number, rng: Rng, prog
         inputs.set(rows.puzzles.subarray(r * 81, r * 81 + 81), e * 81);
         labels.set(rows.solutions.subarray(r * 81, r * 81 + 81), e * 81);
       } else {
-        const s = randomSudokuShuffle(rng);
+        const s = randomSudokuShuffle(rng, shuffle);
         applySudokuShuffle(s, rows.puzzles, inputs, r * 81, e * 81);
         applySudokuShuffle(s, rows.solutions, labels, r * 81, e * 81);
       }
