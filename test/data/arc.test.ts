@@ -180,3 +180,35 @@ test('ARC-AGI-1 + ConceptARC with 1000 augmentations', { skip: !SLOW && 'set HRM
     assert.ok(s.puzzles.train > 800000);
   });
 });
+
+test('evaluation helpers: crop a prediction, parse the puzzle name, undo the augmentation', async () => {
+  const { cropPrediction, parseArcPuzzleName, undoAugmentation } = await import('../../src/data/arc-grid.js');
+  await withTempDir(async (d) => {
+    const { dirs, tasks } = makeArcDirs(d);
+    await buildArcDataset({ datasetDirs: dirs, outputDir: join(d, 'out'), numAug: 6, seed: 3, quiet: true });
+    const names = readIdentifiers(join(d, 'out'))!;
+    const lab = readNpy(join(d, 'out/test/all__labels.npy')).data as Uint8Array;
+    const pidx = readNpy(join(d, 'out/test/all__puzzle_indices.npy')).data as Int32Array;
+    const pids = readNpy(join(d, 'out/test/all__puzzle_identifiers.npy')).data as Int32Array;
+    let checked = 0;
+    for (let p = 0; p < pids.length; p++) {
+      const { task, aug } = parseArcPuzzleName(names[pids[p]]);
+      assert.equal(task, 'eeee0001');
+      for (let e = pidx[p], i = 0; e < pidx[p + 1]; e++, i++) {
+        const g = undoAugmentation(cropPrediction(lab.subarray(e * 900, e * 900 + 900)), aug);
+        const want: number[][] = tasks[task].test[i].output;
+        assert.deepEqual([g.h, g.w], [want.length, want[0].length]);
+        assert.deepEqual(Array.from(g.data), want.flat());
+        checked++;
+      }
+    }
+    assert.equal(checked, 7 * 2);
+  });
+  // A ragged prediction: the widest top-left rectangle of colour tokens wins.
+  const canvas = new Uint8Array(900);
+  for (let c = 0; c < 5; c++) canvas[c] = 3;
+  for (let c = 0; c < 2; c++) for (let r = 1; r < 4; r++) canvas[r * 30 + c] = 4;
+  const g = cropPrediction(canvas);
+  assert.deepEqual([g.h, g.w], [4, 2]);
+  assert.deepEqual(parseArcPuzzleName('abc_t3_0123456789').aug.t, 3);
+});
