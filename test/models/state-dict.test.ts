@@ -81,3 +81,16 @@ test('loading names what is missing, unexpected or mismatched', () => {
     },
   );
 });
+
+test('resizePuzzleEmb fills a puzzle table of another size with the mean saved row', () => {
+  const a = new HRM(small(), new Rng(1));
+  a.puzzleEmb!.set(Float32Array.from({ length: 3 * 20 }, (_, i) => Math.floor(i / 20) * 3 + (i % 20)));
+  const tensors = new Map<string, SafeTensor>();
+  for (const [k, v] of stateDict(a)) tensors.set(k, { dtype: 'F32', shape: [...v.shape], data: v.data as Float32Array });
+  const b = new HRM(small({ num_puzzle_identifiers: 5 }), new Rng(2));
+  assert.throws(() => loadStateDict(b, tensors, 'ckpt'), /'model\.inner\.puzzle_emb\.weights': shape \[3, 20\], expected \[5, 20\]/);
+  loadStateDict(b, tensors, 'ckpt', { resizePuzzleEmb: true });
+  const w = b.puzzleEmb!.toFloat32Array();
+  // rows were 0*3+c, 1*3+c, 2*3+c: the mean is 3+c
+  for (let r = 0; r < 5; r++) for (let c = 0; c < 20; c++) assert.equal(w[r * 20 + c], 3 + c);
+});

@@ -39,7 +39,28 @@ export function canonicalName(name: string): string {
  * Copies `tensors` into the model. `source` names the file (or checkpoint) for the error message.
  * Every model tensor must be present exactly once with the same shape and a float dtype.
  */
-export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>, source: string): void {
+export interface LoadOptions {
+  /**
+   * As the reference's load_checkpoint does for fine-tuning on other puzzles: when the puzzle-embedding
+   * table has another number of identifiers (same width), fill every row with the mean of the saved rows.
+   */
+  resizePuzzleEmb?: boolean;
+}
+
+const PUZZLE_EMB = 'model.inner.puzzle_emb.weights';
+
+/** The mean row of a [n, d] table, repeated for `rows` rows. */
+function meanRows(t: SafeTensor, rows: number): Float32Array {
+  const [n, d] = t.shape;
+  const data = toFloat32(t);
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) mean[c] += data[i * d + c] / n;
+  const out = new Float32Array(rows * d);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < d; c++) out[r * d + c] = mean[c];
+  return out;
+}
+
+export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>, source: string, opts: LoadOptions = {}): void {
   const byName = new Map<string, { raw: string; t: SafeTensor }>();
   const problems: string[] = [];
   for (const [raw, t] of tensors) {
@@ -57,8 +78,10 @@ export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>,
     const got = byName.get(name);
     if (!got) continue;
     const { t, raw } = got;
+    const resizable =
+      opts.resizePuzzleEmb && name === PUZZLE_EMB && t.shape.length === 2 && t.shape[0] > 0 && t.shape[1] === tensor.shape[1];
     if (!FLOAT_DTYPES.has(t.dtype)) mismatched.push(`'${raw}': dtype ${t.dtype}, expected F32`);
-    else if (t.shape.length !== tensor.shape.length || t.shape.some((d, i) => d !== tensor.shape[i])) {
+    else if (!resizable && (t.shape.length !== tensor.shape.length || t.shape.some((d, i) => d !== tensor.shape[i]))) {
       mismatched.push(`'${raw}': shape [${t.shape.join(', ')}], expected [${tensor.shape.join(', ')}]`);
     }
   }
@@ -69,14 +92,17 @@ export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>,
   if (problems.length) {
     throw new UserError(`${source}: the state dict does not fit this model (check the model configuration):\n  ${problems.join('\n  ')}`);
   }
-  for (const { name, tensor } of wanted) tensor.set(toFloat32(byName.get(name)!.t));
+  for (const { name, tensor } of wanted) {
+    const t = byName.get(name)!.t;
+    tensor.set(name === PUZZLE_EMB && t.shape[0] !== tensor.shape[0] ? meanRows(t, tensor.shape[0]) : toFloat32(t));
+  }
 }
 
 export function saveStateDictFile(model: HasState, path: string, metadata?: Record<string, string>): void {
   writeSafetensors(path, stateDict(model), metadata);
 }
 
-export function loadStateDictFile(model: HasState, path: string): void {
+export function loadStateDictFile(model: HasState, path: string, opts: LoadOptions = {}): void {
   const f = readSafetensors(path);
-  loadStateDict(model, f.tensors, path);
+  loadStateDict(model, f.tensors, path, opts);
 }
