@@ -73,6 +73,7 @@ export interface HRMForwardResult {
 
 export interface HRMStepResult {
   carry: HRMCarry;
+  /** the summed loss, before dividing by the global batch size */
   loss: number;
   metrics: Record<string, number>;
   outputs: HRMOutputs;
