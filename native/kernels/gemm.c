@@ -12,9 +12,9 @@
  * One micro-kernel per instruction set (see gemm_micro.h), chosen at compile time:
  *   AVX-512 8x32, AVX2+FMA 6x16, WebAssembly SIMD128 4x8, plain C 4x8.
  * Threads (native): B is packed by all threads together (many K slices at once, so the team meets
- * at a barrier rarely), then the threads take row blocks of C from a shared counter
- * (schedule(dynamic)), so a core slowed by other work takes fewer blocks instead of holding the
- * others up. When M has too few tiles, the output is cut into
+ * at a barrier rarely), then the threads take row blocks of C; both steps hand out work from a
+ * shared counter (schedule(dynamic)), so a core slowed by other jobs does less instead of holding
+ * the others up. When M has too few tiles, the output is cut into
  * one column strip per thread instead. Packing buffers are gemm's own: static in wasm (no libc,
  * one thread), allocated once and kept natively.
  *
@@ -214,25 +214,24 @@ static void gemm_team(int transA, int transB, int M, int N, int K, float alpha, 
   int kstep = gemm_kstep(K);
 #pragma omp parallel num_threads(nt)
   {
-    int t = omp_get_thread_num(), T = omp_get_num_threads();
-    float *Ap = gemm_bufA(t);
+    int T = omp_get_num_threads();
+    float *Ap = gemm_bufA(omp_get_thread_num());
     for (int jc = 0; jc < N; jc += GEMM_NC) {
       int nc = N - jc < GEMM_NC ? N - jc : GEMM_NC;
       int panels = (nc + GEMM_NR - 1) / GEMM_NR, ncp = panels * GEMM_NR;
       int depth = gemm_team_depth(K, kstep, ncp);
       for (int g0 = 0; g0 < K; g0 += depth) {
         int g1 = K - g0 < depth ? K : g0 + depth;
-        /* each thread packs a contiguous run of panels of every slice in the group */
-        int q0 = (int)((long)panels * t / T), q1 = (int)((long)panels * (t + 1) / T);
-        if (q1 > q0) {
-          int j1 = q1 * GEMM_NR < nc ? q1 * GEMM_NR : nc;
+        /* the threads take runs of panels (every slice of the group) from a shared counter too */
+        int run = panels / (4 * T) > 1 ? panels / (4 * T) : 1, runs = (panels + run - 1) / run;
+#pragma omp for schedule(dynamic, 1)
+        for (int r = 0; r < runs; r++) {
+          int q0 = r * run, j0 = q0 * GEMM_NR, j1 = (q0 + run) * GEMM_NR < nc ? (q0 + run) * GEMM_NR : nc;
           for (int pc = g0; pc < g1; pc += kstep) {
             int kc = g1 - pc < kstep ? g1 - pc : kstep;
-            gemm_pack_B(transB, B, ldb, pc, kc, jc + q0 * GEMM_NR, j1 - q0 * GEMM_NR,
-                        Bp + (long)(pc - g0) * ncp + (long)q0 * GEMM_NR * kc);
+            gemm_pack_B(transB, B, ldb, pc, kc, jc + j0, j1 - j0, Bp + (long)(pc - g0) * ncp + (long)j0 * kc);
           }
         }
-#pragma omp barrier
 #pragma omp for schedule(dynamic, 1)
         for (int blk = 0; blk < nblocks; blk++) {
           int ic = blk * rows, mc = M - ic < rows ? M - ic : rows;
