@@ -13,7 +13,7 @@ import { statSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { DatasetMetadata, Split, arrayPath, readDatasetMetadata } from './dataset-format.js';
-import { NpyData, NpyRowReader, readNpy } from './npy.js';
+import { NpyData, NpyRowReader, itemSize, readNpy } from './npy.js';
 
 export const IGNORE_LABEL_ID = -100;
 
@@ -48,6 +48,8 @@ interface RowSource {
   rows: number;
   /** Copies row r into dst[off .. off + seqLen) as int32. */
   copyRow(r: number, dst: Int32Array, off: number): void;
+  /** Copies rows idx[from..to) into consecutive rows of dst (row i - from at (i - from) * seqLen). */
+  copyRows(idx: ArrayLike<number>, from: number, to: number, dst: Int32Array): void;
   close(): void;
 }
 
@@ -63,31 +65,73 @@ function memoryRows(data: ArrayLike<number>, rows: number, seqLen: number): RowS
       const base = r * seqLen;
       for (let j = 0; j < seqLen; j++) dst[off + j] = data[base + j];
     },
+    copyRows(idx, from, to, dst) {
+      for (let i = from; i < to; i++) {
+        const base = idx[i] * seqLen;
+        const off = (i - from) * seqLen;
+        for (let j = 0; j < seqLen; j++) dst[off + j] = data[base + j];
+      }
+    },
     close() {},
   };
 }
 
 function fileRows(path: string, seqLen: number): RowSource {
   const reader = new NpyRowReader(path);
-  const size = { b1: 1, u1: 1, i1: 1, u2: 2, i2: 2, u4: 4, i4: 4, u8: 8, i8: 8, f4: 4, f8: 8 }[reader.header.dtype];
-  const scratch = new ArrayBuffer(seqLen * size);
-  const bytes = new Uint8Array(scratch);
-  const view = toNumberArray(
-    ({
-      b1: () => new Uint8Array(scratch), u1: () => new Uint8Array(scratch), i1: () => new Int8Array(scratch),
-      u2: () => new Uint16Array(scratch), i2: () => new Int16Array(scratch), u4: () => new Uint32Array(scratch),
-      i4: () => new Int32Array(scratch), u8: () => new BigUint64Array(scratch), i8: () => new BigInt64Array(scratch),
-      f4: () => new Float32Array(scratch), f8: () => new Float64Array(scratch),
-    })[reader.header.dtype](),
-  );
-  const big = reader.header.dtype === 'u8' || reader.header.dtype === 'i8';
-  const bigView = big ? (reader.header.dtype === 'u8' ? new BigUint64Array(scratch) : new BigInt64Array(scratch)) : null;
+  const dtype = reader.header.dtype;
+  const size = itemSize(dtype);
+  let scratch = new ArrayBuffer(seqLen * size * 64);
+  const rowsView = (buf: ArrayBuffer): ArrayLike<number> | BigInt64Array | BigUint64Array => {
+    switch (dtype) {
+      case 'b1': case 'u1': return new Uint8Array(buf);
+      case 'i1': return new Int8Array(buf);
+      case 'u2': return new Uint16Array(buf);
+      case 'i2': return new Int16Array(buf);
+      case 'u4': return new Uint32Array(buf);
+      case 'i4': return new Int32Array(buf);
+      case 'u8': return new BigUint64Array(buf);
+      case 'i8': return new BigInt64Array(buf);
+      case 'f4': return new Float32Array(buf);
+      case 'f8': return new Float64Array(buf);
+    }
+  };
+  let view = rowsView(scratch);
+  const order: number[] = [];
+  /** Converts row k of the scratch buffer into dst at off. */
+  const put = (k: number, dst: Int32Array, off: number) => {
+    const base = k * seqLen;
+    if (typeof (view as ArrayLike<unknown>)[0] === 'bigint') {
+      const v = view as BigInt64Array | BigUint64Array;
+      for (let j = 0; j < seqLen; j++) dst[off + j] = Number(v[base + j]);
+    } else {
+      const v = view as ArrayLike<number>;
+      for (let j = 0; j < seqLen; j++) dst[off + j] = v[base + j];
+    }
+  };
   return {
     rows: reader.rows,
     copyRow(r, dst, off) {
-      reader.readRowBytes(r, bytes);
-      if (bigView) for (let j = 0; j < seqLen; j++) dst[off + j] = Number(bigView[j]);
-      else for (let j = 0; j < seqLen; j++) dst[off + j] = view[j];
+      reader.readRowsBytes(r, 1, new Uint8Array(scratch));
+      put(0, dst, off);
+    },
+    // Sorted, adjacent rows are fetched with one read: a training batch takes whole puzzles (their
+    // examples are contiguous on disk), and a test batch is one contiguous range.
+    copyRows(idx, from, to, dst) {
+      order.length = 0;
+      for (let i = from; i < to; i++) order.push(i);
+      order.sort((a, b) => idx[a] - idx[b]);
+      for (let s = 0; s < order.length; ) {
+        let e = s + 1;
+        while (e < order.length && idx[order[e]] === idx[order[e - 1]] + 1) e++;
+        const need = (e - s) * seqLen * size;
+        if (need > scratch.byteLength) {
+          scratch = new ArrayBuffer(need);
+          view = rowsView(scratch);
+        }
+        reader.readRowsBytes(idx[order[s]], e - s, new Uint8Array(scratch));
+        for (let k = s; k < e; k++) put(k - s, dst, (order[k] - from) * seqLen);
+        s = e;
+      }
     },
     close: () => reader.close(),
   };
@@ -200,12 +244,10 @@ export class PuzzleDataset {
     const b = this.makeBatch();
     const L = this.metadata.seq_len;
     const ign = this.metadata.ignore_label_id;
-    let r = 0;
-    for (let i = from; i < to; i++, r++) {
-      set.inputs.copyRow(exampleIdx[i], b.inputs, r * L);
-      set.labels.copyRow(exampleIdx[i], b.labels, r * L);
-      b.puzzle_identifiers[r] = set.puzzle_identifiers[puzzleIdx[i]];
-    }
+    const r = to - from;
+    set.inputs.copyRows(exampleIdx, from, to, b.inputs);
+    set.labels.copyRows(exampleIdx, from, to, b.labels);
+    for (let i = from; i < to; i++) b.puzzle_identifiers[i - from] = set.puzzle_identifiers[puzzleIdx[i]];
     if (ign !== null) {
       const lab = b.labels;
       for (let j = 0, n = r * L; j < n; j++) if (lab[j] === ign) lab[j] = IGNORE_LABEL_ID;

@@ -358,6 +358,14 @@ export class NpyRowReader {
     if (this.header.byteOrder === '>') swapBytes(dst.subarray(0, this.rowBytes), ITEMSIZE[this.header.dtype]);
   }
 
+  /** Reads rows [r, r + count) into `dst` in one positioned read (raw bytes, native byte order). */
+  readRowsBytes(r: number, count: number, dst: Uint8Array): void {
+    if (r < 0 || count < 0 || r + count > this.rows) throw new RangeError(`rows ${r}..${r + count} out of range [0, ${this.rows})`);
+    const bytes = dst.subarray(0, count * this.rowBytes);
+    readFully(this.fd, bytes, this.header.dataOffset + r * this.rowBytes);
+    if (this.header.byteOrder === '>') swapBytes(bytes, ITEMSIZE[this.header.dtype]);
+  }
+
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;

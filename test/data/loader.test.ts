@@ -181,5 +181,9 @@ test('row-by-row reading (for multi-GB arrays) gives the same batches as loading
     const b = [...ds.iterate(1)];
     ds.close();
     assert.deepEqual(b.map((x) => Array.from(x.batch.labels)), a.map((x) => Array.from(x.batch.labels)));
+    const testOpts = opts(dir, { split: 'test', testSetMode: true, globalBatchSize: 10 });
+    const c = [...new PuzzleDataset(testOpts).iterate()];
+    const f = [...new PuzzleDataset({ ...testOpts, maxInMemoryBytes: 0 }).iterate()];
+    assert.deepEqual(f.map((x) => Array.from(x.batch.inputs)), c.map((x) => Array.from(x.batch.inputs)));
   });
 });
