@@ -51,104 +51,99 @@ HRM_INLINE void rope_transpose(float *restrict dx, const float *restrict dy, con
   }
 }
 
-/* Out[r, j] = sum_{d < Dk} A[r, d] Bt[d, j] for r < 8, j < ncols (a multiple of 16).
- * Tiles of 8 rows x 32 columns: 16 accumulators, per step 2 loads and 8 broadcasts for 16 FMAs. */
+/* Register tiles of the three small products, on the native vector width (HRM_NW lanes), sized
+ * to the register file: AVX-512 has 32 vector registers, AVX2, SSE and wasm (as V8 maps it) 16.
+ * TR rows x TC vectors of accumulators. */
+#if HRM_NW == 16
+#define ATT_TR 8
+#define ATT_TC 2
+#else
+#define ATT_TR 4
+#define ATT_TC 2
+#endif
+
+/* The tile body shared by the two row products: acc[r][c] += sum_k a(r, k) * b(k, c). */
+#define ATT_TILE(TC_, ROWS_LOOP_K, A_AT, B_AT, OUT_AT)                            \
+  do {                                                                             \
+    vnf acc[ATT_TR][TC_];                                                          \
+    for (int r = 0; r < ATT_TR; r++)                                               \
+      for (int c = 0; c < TC_; c++) acc[r][c] = splatn(0.0f);                      \
+    for (long k = 0; k < ROWS_LOOP_K; k++) {                                       \
+      vnf bv[TC_];                                                                 \
+      for (int c = 0; c < TC_; c++) bv[c] = ldn(B_AT(k, c));                       \
+      for (int r = 0; r < ATT_TR; r++) {                                           \
+        float av = A_AT(r, k);                                                     \
+        for (int c = 0; c < TC_; c++) acc[r][c] += av * bv[c];                     \
+      }                                                                            \
+    }                                                                              \
+    for (int r = 0; r < ATT_TR; r++)                                               \
+      for (int c = 0; c < TC_; c++) stn(OUT_AT(r, c), acc[r][c]);                  \
+  } while (0)
+
+/* Out[r, j] = sum_{d < Dk} A[r, d] Bt[d, j] for r < 8, j < ncols (a multiple of 16). */
 static void att_rows_times_t(float *Out, long ldo, const float *A, long lda, const float *Bt, long ldb, long Dk,
                              long ncols) {
-  long j0 = 0;
-  for (; j0 + 32 <= ncols; j0 += 32) {
-    v16f acc0[ATT_R], acc1[ATT_R];
-    for (int r = 0; r < ATT_R; r++) acc0[r] = acc1[r] = splat16(0.0f);
-    for (long d = 0; d < Dk; d++) {
-      v16f b0 = ld16(Bt + d * ldb + j0), b1 = ld16(Bt + d * ldb + j0 + 16);
-      for (int r = 0; r < ATT_R; r++) {
-        float a = A[r * lda + d];
-        acc0[r] += a * b0;
-        acc1[r] += a * b1;
-      }
-    }
-    for (int r = 0; r < ATT_R; r++) {
-      st16(Out + r * ldo + j0, acc0[r]);
-      st16(Out + r * ldo + j0 + 16, acc1[r]);
-    }
-  }
-  if (j0 < ncols) {
-    v16f acc[ATT_R];
-    for (int r = 0; r < ATT_R; r++) acc[r] = splat16(0.0f);
-    for (long d = 0; d < Dk; d++) {
-      v16f b = ld16(Bt + d * ldb + j0);
-      for (int r = 0; r < ATT_R; r++) acc[r] += A[r * lda + d] * b;
-    }
-    for (int r = 0; r < ATT_R; r++) st16(Out + r * ldo + j0, acc[r]);
+  const long W = ATT_TC * HRM_NW;
+  for (int r0 = 0; r0 < ATT_R; r0 += ATT_TR) {
+    const float *Ar = A + r0 * lda;
+    float *Or = Out + r0 * ldo;
+    long j0 = 0;
+#define A_AT(r, k) Ar[(r) * lda + (k)]
+#define B_AT(k, c) (Bt + (k) * ldb + j0 + (c) * HRM_NW)
+#define OUT_AT(r, c) (Or + (r) * ldo + j0 + (c) * HRM_NW)
+    for (; j0 + W <= ncols; j0 += W) ATT_TILE(ATT_TC, Dk, A_AT, B_AT, OUT_AT);
+    for (; j0 < ncols; j0 += HRM_NW) ATT_TILE(1, Dk, A_AT, B_AT, OUT_AT);
+#undef A_AT
+#undef B_AT
+#undef OUT_AT
   }
 }
 
 /* Out[r, :] = sum_{j < nk} W[r, j] Bm[j, :] for r < 8, over dcols (a multiple of 16) columns. */
-static void att_rows_times(float *Out, long ldo, const float *W, long ldw, const float *Bm, long ldb, long nk,
+static void att_rows_times(float *Out, long ldo, const float *Wm, long ldw, const float *Bm, long ldb, long nk,
                            long dcols) {
-  long d0 = 0;
-  for (; d0 + 32 <= dcols; d0 += 32) {
-    v16f acc0[ATT_R], acc1[ATT_R];
-    for (int r = 0; r < ATT_R; r++) acc0[r] = acc1[r] = splat16(0.0f);
-    for (long j = 0; j < nk; j++) {
-      v16f b0 = ld16(Bm + j * ldb + d0), b1 = ld16(Bm + j * ldb + d0 + 16);
-      for (int r = 0; r < ATT_R; r++) {
-        float w = W[r * ldw + j];
-        acc0[r] += w * b0;
-        acc1[r] += w * b1;
-      }
-    }
-    for (int r = 0; r < ATT_R; r++) {
-      st16(Out + r * ldo + d0, acc0[r]);
-      st16(Out + r * ldo + d0 + 16, acc1[r]);
-    }
-  }
-  if (d0 < dcols) {
-    v16f acc[ATT_R];
-    for (int r = 0; r < ATT_R; r++) acc[r] = splat16(0.0f);
-    for (long j = 0; j < nk; j++) {
-      v16f b = ld16(Bm + j * ldb + d0);
-      for (int r = 0; r < ATT_R; r++) acc[r] += W[r * ldw + j] * b;
-    }
-    for (int r = 0; r < ATT_R; r++) st16(Out + r * ldo + d0, acc[r]);
+  const long W = ATT_TC * HRM_NW;
+  for (int r0 = 0; r0 < ATT_R; r0 += ATT_TR) {
+    const float *Wr = Wm + r0 * ldw;
+    float *Or = Out + r0 * ldo;
+    long d0 = 0;
+#define A_AT(r, k) Wr[(r) * ldw + (k)]
+#define B_AT(k, c) (Bm + (k) * ldb + d0 + (c) * HRM_NW)
+#define OUT_AT(r, c) (Or + (r) * ldo + d0 + (c) * HRM_NW)
+    for (; d0 + W <= dcols; d0 += W) ATT_TILE(ATT_TC, nk, A_AT, B_AT, OUT_AT);
+    for (; d0 < dcols; d0 += HRM_NW) ATT_TILE(1, nk, A_AT, B_AT, OUT_AT);
+#undef A_AT
+#undef B_AT
+#undef OUT_AT
   }
 }
 
+/* The accumulating tile: C[q][c] += sum_{r < R} w(r, q) * a(r, c), for TR_ j rows and TC_ vectors. */
+#define ATT_ACC_TILE(TR_, TC_)                                                     \
+  do {                                                                             \
+    vnf acc[TR_][TC_];                                                             \
+    for (int q = 0; q < TR_; q++)                                                  \
+      for (int c = 0; c < TC_; c++) acc[q][c] = ldn(Cm + (j0 + q) * ldc + d0 + c * HRM_NW); \
+    for (long r = 0; r < R; r++) {                                                 \
+      vnf av[TC_];                                                                 \
+      for (int c = 0; c < TC_; c++) av[c] = ldn(A + r * lda + d0 + c * HRM_NW);    \
+      const float *w = Wm + r * ldw + j0;                                          \
+      for (int q = 0; q < TR_; q++)                                                \
+        for (int c = 0; c < TC_; c++) acc[q][c] += w[q] * av[c];                   \
+    }                                                                              \
+    for (int q = 0; q < TR_; q++)                                                  \
+      for (int c = 0; c < TC_; c++) stn(Cm + (j0 + q) * ldc + d0 + c * HRM_NW, acc[q][c]); \
+  } while (0)
+
 /* Cm[j, :] += sum_{r < R} W[r, j] A[r, :] for j < nk (a multiple of 8), over dcols (a multiple of 16)
- * columns: the transposed product of a row block (dV += P^T dO, dK += dS^T Q). Tiles of 8 x 32. */
-static void att_cols_accumulate(float *Cm, long ldc, const float *W, long ldw, const float *A, long lda, long R,
+ * columns: the transposed product of a row block (dV += P^T dO, dK += dS^T Q). */
+static void att_cols_accumulate(float *Cm, long ldc, const float *Wm, long ldw, const float *A, long lda, long R,
                                 long nk, long dcols) {
-  for (long j0 = 0; j0 < nk; j0 += 8) {
+  const long W = ATT_TC * HRM_NW;
+  for (long j0 = 0; j0 < nk; j0 += ATT_TR) {
     long d0 = 0;
-    for (; d0 + 32 <= dcols; d0 += 32) {
-      v16f c0[8], c1[8];
-      for (int q = 0; q < 8; q++) {
-        c0[q] = ld16(Cm + (j0 + q) * ldc + d0);
-        c1[q] = ld16(Cm + (j0 + q) * ldc + d0 + 16);
-      }
-      for (long r = 0; r < R; r++) {
-        v16f a0 = ld16(A + r * lda + d0), a1 = ld16(A + r * lda + d0 + 16);
-        const float *w = W + r * ldw + j0;
-        for (int q = 0; q < 8; q++) {
-          c0[q] += w[q] * a0;
-          c1[q] += w[q] * a1;
-        }
-      }
-      for (int q = 0; q < 8; q++) {
-        st16(Cm + (j0 + q) * ldc + d0, c0[q]);
-        st16(Cm + (j0 + q) * ldc + d0 + 16, c1[q]);
-      }
-    }
-    if (d0 < dcols) {
-      v16f c[8];
-      for (int q = 0; q < 8; q++) c[q] = ld16(Cm + (j0 + q) * ldc + d0);
-      for (long r = 0; r < R; r++) {
-        v16f a = ld16(A + r * lda + d0);
-        const float *w = W + r * ldw + j0;
-        for (int q = 0; q < 8; q++) c[q] += w[q] * a;
-      }
-      for (int q = 0; q < 8; q++) st16(Cm + (j0 + q) * ldc + d0, c[q]);
-    }
+    for (; d0 + W <= dcols; d0 += W) ATT_ACC_TILE(ATT_TR, ATT_TC);
+    for (; d0 < dcols; d0 += HRM_NW) ATT_ACC_TILE(ATT_TR, 1);
   }
 }
 

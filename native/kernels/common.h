@@ -89,7 +89,10 @@ HRM_INLINE float hmax16(v16f x) {
 #endif
 typedef float vnf __attribute__((vector_size(HRM_NW * 4)));
 typedef int32_t vni __attribute__((vector_size(HRM_NW * 4)));
+typedef float vnf_u __attribute__((vector_size(HRM_NW * 4), aligned(4), may_alias));
 HRM_INLINE vnf splatn(float s) { return (vnf){0} + s; }
+HRM_INLINE vnf ldn(const float *p) { return *(const vnf_u *)p; }
+HRM_INLINE void stn(float *p, vnf x) { *(vnf_u *)p = x; }
 
 /* lane select: mask lanes are all ones (true) or zero */
 HRM_INLINE vnf seln(vni mask, vnf a, vnf b) {
