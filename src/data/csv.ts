@@ -6,8 +6,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 
-/** Calls `onLine(line, lineNumber)` (1-based, without the line ending) for every line of a file. */
-export function forEachLine(path: string, onLine: (line: string, lineNo: number) => void): void {
+/**
+ * Calls `onLine(line, lineNumber)` (1-based, without the line ending) for every line of a file; stops
+ * early when it returns false.
+ */
+export function forEachLine(path: string, onLine: (line: string, lineNo: number) => void | boolean): void {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -40,7 +43,7 @@ export function forEachLine(path: string, onLine: (line: string, lineNo: number)
         if (nl < 0) break;
         let line = text.slice(start, nl);
         if (line.endsWith('\r')) line = line.slice(0, -1);
-        onLine(line, ++lineNo);
+        if (onLine(line, ++lineNo) === false) return;
         start = nl + 1;
       }
     }

@@ -62,21 +62,17 @@ class RowBuffer {
   }
 }
 
+/** True when the first non-comment line is an 81-character puzzle (no CSV header). */
 function looksLikePlainPuzzles(path: string): boolean {
   let first: string | null = null;
-  try {
-    forEachLine(path, (line) => {
-      if (first === null && line.trim() !== '' && !line.startsWith('#')) {
-        first = line;
-        throw STOP;
-      }
-    });
-  } catch (e) {
-    if (e !== STOP) throw e;
-  }
-  return first !== null && parseSudoku((first as string).trim().slice(0, 81)) !== null && !(first as string).includes(',');
+  forEachLine(path, (line) => {
+    if (line.trim() === '' || line.startsWith('#')) return true;
+    first = line;
+    return false;
+  });
+  const f = first as string | null;
+  return f !== null && !f.includes(',') && parseSudoku(f.trim().slice(0, 81)) !== null;
 }
-const STOP = new Error('stop');
 
 /** Reads Sudoku rows from a CSV or a plain puzzle file, validating every row. */
 export function readSudokuSource(path: string, opts: SudokuReadOptions = {}): SudokuRows {
