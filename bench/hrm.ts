@@ -5,7 +5,8 @@
  *   hrm-train-step:   one ACT segment + the Q target's second forward + loss + backward + both optimizers
  *   hrm-eval-segment: one evaluation segment
  * with model-FLOP utilisation: achieved GFLOP/s over the backend's own GEMM rate on (M, K, N) =
- * (8192, 512, 1536), measured in the same run.
+ * (8192, 512, 1536), measured in the same run. `cpu_ms` is the process CPU time per run (all threads):
+ * on a shared machine, with HRM_THREADS=1 it estimates the quiet single-thread time.
  */
 import { cpus } from 'node:os';
 import { empty, getBackend, setBackend } from '../src/engine/index.js';
@@ -72,6 +73,25 @@ function gemmRate(runs: number): Promise<number> {
   });
 }
 
+/** Wraps fn to record its process CPU time (user + system, all threads) per call, in ms. */
+function cpuTimed(fn: () => void): { fn: () => void; samples: number[] } {
+  const samples: number[] = [];
+  return {
+    samples,
+    fn: () => {
+      const c0 = process.cpuUsage();
+      fn();
+      const c = process.cpuUsage(c0);
+      samples.push((c.user + c.system) / 1e3);
+    },
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 function randomBatch(c: HRMConfig, rng: Rng): Batch {
   const n = c.batch_size * c.seq_len;
   const inputs = new Int32Array(n);
@@ -107,25 +127,29 @@ export async function run(opts: BenchOptions): Promise<void> {
       sgd.step(1e-2, r.puzzleEmbGrad, r.puzzleEmbIds);
       adam.zeroGrad();
     };
-    const tTrain = await timeIt(step, runs, 1);
+    const trainCpu = cpuTimed(step);
+    const tTrain = await timeIt(trainCpu.fn, runs, 1);
     model.disposeCarry(carry);
     let ec = model.initialCarry(cfg.batch_size);
     const batch = randomBatch(cfg, rng);
-    const tEval = await timeIt(() => {
+    const evalCpu = cpuTimed(() => {
       ec = model.evalStep(ec, batch).carry;
-    }, runs, 1);
+    });
+    const tEval = await timeIt(evalCpu.fn, runs, 1);
     model.disposeCarry(ec);
     adam.dispose();
     gemm = Math.max(gemm, await gemmRate(runs));
     const gfTrain = trainFlops / (tTrain.median / 1e3) / 1e9;
     emit({
       bench: 'hrm-train-step', backend, threads, ms: round(tTrain.median), min: round(tTrain.min), max: round(tTrain.max),
-      gflop: round(trainFlops / 1e9), gflops: round(gfTrain), gemm_gflops: round(gemm), mfu: round(gfTrain / gemm, 3), config: BENCH_CONFIG,
+      gflop: round(trainFlops / 1e9), gflops: round(gfTrain), gemm_gflops: round(gemm), mfu: round(gfTrain / gemm, 3),
+      cpu_ms: round(median(trainCpu.samples.slice(1))), config: BENCH_CONFIG,
     });
     const gfEval = evalFlops / (tEval.median / 1e3) / 1e9;
     emit({
       bench: 'hrm-eval-segment', backend, threads, ms: round(tEval.median), min: round(tEval.min), max: round(tEval.max),
-      gflop: round(evalFlops / 1e9), gflops: round(gfEval), gemm_gflops: round(gemm), mfu: round(gfEval / gemm, 3), config: BENCH_CONFIG,
+      gflop: round(evalFlops / 1e9), gflops: round(gfEval), gemm_gflops: round(gemm), mfu: round(gfEval / gemm, 3),
+      cpu_ms: round(median(evalCpu.samples.slice(1))), config: BENCH_CONFIG,
     });
   }
 }
