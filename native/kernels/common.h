@@ -102,8 +102,18 @@ HRM_INLINE vnf vmaxn(vnf a, vnf b) { return seln(a > b, a, b); }
 HRM_INLINE vnf vminn(vnf a, vnf b) { return seln(a < b, a, b); }
 HRM_INLINE vnf vabsn(vnf a) { return (vnf)((vni)a & 0x7fffffff); }
 HRM_INLINE vnf vsqrtn(vnf a) {
+#if defined(__wasm_simd128__)
+  return __builtin_wasm_sqrt_f32x4(a);
+#elif HRM_NW == 16
+  return __builtin_ia32_sqrtps512_mask(a, a, (uint16_t)-1, 4); /* 4: current rounding */
+#elif HRM_NW == 8
+  return __builtin_ia32_sqrtps256(a);
+#elif defined(__SSE__)
+  return __builtin_ia32_sqrtps(a);
+#else
   for (int i = 0; i < HRM_NW; i++) a[i] = __builtin_sqrtf(a[i]);
   return a;
+#endif
 }
 
 /* ---- math ---- */
