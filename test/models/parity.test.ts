@@ -154,6 +154,7 @@ function replay(path: string, backend: string): string[] {
     model.disposeCarry(ec);
   }
   adam.dispose();
+  model.dispose();
   return problems;
 }
 

@@ -156,6 +156,11 @@ export class HRM {
     };
   }
 
+  /** Frees the model's tensors (parameters, buffers, RoPE tables). */
+  dispose(): void {
+    this.inner.dispose();
+  }
+
   /** Frees a carry's tensors (when a run ends). */
   disposeCarry(carry: HRMCarry): void {
     carry.zH.dispose();

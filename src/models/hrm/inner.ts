@@ -107,7 +107,7 @@ export class HRMInner {
       }
       return out;
     };
-    // Creation order follows the reference's module order (it fixes which random numbers go where).
+    // Created in the reference's module order (the random streams differ from torch's anyway).
     this.embedTokens = param('embed_tokens.embedding_weight', [config.vocab_size, D], embStd);
     this.lmHead = param('lm_head.weight', [config.vocab_size, D], 1 / Math.sqrt(D));
     this.qHeadW = param('q_head.weight', [2, D], 0);
@@ -121,6 +121,13 @@ export class HRMInner {
     this.HInit = buffer('H_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
     this.LInit = buffer('L_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
     this.rope = config.pos_encodings === 'rope' ? ropeTables(this.S, D / config.num_heads, config.rope_theta) : null;
+  }
+
+  /** Frees every tensor of the model. */
+  dispose(): void {
+    for (const e of this.entries) e.tensor.dispose();
+    this.rope?.cos.dispose();
+    this.rope?.sin.dispose();
   }
 
   /** Trainable parameters, [name, tensor]. */
