@@ -181,6 +181,11 @@ function parseClues(s: string): [number, number] {
   return [lo, hi];
 }
 
+/** Training evaluates on the test split, so say when a build has none. */
+function noTestSplit(): void {
+  console.error('note: no test split was written (no test.csv next to the source); hrm train needs one: add --test-source FILE or --test-fraction F');
+}
+
 function say(quiet: boolean, s: string): void {
   if (!quiet) console.log(s);
 }
@@ -216,6 +221,7 @@ async function sudoku(args: string[]): Promise<number> {
     subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), minDifficulty: num(f, 'min-difficulty'), numAug, seed, quiet,
   });
   say(quiet, `wrote ${outputDir}: train ${r.train} puzzles (${r.trainPuzzles} with augmentations), test ${r.test} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (r.test === 0) noTestSplit();
   return 0;
 }
 
@@ -244,6 +250,7 @@ async function maze(args: string[]): Promise<number> {
   for (const k of ['size', 'min-path', 'save-csv']) if (f.values.has(k)) throw new UserError(`--${k} works only with --generate`);
   const r = await buildMazeDataset({ source, outputDir, testSource: str(f, 'test-source'), testFraction, subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), aug, seed, quiet });
   say(quiet, `wrote ${outputDir}: train ${r.train} mazes (${r.trainPuzzles} puzzles), test ${r.test} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (r.test === 0) noTestSplit();
   return 0;
 }
 
