@@ -17,7 +17,7 @@ export interface ProgressOptions {
 export class Progress {
   private count = 0;
   private readonly start = Date.now();
-  private lastDraw = 0;
+  private lastDraw = Date.now(); // the first line comes after one interval, so quick jobs print only the final line
   private sinceCheck = 0;
   private readonly checkEvery: number;
   private readonly tty: boolean;
