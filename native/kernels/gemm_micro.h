@@ -100,10 +100,13 @@ static inline void gemm_micro(int kc, const float *a, const float *b, float *c, 
 
 #elif defined(__wasm_simd128__)
 #include <wasm_simd128.h>
+/* 4x8: 8 accumulators + 2 B vectors + 1 broadcast fit V8's 16 xmm registers (6x8 spills). */
 #ifndef GEMM_MR
 #define GEMM_MR 4
 #endif
+#ifndef GEMM_NR
 #define GEMM_NR 8
+#endif
 #ifndef GEMM_KC
 #define GEMM_KC 512
 #endif
@@ -113,34 +116,30 @@ static inline void gemm_micro(int kc, const float *a, const float *b, float *c, 
 #ifndef GEMM_NC
 #define GEMM_NC 1024
 #endif
+#define GEMM_NV (GEMM_NR / 4)
 
 static inline void gemm_micro(int kc, const float *a, const float *b, float *c, long ldc, float alpha,
                               float beta) {
-  v128_t acc[GEMM_MR][2];
-  for (int i = 0; i < GEMM_MR; i++) acc[i][0] = acc[i][1] = wasm_f32x4_splat(0.0f);
+  v128_t acc[GEMM_MR][GEMM_NV];
+  for (int i = 0; i < GEMM_MR; i++)
+    for (int v = 0; v < GEMM_NV; v++) acc[i][v] = wasm_f32x4_splat(0.0f);
   for (int p = 0; p < kc; p++) {
-    v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    v128_t bv[GEMM_NV];
+    for (int v = 0; v < GEMM_NV; v++) bv[v] = wasm_v128_load(b + 4 * v);
     for (int i = 0; i < GEMM_MR; i++) {
       v128_t ai = wasm_v128_load32_splat(a + i);
-      acc[i][0] = wasm_f32x4_add(acc[i][0], wasm_f32x4_mul(ai, b0));
-      acc[i][1] = wasm_f32x4_add(acc[i][1], wasm_f32x4_mul(ai, b1));
+      for (int v = 0; v < GEMM_NV; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(ai, bv[v]));
     }
     a += GEMM_MR;
     b += GEMM_NR;
   }
-  v128_t va = wasm_f32x4_splat(alpha);
-  if (beta == 0.0f) {
-    for (int i = 0; i < GEMM_MR; i++) {
-      wasm_v128_store(c + i * ldc, wasm_f32x4_mul(va, acc[i][0]));
-      wasm_v128_store(c + i * ldc + 4, wasm_f32x4_mul(va, acc[i][1]));
-    }
-  } else {
-    v128_t vb = wasm_f32x4_splat(beta);
-    for (int i = 0; i < GEMM_MR; i++) {
-      float *ci = c + i * ldc;
-      wasm_v128_store(ci, wasm_f32x4_add(wasm_f32x4_mul(va, acc[i][0]), wasm_f32x4_mul(vb, wasm_v128_load(ci))));
-      wasm_v128_store(ci + 4,
-                      wasm_f32x4_add(wasm_f32x4_mul(va, acc[i][1]), wasm_f32x4_mul(vb, wasm_v128_load(ci + 4))));
+  v128_t va = wasm_f32x4_splat(alpha), vb = wasm_f32x4_splat(beta);
+  for (int i = 0; i < GEMM_MR; i++) {
+    float *ci = c + i * ldc;
+    for (int v = 0; v < GEMM_NV; v++) {
+      v128_t r = wasm_f32x4_mul(va, acc[i][v]);
+      if (beta != 0.0f) r = wasm_f32x4_add(r, wasm_f32x4_mul(vb, wasm_v128_load(ci + 4 * v)));
+      wasm_v128_store(ci + 4 * v, r);
     }
   }
 }
