@@ -315,6 +315,22 @@ test('the pool reuses freed blocks by size and counts bytes', { skip: ISA_CHILD 
   }
 });
 
+test('wasm memory grows on demand and keeps its contents', { skip: ISA_CHILD }, () => {
+  const be = setBackend('wasm');
+  const small = be.alloc(64);
+  be.f32(small, 16).set(f32(16, (i) => i + 0.5));
+  const n = 24 * 1024 * 1024; // 96 MiB: beyond the initial 16 MiB
+  const big = be.alloc(n * 4);
+  be.k.fill(big, 2.5, n);
+  be.k.scale(big, big, 2, n);
+  const v = be.f32(big, n);
+  assert.equal(v[0], 5);
+  assert.equal(v[n - 1], 5);
+  assert.deepEqual(Array.from(be.f32(small, 16)), Array.from(f32(16, (i) => i + 0.5)));
+  be.free(big, n * 4);
+  be.free(small, 64);
+});
+
 test('backend selection: HRM_BACKEND and HRM_THREADS', { skip: ISA_CHILD }, () => {
   const backendJs = new URL('../../src/engine/backend.js', import.meta.url).href;
   const probe = (env: Record<string, string>): { status: number | null; out: string; err: string } => {
