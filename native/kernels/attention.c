@@ -4,9 +4,10 @@
  * lse [B, H, S] = log sum_j exp(scale q_i . k_j), scale = 1/sqrt(D).
  *
  * Work is split over (b, h) pairs, one per thread at a time. Each pair copies its rotated q, k and
- * its v into per-thread scratch padded to 16 (Sp rows, Dp columns, zeros outside), then walks the
- * queries in blocks of 8 rows: a row block of scores [8, Sp] lives in scratch, never S x S.
- * The backward recomputes the probabilities from lse instead of storing them.
+ * its v into per-thread scratch (Sp = S rounded up to 32 rows, Dp = D rounded up to 16 columns,
+ * zeros outside), then walks the queries in blocks (8 rows forward, 32 backward): only a block of
+ * scores [rows, Sp] lives in scratch, never S x S. The backward recomputes the probabilities from
+ * lse instead of storing them. Scratch per thread: about 8 Sp Dp floats (2 MiB at S 1024, D 64).
  */
 #include "common.h"
 
