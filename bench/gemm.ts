@@ -1,10 +1,14 @@
 /**
  * GEMM throughput: C = A B for (M, K, N) = (8192, 512, 1536), (8192, 1536, 512), (512, 512, 512),
- * one JSON line per shape and backend: {bench:'gemm', backend, threads, isa, shape:[M,K,N], gflops, min, max}
- * (gflops is the median of the runs).
+ * one JSON line per shape and backend:
+ *   {bench:'gemm', backend, threads, isa, shape:[M,K,N], gflops, min, max, cpu_gflops, runs, loadavg}
+ * gflops is the median over the runs (wall clock). The machine may be shared: cpu_gflops is the median
+ * from this process's CPU time divided by the threads (what the kernel reaches while it is running;
+ * about gflops on a quiet machine), and loadavg the 1-minute load average when the shape finished.
  */
+import { loadavg } from 'node:os';
 import type { BenchOptions } from './main.js';
-import { emit, rate, round, timeIt } from './util.js';
+import { emit, round, summarize } from './util.js';
 import { getBackend, setBackend } from '../src/engine/index.js';
 
 const SHAPES: [number, number, number][] = [
@@ -26,23 +30,39 @@ export async function run(opts: BenchOptions): Promise<void> {
         try {
           be.f32(pA, M * K).fill(0.5);
           be.f32(pB, K * N).fill(0.25);
-          const flop = 2 * M * N * K;
-          // aim for about a second of timed work per shape (less with --quick)
-          const once = await timeIt(() => be.k.gemm(0, 0, M, N, K, 1, pA, K, pB, N, 0, pC, N), 1, 1);
-          const budget = opts.quick ? 300 : 1500;
-          const runs = Math.max(5, Math.min(31, Math.round(budget / Math.max(once.median, 1e-3))));
-          const t = await timeIt(() => be.k.gemm(0, 0, M, N, K, 1, pA, K, pB, N, 0, pC, N), runs, 2);
-          const r = rate(t, flop / 1e9);
+          const gflop = (2 * M * N * K) / 1e9;
+          const call = (): void => be.k.gemm(0, 0, M, N, K, 1, pA, K, pB, N, 0, pC, N);
+          // two untimed calls (packing buffers, thread start), then about 1.5 s of runs (0.3 s with --quick)
+          call();
+          const t0 = process.hrtime.bigint();
+          call();
+          const onceMs = Number(process.hrtime.bigint() - t0) / 1e6;
+          const runs = Math.max(5, Math.min(41, Math.round((opts.quick ? 300 : 1500) / Math.max(onceMs, 1e-3))));
+          const wall: number[] = [];
+          const cpu: number[] = [];
+          for (let r = 0; r < runs; r++) {
+            const c0 = process.cpuUsage();
+            const w0 = process.hrtime.bigint();
+            call();
+            const w = Number(process.hrtime.bigint() - w0) / 1e6;
+            const c = process.cpuUsage(c0);
+            wall.push(w);
+            cpu.push((c.user + c.system) / 1e3 / be.threads);
+          }
+          const tw = summarize(wall);
+          const tc = summarize(cpu);
           emit({
             bench: 'gemm',
             backend: name,
             threads: be.threads,
             isa: be.isa,
             shape: [M, K, N],
-            gflops: round(r.median),
-            min: round(r.min),
-            max: round(r.max),
+            gflops: round(gflop / (tw.median / 1e3)),
+            min: round(gflop / (tw.max / 1e3)),
+            max: round(gflop / (tw.min / 1e3)),
+            cpu_gflops: round(gflop / (tc.median / 1e3)),
             runs,
+            loadavg: round(loadavg()[0], 2),
           });
         } finally {
           be.free(pA, M * K * 4);
