@@ -5,6 +5,8 @@
  *   alloc(bytes) -> ptr, free(ptr), view(ptr, bytes) -> ArrayBuffer (external, not owned),
  *   args() -> Float64Array (the shared argument buffer), call(id), kernels() -> names in table order,
  *   isa(), setThreads(n), threads().
+ * One JS thread at a time: the argument buffer and the kernels' per-OpenMP-thread scratch are
+ * process-wide, so worker_threads must not call kernels concurrently.
  */
 #include <node_api.h>
 #include <stdint.h>

@@ -10,6 +10,7 @@
  * A call writes its arguments into the shared Float64Array the kernels read (`abi_<name>(args)`),
  * then runs the kernel by id; nothing is marshalled. Freed blocks are pooled by exact size, so a
  * training step that repeats the same shapes allocates nothing new after the first.
+ * Kernels are not reentrant: call them from one JS thread at a time (no concurrent worker_threads).
  */
 import { availableParallelism } from 'node:os';
 import { UserError } from '../util/errors.js';
