@@ -3,7 +3,8 @@
  * update, inside tidy, per backend. Prints the pool's bytes (in use and cached) and the process RSS
  * every tenth of the run ({bench:'memory', iteration, ...}), then one {bench:'memory-growth'} line:
  * growth from the first report to the last. Deterministic release shows as zero pool growth and flat
- * RSS. Iterations: 10,000 (2,000 with --quick); HRM_MEMORY_ITERS overrides.
+ * RSS. Iterations: 10,000 (2,000 with --quick); HRM_MEMORY_ITERS overrides. Runs on one thread: the
+ * shapes are tiny (thread wake-ups would dominate) and memory does not depend on threads.
  */
 import type { BenchOptions } from './main.js';
 import { emit, round } from './util.js';
@@ -22,6 +23,8 @@ export async function run(opts: BenchOptions): Promise<void> {
     for (const name of opts.backends) {
       E.setBackend(name as 'native' | 'wasm');
       const be = E.getBackend();
+      const threads = be.threads;
+      be.setThreads(1);
       const { hidden, heads, expansion, batch, seq, lr } = CONFIG;
       const rng = new Rng(0);
       const block = new HRMBlock(rng, { hidden, heads, expansion });
@@ -46,6 +49,9 @@ export async function run(opts: BenchOptions): Promise<void> {
       let loss = 0;
       for (let i = 1; i <= iters; i++) {
         loss = step();
+        // Node frees the native backend's JS views (external ArrayBuffers) only when the event loop turns,
+        // as it does between steps of a real training loop.
+        if (i % 100 === 0) await new Promise((r) => setImmediate(r));
         if (i % every === 0) {
           const st = be.stats();
           const mem = process.memoryUsage();
@@ -82,6 +88,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       rope.dispose();
       block.dispose();
       be.trim();
+      be.setThreads(threads);
     }
   } finally {
     E.setBackend(prev);
