@@ -86,10 +86,20 @@ HRM_ADAPTER(sign_sgd_rows) { sign_sgd_rows(F32(0), I32(1), F32(2), INT(3), INT(4
 /* The argument buffer JS writes into (a byte offset in linear memory). */
 static double hrm_args[64];
 __attribute__((export_name("hrm_args"))) double *hrm_args_ptr(void) { return hrm_args; }
+/* 1 when the last kernel could not run (see hrm_fail in kernels/common.h); clears the flag */
+__attribute__((export_name("hrm_take_error"))) int hrm_take_error(void) {
+  int e = hrm_error;
+  hrm_error = 0;
+  return e;
+}
 #else
 #include "abi.h"
 #define HRM_CAT2(a, b) a##b
 #define HRM_CAT(a, b) HRM_CAT2(a, b)
+int HRM_CAT(hrm_take_error_, HRM_ISA_NAME)(void) {
+  int e = __atomic_exchange_n(&hrm_error, 0, __ATOMIC_RELAXED);
+  return e;
+}
 #define K(name) {#name, abi_##name}
 const hrm_kernel HRM_CAT(hrm_table_, HRM_ISA_NAME)[] = {
     K(set_threads), K(gemm), K(add_bias), K(bias_grad), K(embedding_forward), K(embedding_backward),

@@ -11,4 +11,9 @@ extern const hrm_kernel hrm_table_avx512[];
 extern const hrm_kernel hrm_table_avx2[];
 extern const hrm_kernel hrm_table_generic[];
 
+/* 1 when the last kernel could not run (scratch memory short); clears the flag */
+int hrm_take_error_avx512(void);
+int hrm_take_error_avx2(void);
+int hrm_take_error_generic(void);
+
 #endif

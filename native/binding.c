@@ -11,6 +11,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <omp.h>
 #include "abi.h"
@@ -18,6 +19,7 @@
 #define HRM_ARGS 64
 static double hrm_args[HRM_ARGS];
 static const hrm_kernel *table;
+static int (*take_error)(void);
 static int table_size;
 static const char *isa_name;
 static int n_threads = 1;
@@ -99,6 +101,11 @@ static napi_value js_call(napi_env env, napi_callback_info info) {
     return NULL;
   }
   table[id].fn(hrm_args);
+  if (take_error()) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "kernel %s could not run: out of memory for its scratch buffers", table[id].name);
+    napi_throw_range_error(env, NULL, msg);
+  }
   return NULL;
 }
 
@@ -155,6 +162,9 @@ static napi_value init(napi_env env, napi_value exports) {
   table = strcmp(isa_name, "avx512") == 0 ? hrm_table_avx512
           : strcmp(isa_name, "avx2") == 0 ? hrm_table_avx2
                                           : hrm_table_generic;
+  take_error = strcmp(isa_name, "avx512") == 0 ? hrm_take_error_avx512
+               : strcmp(isa_name, "avx2") == 0 ? hrm_take_error_avx2
+                                               : hrm_take_error_generic;
   for (table_size = 0; table[table_size].name; table_size++) {
   }
   n_threads = omp_get_max_threads();

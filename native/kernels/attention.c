@@ -252,6 +252,7 @@ static void attention_forward(float *out, float *lse, const float *qkv, const fl
   for (long bh = 0; bh < B * H; bh++) {
     float *scr = hrm_scratch(need);
     if (scr) attention_forward_pair(out, lse, qkv, cos, sin, bh / H, bh % H, S, H, D, scr);
+    else hrm_fail();
   }
 }
 
@@ -333,5 +334,6 @@ static void attention_backward(float *dqkv, const float *dout, const float *qkv,
   for (long bh = 0; bh < B * H; bh++) {
     float *scr = hrm_scratch(need);
     if (scr) attention_backward_pair(dqkv, dout, qkv, out, lse, cos, sin, bh / H, bh % H, S, H, D, scr);
+    else hrm_fail();
   }
 }

@@ -260,6 +260,12 @@ HRM_INLINE double hrm_log(double x) {
   return e * 0.6931471805599453 + lm;
 }
 
+/* ---- errors ---- */
+/* Set by a kernel that could not run (its scratch memory could not be had); the binding / the wasm
+ * loader reads and clears it after every call (hrm_take_error in native/abi.c) and throws. */
+static int hrm_error;
+HRM_INLINE void hrm_fail(void) { __atomic_store_n(&hrm_error, 1, __ATOMIC_RELAXED); }
+
 /* ---- per-thread scratch ---- */
 #ifdef HRM_WASM
 #define HRM_WASM_SCRATCH_FLOATS (10L * 1024 * 128 + 65536)

@@ -121,8 +121,8 @@ export interface RawBackend {
   /** runs kernel `id` (index in KERNELS) on the arguments in args() */
   call(id: number): void;
   setThreads(n: number): void;
-  /** the largest attention S * round16(D) the kernels' scratch allows (Infinity when unlimited) */
-  readonly attentionMaxElems: number;
+  /** floats of attention scratch the kernels have per thread (Infinity: grown on demand) */
+  readonly attentionScratchFloats: number;
 }
 
 export interface PoolStats {
@@ -262,16 +262,18 @@ function makeKernels(raw: RawBackend): Kernels {
   return k as unknown as Kernels;
 }
 
-/** The attention kernels keep a head's q, k, v in scratch: refuse sizes the scratch cannot hold. */
+/** The attention kernels keep a head's q, k, v in scratch: refuse sizes the scratch cannot hold
+ * (the formula is att_scratch_floats in native/kernels/attention.c, backward case). */
 function attentionCheck(name: string, raw: RawBackend): ((a: Float64Array) => void) | null {
   if (name !== 'attention_forward' && name !== 'attention_backward') return null;
   const [iS, iD] = name === 'attention_forward' ? [6, 8] : [8, 10];
   return (a) => {
     const S = a[iS], D = a[iD];
-    if (D > 1024 || S * Math.ceil(D / 16) * 16 > raw.attentionMaxElems) {
-      throw new Error(
-        `${name}: S=${S}, head_dim=${D} is too large for the ${raw.name} backend ` +
-          `(head_dim <= 1024 and S * head_dim <= ${raw.attentionMaxElems})`,
+    const Sp = Math.ceil(S / 32) * 32, Dp = Math.ceil(D / 16) * 16;
+    if (D > 1024 || 8 * Sp * Dp + 66 * Sp + 8 * Dp > raw.attentionScratchFloats) {
+      throw new RangeError(
+        `${name}: S=${S}, head_dim=${D} needs more attention scratch than the ${raw.name} backend has ` +
+          `(head_dim <= 1024; wasm: about S * head_dim <= 160000)`,
       );
     }
   };

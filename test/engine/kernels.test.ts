@@ -315,6 +315,19 @@ test('the pool reuses freed blocks by size and counts bytes', { skip: ISA_CHILD 
   }
 });
 
+test('attention sizes beyond the scratch throw instead of running', { skip: ISA_CHILD }, () => {
+  for (const name of backends) {
+    const be = setBackend(name);
+    const p = be.alloc(4096);
+    // S * head_dim fits in wasm for S 1024 x D 128, not for S 2048 x D 128; native grows its scratch
+    // but 2^34 x 1024 floats exceed any address space (the kernel reports it before touching memory)
+    const [S, D] = name === 'wasm' ? [2048, 128] : [2 ** 34, 1024];
+    assert.throws(() => be.k.attention_forward(p, p, p, 0, 0, 1, S, 1, D), /attention_forward.*(scratch|could not run)/);
+    assert.throws(() => be.k.attention_backward(p, p, p, p, p, 0, 0, 1, S, 1, D), /attention_backward.*(scratch|could not run)/);
+    be.free(p, 4096);
+  }
+});
+
 test('wasm memory grows on demand and keeps its contents', { skip: ISA_CHILD }, () => {
   const be = setBackend('wasm');
   const small = be.alloc(64);

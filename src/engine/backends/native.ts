@@ -41,7 +41,7 @@ export function loadNative(): RawBackend {
     name: 'native',
     isa: addon.isa(),
     maxThreads: 256, // HRM_MAX_THREADS in native/kernels/common.h
-    attentionMaxElems: Infinity,
+    attentionScratchFloats: Infinity,
     alloc: (bytes) => addon.alloc(bytes),
     free: (ptr) => addon.free(ptr),
     f32: (ptr, n) => new Float32Array(view(ptr, n * 4)),

@@ -10,9 +10,8 @@ import { packageRoot } from './package-root.js';
 
 const PAGE = 65536;
 const MAX_BYTES = 4 * 1024 * 1024 * 1024;
-/** attention scratch in the wasm build (HRM_WASM_SCRATCH_FLOATS in native/kernels/common.h) holds
- * 8 matrices of [S, round16(D)] floats plus row buffers */
-const WASM_ATTENTION_MAX_ELEMS = 128 * 1024;
+/** the attention scratch of the wasm build: HRM_WASM_SCRATCH_FLOATS in native/kernels/common.h */
+const WASM_SCRATCH_FLOATS = 10 * 1024 * 128 + 65536;
 
 export function wasmPath(): string {
   return join(packageRoot(), 'wasm', 'hrm_kernels.wasm');
@@ -30,6 +29,7 @@ export function loadWasm(): RawBackend {
     return f as (args: number) => void;
   });
   const argsPtr = (ex.hrm_args as () => number)();
+  const takeError = ex.hrm_take_error as () => number;
   let top = roundUp((ex.__heap_base as WebAssembly.Global).value as number, 64);
   const freeLists = new Map<number, Ptr[]>();
   let argsView = new Float64Array(memory.buffer, argsPtr, 64);
@@ -51,7 +51,7 @@ export function loadWasm(): RawBackend {
     name: 'wasm',
     isa: 'wasm-simd128',
     maxThreads: 1,
-    attentionMaxElems: WASM_ATTENTION_MAX_ELEMS,
+    attentionScratchFloats: WASM_SCRATCH_FLOATS,
     alloc,
     free(ptr, bytes) {
       const size = roundUp(Math.max(bytes, 1), 64);
@@ -66,7 +66,10 @@ export function loadWasm(): RawBackend {
       if (argsView.buffer !== memory.buffer) argsView = new Float64Array(memory.buffer, argsPtr, 64);
       return argsView;
     },
-    call: (id) => fns[id](argsPtr),
+    call(id) {
+      fns[id](argsPtr);
+      if (takeError()) throw new RangeError(`kernel ${KERNELS[id][0]} could not run: its scratch buffers are too small`);
+    },
     setThreads: () => {},
   };
 }
