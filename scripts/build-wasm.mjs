@@ -19,27 +19,34 @@ function run(cmd, args) {
   if (r.error || r.status !== 0) {
     console.error(`build-wasm: ${cmd} failed${r.error ? `: ${r.error.message}` : ''}`);
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(join(root, 'wasm', '.hrm_kernels.wasm.tmp'), { force: true });
     process.exit(1);
   }
 }
 
 try {
+  const before = wasmSourcesHash(root);
   const obj = join(tmp, 'abi.o');
   run(clang, [
     '--target=wasm32', '-msimd128', '-mbulk-memory', '-mnontrapping-fptoint', '-msign-ext', '-O3',
     '-nostdlib', '-ffreestanding', '-fno-math-errno', '-Wall', '-Wno-unused-function', '-Wno-unknown-pragmas',
     '-c', join(root, 'native', 'abi.c'), '-o', obj,
   ]);
-  const out = join(tmp, 'hrm_kernels.wasm');
+  // linked next to its final place, so that the rename below stays on one file system
+  const out = join(root, 'wasm', '.hrm_kernels.wasm.tmp');
   // --export-dynamic is not needed: adapters carry export_name attributes.
   run(wasmLd, [
     '--no-entry', '--export=__heap_base', '-z', 'stack-size=1048576', '--initial-memory=16777216',
     '-O3', '--lto-O3', obj, '-o', out,
   ]);
-  // swap the finished files into place (atomic renames)
+  if (wasmSourcesHash(root) !== before) {
+    rmSync(out, { force: true });
+    console.error('build-wasm: the C sources changed during the build; run it again');
+    process.exit(1);
+  }
   renameSync(out, join(root, 'wasm', 'hrm_kernels.wasm'));
   const hashTmp = join(root, 'wasm', '.hrm_kernels.sources.sha256.tmp');
-  writeFileSync(hashTmp, wasmSourcesHash(root) + '\n');
+  writeFileSync(hashTmp, before + '\n');
   renameSync(hashTmp, join(root, 'wasm', 'hrm_kernels.sources.sha256'));
   const size = readFileSync(join(root, 'wasm', 'hrm_kernels.wasm')).length;
   console.log(`build-wasm: wrote wasm/hrm_kernels.wasm (${size} bytes)`);
