@@ -41,6 +41,7 @@ try {
   ]);
   if (wasmSourcesHash(root) !== before) {
     rmSync(out, { force: true });
+    rmSync(tmp, { recursive: true, force: true });
     console.error('build-wasm: the C sources changed during the build; run it again');
     process.exit(1);
   }
