@@ -6,6 +6,7 @@ import { Progress, type ProgressOptions } from '../util/progress.js';
 
 export class TrainProgress extends Progress {
   private suffix = '';
+  private halted: Record<string, number> = {};
   private readonly onTerminal: boolean;
 
   /**
@@ -17,11 +18,16 @@ export class TrainProgress extends Progress {
     this.onTerminal = !opts.silent && Boolean((opts.stream ?? process.stderr).isTTY);
   }
 
-  /** Shows step `step` (absolute) with its reduced train/* metrics. */
+  /**
+   * Shows step `step` (absolute) with its reduced train/* metrics. Accuracies and ACT steps are
+   * those of the latest step in which some rows halted (count > 0): other steps have none.
+   */
   show(step: number, m: Record<string, number>): void {
-    const f = (k: string, d = 4) => (m[k] === undefined ? '?' : m[k].toFixed(d));
+    if ((m['train/count'] ?? 0) > 0) this.halted = m;
+    const f = (src: Record<string, number>, k: string, d = 4) => (src[k] === undefined ? '?' : src[k].toFixed(d));
     const at = this.startStep > 0 ? `step ${step}/${this.totalSteps} ` : '';
-    this.suffix = `${at}loss ${f('train/lm_loss')} acc ${f('train/accuracy')} exact ${f('train/exact_accuracy')} act-steps ${f('train/steps', 1)}`;
+    const h = this.halted;
+    this.suffix = `${at}loss ${f(m, 'train/lm_loss')} acc ${f(h, 'train/accuracy')} exact ${f(h, 'train/exact_accuracy')} act-steps ${f(h, 'train/steps', 1)}`;
     this.update(step - this.startStep);
   }
 
