@@ -266,9 +266,10 @@ function makeKernels(raw: RawBackend): Kernels {
  * (the formula is att_scratch_floats in native/kernels/attention.c, backward case). */
 function attentionCheck(name: string, raw: RawBackend): ((a: Float64Array) => void) | null {
   if (name !== 'attention_forward' && name !== 'attention_backward') return null;
-  const [iS, iD] = name === 'attention_forward' ? [6, 8] : [8, 10];
+  const [iS, iD, iCos] = name === 'attention_forward' ? [6, 8, 3] : [8, 10, 5];
   return (a) => {
     const S = a[iS], D = a[iD];
+    if (a[iCos] !== 0 && D % 2 !== 0) throw new RangeError(`${name}: RoPE needs an even head_dim, got ${D}`);
     const Sp = Math.ceil(S / 32) * 32, Dp = Math.ceil(D / 16) * 16;
     if (D > 1024 || 8 * Sp * Dp + 66 * Sp + 8 * Dp > raw.attentionScratchFloats) {
       throw new RangeError(

@@ -324,6 +324,7 @@ test('attention sizes beyond the scratch throw instead of running', { skip: ISA_
     const [S, D] = name === 'wasm' ? [2048, 128] : [2 ** 34, 1024];
     assert.throws(() => be.k.attention_forward(p, p, p, 0, 0, 1, S, 1, D), /attention_forward.*(scratch|could not run)/);
     assert.throws(() => be.k.attention_backward(p, p, p, p, p, 0, 0, 1, S, 1, D), /attention_backward.*(scratch|could not run)/);
+    assert.throws(() => be.k.attention_forward(p, p, p, p, p, 1, 2, 1, 5), /RoPE needs an even head_dim, got 5/);
     be.free(p, 4096);
   }
 });
