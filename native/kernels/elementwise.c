@@ -28,17 +28,14 @@ static void mul(float *out, const float *a, const float *b, long n) {
   HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = a[i] * b[i]);
 }
 
-/* out[i] = a[i] + b[i % m]  (b broadcast over leading dims; n is a multiple of m) */
+/* out[i] = a[i] + b[i % m]  (b broadcast over leading dims; n is normally a multiple of m) */
 static void add_rows(float *out, const float *a, const float *b, long n, long m) {
-  long rows = m > 0 ? n / m : 0;
-  if (n >= HRM_PAR_MIN) {
-    HRM_PRAGMA(omp parallel for schedule(static))
-    for (long r = 0; r < rows; r++)
-      for (long j = 0; j < m; j++) out[r * m + j] = a[r * m + j] + b[j];
-  } else {
-    for (long r = 0; r < rows; r++)
-      for (long j = 0; j < m; j++) out[r * m + j] = a[r * m + j] + b[j];
-  }
+  if (m <= 0) return;
+  long rows = n / m;
+  HRM_PRAGMA(omp parallel for schedule(static) if (n >= HRM_PAR_MIN))
+  for (long r = 0; r < rows; r++)
+    for (long j = 0; j < m; j++) out[r * m + j] = a[r * m + j] + b[j];
+  for (long i = rows * m; i < n; i++) out[i] = a[i] + b[i - rows * m];
 }
 
 /* out = s * x */
