@@ -312,6 +312,9 @@ test('the pool reuses freed blocks by size and counts bytes', { skip: ISA_CHILD 
     be.trim();
     assert.equal(be.stats().bytesCached, 0);
     assert.throws(() => (be.k.add as (...a: number[]) => void)(0, 0), /add: expected 4 arguments/);
+    assert.equal(be.alloc(0), 0, 'an empty block is address 0');
+    assert.equal(be.f32(0, 0).length, 0, 'an empty view works at address 0');
+    assert.equal(be.i32(0, 0).length, 0);
   }
 });
 

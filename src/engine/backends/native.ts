@@ -44,9 +44,10 @@ export function loadNative(): RawBackend {
     attentionScratchFloats: Infinity,
     alloc: (bytes) => addon.alloc(bytes),
     free: (ptr) => addon.free(ptr),
-    f32: (ptr, n) => new Float32Array(view(ptr, n * 4)),
-    i32: (ptr, n) => new Int32Array(view(ptr, n * 4)),
-    f64: (ptr, n) => new Float64Array(view(ptr, n * 8)),
+    // an external ArrayBuffer over address 0 counts as detached: empty views are plain arrays
+    f32: (ptr, n) => (n === 0 ? new Float32Array(0) : new Float32Array(view(ptr, n * 4))),
+    i32: (ptr, n) => (n === 0 ? new Int32Array(0) : new Int32Array(view(ptr, n * 4))),
+    f64: (ptr, n) => (n === 0 ? new Float64Array(0) : new Float64Array(view(ptr, n * 8))),
     args: () => args,
     call: (id) => addon.call(id),
     setThreads: (n) => addon.setThreads(n),
