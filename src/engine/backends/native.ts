@@ -36,18 +36,39 @@ export function loadNative(): RawBackend {
     throw new Error(`${path} is out of date: its kernel table differs from src/engine/backend.ts (run npm run build:native)`);
   }
   const args = addon.args();
-  const view = (ptr: Ptr, bytes: number): ArrayBuffer => addon.view(ptr, bytes);
+  // One external ArrayBuffer per allocated block, made on first use and dropped when the block is
+  // freed: native memory never moves, so typed arrays over it stay valid while the block lives, and
+  // repeated reads of the same tensor create no new buffers for the garbage collector.
+  const blockBytes = new Map<Ptr, number>();
+  const blockViews = new Map<Ptr, ArrayBuffer>();
+  const buffer = (ptr: Ptr, bytes: number): [ArrayBuffer, number] => {
+    const size = blockBytes.get(ptr);
+    if (size !== undefined && bytes <= size) {
+      let ab = blockViews.get(ptr);
+      if (!ab) blockViews.set(ptr, (ab = addon.view(ptr, size)));
+      return [ab, 0];
+    }
+    return [addon.view(ptr, bytes), 0]; // inside a block (a tensor view with an offset)
+  };
   return {
     name: 'native',
     isa: addon.isa(),
     maxThreads: 256, // HRM_MAX_THREADS in native/kernels/common.h
     attentionScratchFloats: Infinity,
-    alloc: (bytes) => addon.alloc(bytes),
-    free: (ptr) => addon.free(ptr),
+    alloc(bytes) {
+      const p = addon.alloc(bytes);
+      blockBytes.set(p, bytes);
+      return p;
+    },
+    free(ptr) {
+      blockBytes.delete(ptr);
+      blockViews.delete(ptr);
+      addon.free(ptr);
+    },
     // an external ArrayBuffer over address 0 counts as detached: empty views are plain arrays
-    f32: (ptr, n) => (n === 0 ? new Float32Array(0) : new Float32Array(view(ptr, n * 4))),
-    i32: (ptr, n) => (n === 0 ? new Int32Array(0) : new Int32Array(view(ptr, n * 4))),
-    f64: (ptr, n) => (n === 0 ? new Float64Array(0) : new Float64Array(view(ptr, n * 8))),
+    f32: (ptr, n) => (n === 0 ? new Float32Array(0) : new Float32Array(...buffer(ptr, n * 4), n)),
+    i32: (ptr, n) => (n === 0 ? new Int32Array(0) : new Int32Array(...buffer(ptr, n * 4), n)),
+    f64: (ptr, n) => (n === 0 ? new Float64Array(0) : new Float64Array(...buffer(ptr, n * 8), n)),
     args: () => args,
     call: (id) => addon.call(id),
     setThreads: (n) => addon.setThreads(n),
