@@ -26,6 +26,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 interface Measured {
   backend: string;
+  threads: number;
   fwdbwd: number;
 }
 
@@ -90,7 +91,7 @@ function benchBackend(name: string, runs: number): Measured {
   rope.dispose();
   block.dispose();
   be.trim();
-  return { backend: name, fwdbwd: fb };
+  return { backend: name, threads: be.threads, fwdbwd: fb };
 }
 
 /** HRM_BENCH_PROFILE=1: milliseconds per fwd+bwd step in each kernel (gemm by shape), one line. */
@@ -192,7 +193,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     emit({
       bench: 'block-fwdbwd-vs-torch',
       backend: m.backend,
-      threads: E.getBackend().threads,
+      threads: m.threads,
       ratio: round(m.fwdbwd / best, 2),
       ours: Math.round(m.fwdbwd),
       torch_best: best,
