@@ -5,7 +5,8 @@
  *   native  the Node-API addon build/Release/hrm_kernels.node (AVX-512 / AVX2 / plain C, OpenMP threads)
  *   wasm    wasm/hrm_kernels.wasm (SIMD128, one thread), committed so that no compiler is needed
  * Choice: HRM_BACKEND=native|wasm; default native when the addon loads, else wasm with a one-line
- * notice on stderr. Threads: HRM_THREADS (default: all cores). Loading is lazy and synchronous.
+ * notice on stderr. Threads: HRM_THREADS (default: all cores); idle OpenMP threads spin 10000 rounds
+ * before sleeping (GOMP_SPINCOUNT, unless set). Loading is lazy and synchronous.
  *
  * A call writes its arguments into the shared Float64Array the kernels read (`abi_<name>(args)`),
  * then runs the kernel by id; nothing is marshalled. Freed blocks are pooled by exact size, so a

@@ -29,6 +29,12 @@ export function addonPath(): string {
 export function loadNative(): RawBackend {
   const path = addonPath();
   if (!existsSync(path)) throw new Error(`${path} is missing (run npm run build:native)`);
+  // libgomp reads its settings when the addon loads it. Its default (300000 spins, milliseconds)
+  // keeps idle worker threads burning CPU between kernels; on a shared machine that starves other
+  // threads, and a block step ran 2x slower than with 10000 spins. Users' own settings win.
+  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) {
+    process.env.GOMP_SPINCOUNT = '10000';
+  }
   const addon = createRequire(import.meta.url)(path) as Addon;
   const names = addon.kernels();
   const want = KERNELS.map(([n]) => n);
