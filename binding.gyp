@@ -1,5 +1,6 @@
 # The native addon: native/abi.c (all kernels, one unity translation unit) compiled three times with
 # different instruction sets, and native/binding.c (baseline flags) that picks one table at load.
+# Off x86-64 the three are built alike and binding.c always picks the generic one.
 {
   "target_defaults": {
     "cflags": ["-O3", "-fPIC", "-fopenmp", "-fno-math-errno", "-Wno-unused-function", "-Wno-psabi",
@@ -13,14 +14,16 @@
       "type": "static_library",
       "sources": ["native/abi.c"],
       "defines": ["HRM_ISA_NAME=avx512"],
-      "cflags": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma", "-mavx2"]
+      "conditions": [["target_arch=='x64'", {
+        "cflags": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma", "-mavx2"]
+      }]]
     },
     {
       "target_name": "hrm_abi_avx2",
       "type": "static_library",
       "sources": ["native/abi.c"],
       "defines": ["HRM_ISA_NAME=avx2"],
-      "cflags": ["-mavx2", "-mfma"]
+      "conditions": [["target_arch=='x64'", {"cflags": ["-mavx2", "-mfma"]}]]
     },
     {
       "target_name": "hrm_abi_generic",

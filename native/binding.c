@@ -140,11 +140,13 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
 static napi_value js_threads(napi_env env, napi_callback_info info) { return number(env, n_threads); }
 
 static int isa_supported(const char *name) {
+#if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
   if (strcmp(name, "avx512") == 0)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
   if (strcmp(name, "avx2") == 0) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
   return strcmp(name, "generic") == 0;
 }
 
