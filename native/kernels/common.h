@@ -3,11 +3,13 @@
  * compiled together as one unit by native/abi.c (once per ISA for native, once for wasm32).
  *
  * - 16-float vectors (GCC/clang vector extensions): zmm on AVX-512, 2 x ymm on AVX2, 4 x xmm on
- *   SSE2, 4 x v128 on wasm SIMD128. One source, every target.
+ *   SSE2, 4 x v128 on wasm SIMD128. One source, every target. Where gcc would scalarise them
+ *   (compares, selects) and in register tiles, code uses the native width instead (vnf, HRM_NW).
  * - Branch-free math (exp, log, sigmoid, atan2) written here, because the wasm build has no libc
  *   and both backends must compute the same values (about 1 ulp).
  * - OpenMP helpers that become no-ops in the single-threaded wasm build.
- * - Per-thread scratch memory (grow-only heap buffers natively, one static arena in wasm).
+ * - Per-thread scratch memory (grow-only heap buffers natively, one static arena in wasm), and
+ *   hrm_fail() for a kernel that cannot get it (the call then throws in JS).
  */
 #ifndef HRM_KERNELS_COMMON_H
 #define HRM_KERNELS_COMMON_H
