@@ -14,7 +14,7 @@ process.chdir(root);
 const DATA = 'data/sudoku-quickstart';
 const TRAIN_PUZZLES = 20000;
 const TEST_PUZZLES = 1000;
-const CLUES = '45-55';
+const CLUES = '55-65';
 const t0 = Date.now();
 const minutes = () => ((Date.now() - t0) / 60000).toFixed(1);
 
