@@ -150,8 +150,11 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   let stepsThisSession = 0;
   let lastFlush = Date.now();
 
-  /** Writes step_N.safetensors and its resume sidecar for the state right now. */
-  const checkpoint = (transient: boolean) => {
+  /**
+   * Writes step_N.safetensors and its resume sidecar for the state right now; training continues at
+   * batch `at.batches` of iteration `at.iteration`.
+   */
+  const checkpoint = (transient: boolean, at: { iteration: number; batches: number }) => {
     metricsLog.flush(true);
     const state: Tensors = new Map();
     const optimizerStep = exportOptimizer(optim, state);
@@ -162,7 +165,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         weights: stateDict(model),
         state,
         resume: {
-          format: RESUME_FORMAT, step, total_steps: total, iteration, batches_done: batchesDone,
+          format: RESUME_FORMAT, step, total_steps: total, iteration: at.iteration, batches_done: at.batches,
           rng: rng.getState(), optimizer_step: optimizerStep, metrics_bytes: metricsLog.size(), carry: carrySkeleton,
           elapsed_s: elapsed(), last_eval: lastEval, transient,
         },
@@ -208,10 +211,13 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         }
         stepsThisSession++;
         progress.show(step, reduced);
-        if (cfg.checkpoint_every_steps > 0 && step % cfg.checkpoint_every_steps === 0 && step < total) checkpoint(true);
+        if (cfg.checkpoint_every_steps > 0 && step % cfg.checkpoint_every_steps === 0 && step < total) {
+          checkpoint(true, { iteration, batches: batchesDone });
+        }
       }
       batchesDone = 0;
-      const atEnd = iteration === totalIters - 1;
+      // The reference keeps looping (and evaluating the same weights) once total_steps is reached; we stop.
+      const atEnd = iteration === totalIters - 1 || step >= total;
 
       // Evaluation after every iteration, then the checkpoint (which is also the resume point).
       progress.pause();
@@ -224,11 +230,8 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       if (ev.outputs) savePredictions(predsFile(dir, step), ev.outputs);
       refreshPlot();
       // The resume point after an evaluation continues with the next iteration.
-      if (cfg.checkpoint_every_eval || atEnd) {
-        iteration++;
-        checkpoint(false);
-        iteration--;
-      }
+      if (cfg.checkpoint_every_eval || atEnd) checkpoint(false, { iteration: iteration + 1, batches: 0 });
+      if (atEnd) break;
     }
   } catch (e) {
     progress.pause();
