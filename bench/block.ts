@@ -6,6 +6,9 @@
  * step's high-water mark).
  * With --torch: ../shared/bench/torch_block.py twice (default, and with glibc's malloc thresholds
  * raised, the fastest PyTorch here) and one 'block-fwdbwd-vs-torch' line per backend with the ratio.
+ * Debian's python3-torch runs its matmuls through libblas.so.3: with only the reference BLAS installed it
+ * is ~50x slower than with OpenBLAS (`apt-get install -y libopenblas0-pthread`), which the peer
+ * figures in ../shared/bench/README.md use.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -158,6 +161,9 @@ function runTorch(python: string, script: string, variant: string, env: NodeJS.P
       config: { ...CONFIG, inter: j.inter, torch: j.torch },
     });
     if (bench === 'block-fwdbwd') fb = j.tokens_per_s_median as number;
+    if (bench === 'block-fwd' && (j.tokens_per_s_median as number) < 3000) {
+      process.stderr.write('bench block: PyTorch is very slow here; is libblas.so.3 the reference BLAS? (apt-get install -y libopenblas0-pthread)\n');
+    }
   }
   return fb;
 }
