@@ -35,9 +35,9 @@ export function serializeCarry(carry: unknown, out: Tensors): Skeleton {
     if (ArrayBuffer.isView(v)) throw new Error(`carry: unsupported array type ${v.constructor.name} at '${path}'`);
     if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}.${i}`));
     if (v !== null && typeof v === 'object') {
-      const out: { [k: string]: Skeleton } = {};
-      for (const [k, x] of Object.entries(v)) if (typeof x !== 'function') out[k] = walk(x, path ? `${path}.${k}` : k);
-      return out;
+      const fields: { [k: string]: Skeleton } = {};
+      for (const [k, x] of Object.entries(v)) if (typeof x !== 'function') fields[k] = walk(x, path ? `${path}.${k}` : k);
+      return fields;
     }
     if (v === undefined) return null;
     if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || v === null) return v;
