@@ -6,7 +6,8 @@
  *       -Inative/kernels native/bench/gemm_bench.c -o /tmp/gemm_bench -lm
  *   gcc -O3 -mavx2 -mfma -fopenmp ...      gcc -O3 -fopenmp ...
  * Run: OMP_NUM_THREADS=2 /tmp/gemm_bench [reps] [nocheck,main]   (prints GFLOP/s: median, min, max)
- *   GEMM_BENCH_CPU=1: time by CPU time (see now()), for tuning while the machine is busy.
+ *   GEMM_BENCH_CPU=1: time by CPU time (see now()), for tuning while the machine is busy; best with
+ *   one thread (with two, waiting threads spin and count, and the clock is coarse for short runs).
  */
 #include <math.h>
 #include <stdio.h>
