@@ -7,7 +7,7 @@
  * its v into per-thread scratch (Sp = S rounded up to 32 rows, Dp = D rounded up to 16 columns,
  * zeros outside), then walks the queries in blocks (8 rows forward, 32 backward): only a block of
  * scores [rows, Sp] lives in scratch, never S x S. The backward recomputes the probabilities from
- * lse instead of storing them. Scratch per thread: about 8 Sp Dp floats (2 MiB at S 1024, D 64).
+ * lse instead of storing them. Scratch per thread: about 7 Sp Dp floats (1.8 MiB at S 1024, D 64).
  */
 #include "common.h"
 
@@ -153,7 +153,7 @@ static inline long att_round32(long n) { return (n + 31) & ~31L; }
 
 /* Scratch layout for one (b, h) pair; every matrix is [Sp, Dp] or [Dp, Sp]. */
 static long att_scratch_floats(long Sp, long Dp, int backward) {
-  return backward ? 8 * Sp * Dp + 2 * ATT_RB * Sp + ATT_R * Dp + 2 * Sp : 3 * Sp * Dp + ATT_R * Sp + ATT_R * Dp;
+  return backward ? 7 * Sp * Dp + 2 * ATT_RB * Sp + ATT_R * Dp + 2 * Sp : 3 * Sp * Dp + ATT_R * Sp + ATT_R * Dp;
 }
 
 /* Zeroes the padding of a row-major [Sp, Dp] buffer holding S x D values. */
@@ -260,8 +260,8 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
                                     const float *lse, const float *cos, const float *sin, long b, long h, long S,
                                     long H, long D, float *scr) {
   long Sp = att_round32(S), Dp = hrm_round16(D), M = Sp * Dp;
-  float *Q = scr, *K = Q + M, *Kt = K + M, *Vt = Kt + M, *dO = Vt + M, *dK = dO + M, *dV = dK + M, *dQ = dV + M;
-  float *P = dQ + M, *dP = P + ATT_RB * Sp, *Oblk = dP + ATT_RB * Sp, *Di = Oblk + ATT_R * Dp, *L = Di + Sp;
+  float *Q = scr, *K = Q + M, *Kt = K + M, *Vt = Kt + M, *dO = Vt + M, *dK = dO + M, *dV = dK + M;
+  float *P = dV + M, *dP = P + ATT_RB * Sp, *Oblk = dP + ATT_RB * Sp, *Di = Oblk + ATT_R * Dp, *L = Di + Sp;
   hrm_zero(dK, (size_t)(2 * M) * 4); /* dK, dV accumulate */
   float scale = 1.0f / __builtin_sqrtf((float)D);
   att_load(qkv, cos, sin, b, h, S, H, D, Sp, Dp, scale, Q, K, Kt, 0, Vt);
@@ -311,15 +311,18 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
     long rows = S - i0 < ATT_RB ? S - i0 : ATT_RB;
     att_cols_accumulate(dV, Dp, P, Sp, dO + i0 * Dp, Dp, rows, Sp, Dp);
     att_cols_accumulate(dK, Dp, dP, Sp, Q + i0 * Dp, Dp, rows, Sp, Dp);
-    for (long t = 0; t < rows; t += ATT_R) {
+    for (long t = 0; t < rows; t += ATT_R) { /* these dq rows are complete: rotate back and store */
       att_rows_times(Oblk, Dp, dP + t * Sp, Sp, K, Dp, S, Dp);
-      for (int r = 0; r < ATT_R && i0 + t + r < S; r++) hrm_copy(dQ + (i0 + t + r) * Dp, Oblk + r * Dp, (size_t)D * 4);
+      for (int r = 0; r < ATT_R && i0 + t + r < S; r++) {
+        long s = i0 + t + r;
+        rope_transpose(dqkv + ((b * S + s) * 3) * H * D + h * D, Oblk + r * Dp, cos ? cos + s * D : 0,
+                       sin ? sin + s * D : 0, D, scale);
+      }
     }
   }
   for (long s = 0; s < S; s++) {
     float *base = dqkv + ((b * S + s) * 3) * H * D + h * D;
     const float *c = cos ? cos + s * D : 0, *sn = sin ? sin + s * D : 0;
-    rope_transpose(base, dQ + s * Dp, c, sn, D, scale);
     rope_transpose(base + H * D, dK + s * Dp, c, sn, D, 1.0f);
     hrm_copy(base + 2 * H * D, dV + s * Dp, (size_t)D * 4);
   }
