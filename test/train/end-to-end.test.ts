@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { readDatasetMetadata } from '../../src/data/dataset-format.js';
@@ -17,7 +19,7 @@ import { evaluateCheckpoint } from '../../src/train/eval-checkpoint.js';
 import { readMetrics } from '../../src/train/metrics-log.js';
 import { buildModel } from '../../src/train/model-bridge.js';
 import { Rng } from '../../src/util/random.js';
-import { hrm, TINY, tinySudoku } from './tiny-data.js';
+import { CLI, hrm, TINY, tinySudoku } from './tiny-data.js';
 
 const FIXTURES = process.env.HRM_FIXTURES_DIR ?? join(process.cwd(), '..', 'shared', 'fixtures', 'reference');
 const OUTPUTS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits', 'q_continue_logits'];
@@ -157,3 +159,35 @@ test('a non-finite loss stops the run with a clear message and keeps the last go
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+const SUDOKU_1K = join(process.cwd(), '..', 'shared', 'data', 'sudoku', 'sudoku-extreme-train-1k', 'train.csv');
+
+test(
+  "the reference README's Sudoku command line runs as written (full-size model: HRM_SLOW_TESTS=1)",
+  { skip: !process.env.HRM_SLOW_TESTS ? 'set HRM_SLOW_TESTS=1 (one full-size step takes minutes on 2 cores)' : !existsSync(SUDOKU_1K) && `no ${SUDOKU_1K}` },
+  async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hrm-readme-'));
+    try {
+      const b = hrm(['data', 'sudoku', '--source', SUDOKU_1K, '--test-fraction', '0.1', '--num-aug', '2', '--output-dir', join(root, 'data', 'sudoku-extreme-1k-aug-1000'), '--quiet']);
+      assert.equal(b.status, 0, b.stderr);
+      const line = 'train data_path=data/sudoku-extreme-1k-aug-1000 epochs=20000 eval_interval=2000 lr=1e-4 puzzle_emb_lr=1e-4 weight_decay=1.0 puzzle_emb_weight_decay=1.0';
+      // Run until the first optimizer step is reported, then stop it.
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, ...line.split(' ')], { cwd: root, env: { ...process.env } });
+        let text = '';
+        const onData = (d: Buffer) => {
+          text += d;
+          if (/train 1\/23437/.test(text)) child.kill('SIGKILL');
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(text) : reject(new Error(`exited ${code}: ${text}`))));
+      });
+      assert.match(out, /training: 23437 steps, 20000 epochs in 10 iteration\(s\) of 2000, global batch 768/);
+      const cfg = readRunConfig(join(root, 'checkpoints', 'Sudoku-extreme-1k-aug-1000 ACT-ts', readdirSync(join(root, 'checkpoints', 'Sudoku-extreme-1k-aug-1000 ACT-ts'))[0], 'all_config.yaml'));
+      assert.deepEqual([cfg.arch.hidden_size, cfg.lr, cfg.weight_decay, cfg.puzzle_emb_lr], [512, 1e-4, 1.0, 1e-4]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+);
