@@ -2,9 +2,10 @@
  * GEMM throughput: C = A B for (M, K, N) = (8192, 512, 1536), (8192, 1536, 512), (512, 512, 512),
  * one JSON line per shape and backend:
  *   {bench:'gemm', backend, threads, isa, shape:[M,K,N], gflops, min, max, cpu_gflops, runs, loadavg}
- * gflops is the median over the runs (wall clock). The machine may be shared: cpu_gflops is the median
- * from this process's CPU time divided by the threads (what the kernel reaches while it is running;
- * about gflops on a quiet machine), and loadavg the 1-minute load average when the shape finished.
+ * gflops is the median over the runs (wall clock). The machine may be shared: cpu_gflops is the rate
+ * over all runs by this process's CPU time divided by the threads (what the kernel reaches while it
+ * is running; about gflops on a quiet machine; null when the runs took under 0.2 s of CPU, too short
+ * for the coarse clock), and loadavg the 1-minute load average when the shape finished.
  */
 import { loadavg } from 'node:os';
 import type { BenchOptions } from './main.js';
@@ -39,18 +40,15 @@ export async function run(opts: BenchOptions): Promise<void> {
           const onceMs = Number(process.hrtime.bigint() - t0) / 1e6;
           const runs = Math.max(5, Math.min(41, Math.round((opts.quick ? 300 : 1500) / Math.max(onceMs, 1e-3))));
           const wall: number[] = [];
-          const cpu: number[] = [];
+          const c0 = process.cpuUsage();
           for (let r = 0; r < runs; r++) {
-            const c0 = process.cpuUsage();
             const w0 = process.hrtime.bigint();
             call();
-            const w = Number(process.hrtime.bigint() - w0) / 1e6;
-            const c = process.cpuUsage(c0);
-            wall.push(w);
-            cpu.push((c.user + c.system) / 1e3 / be.threads);
+            wall.push(Number(process.hrtime.bigint() - w0) / 1e6);
           }
+          const c = process.cpuUsage(c0);
+          const cpuSeconds = (c.user + c.system) / 1e6;
           const tw = summarize(wall);
-          const tc = summarize(cpu);
           emit({
             bench: 'gemm',
             backend: name,
@@ -60,7 +58,7 @@ export async function run(opts: BenchOptions): Promise<void> {
             gflops: round(gflop / (tw.median / 1e3)),
             min: round(gflop / (tw.max / 1e3)),
             max: round(gflop / (tw.min / 1e3)),
-            cpu_gflops: round(gflop / (tc.median / 1e3)),
+            cpu_gflops: cpuSeconds >= 0.2 ? round((runs * gflop) / (cpuSeconds / be.threads)) : null,
             runs,
             loadavg: round(loadavg()[0], 2),
           });
