@@ -3,7 +3,7 @@
  * [global_batch_size=N]`: the reference's evaluate.py command line.
  */
 import { UserError } from '../util/errors.js';
-import { parseOverrideValue, setKey } from '../train/config.js';
+import { applyOverride, parseOverrideValue } from '../train/config.js';
 import { DEFAULT_SAVE_OUTPUTS, evaluateCheckpoint } from '../train/eval-checkpoint.js';
 import { formatEval } from '../train/summary.js';
 
@@ -41,12 +41,7 @@ export async function run(args: string[]): Promise<number> {
   const res = evaluateCheckpoint({
     checkpoint,
     saveOutputs,
-    adjust: (cfg) => {
-      for (const a of adjust) {
-        const eq = a.indexOf('=');
-        setKey(cfg, a.slice(0, eq).replace(/^\+\+?/, ''), parseOverrideValue(a.slice(eq + 1)), `argument '${a}'`);
-      }
-    },
+    adjust: (cfg) => adjust.forEach((a) => applyOverride(cfg, a)),
   });
   console.log(`step ${res.step}, ${res.seconds.toFixed(1)}s`);
   for (const [set, m] of Object.entries(res.sets)) console.log(formatEval({ [set]: m }));

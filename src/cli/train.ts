@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { knownKeys, loadTrainConfig, readRunConfig, setKey, parseOverrideValue, finalizeConfig } from '../train/config.js';
+import { applyOverride, finalizeConfig, knownKeys, loadTrainConfig, readRunConfig } from '../train/config.js';
 import { locateResume } from '../train/checkpoint.js';
 import { train } from '../train/loop.js';
 import { formatSummary } from '../train/summary.js';
@@ -63,9 +63,8 @@ export async function run(args: string[]): Promise<number> {
     const cfg = readRunConfig(cfgPath);
     for (const o of overrides) {
       // Only where the data lives may change: everything else would make the continuation a different run.
-      const eq = o.indexOf('=');
-      if (o.slice(0, eq) !== 'data_path') throw new UserError(`resume=: only data_path may be overridden (got '${o}'); the run keeps ${cfgPath}`);
-      setKey(cfg, 'data_path', parseOverrideValue(o.slice(eq + 1)), `argument '${o}'`);
+      if (!o.startsWith('data_path=')) throw new UserError(`resume=: only data_path may be overridden (got '${o}'); the run keeps ${cfgPath}`);
+      applyOverride(cfg, o);
     }
     cfg.checkpoint_path = at.dir;
     const summary = await train({ cfg: finalizeConfig(cfg, cfgPath), resume: at, quiet });
