@@ -135,7 +135,11 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     lastEval = ck.resume.last_eval;
     lastTransient = ck.resume.transient ? step : null;
     metricsLog.truncateTo(ck.resume.metrics_bytes);
-    log(`resuming ${dir} at step ${step}/${total} (iteration ${iteration + 1}/${totalIters}, batch ${batchesDone})`);
+    log(
+      iteration >= totalIters
+        ? `${dir} is complete (step ${step}/${total}); nothing to resume`
+        : `resuming ${dir} at step ${step}/${total} (iteration ${iteration + 1}/${totalIters}, batch ${batchesDone})`,
+    );
   } else {
     log(`run folder: ${dir}`);
   }
