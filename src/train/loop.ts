@@ -33,7 +33,7 @@ import {
   type Tensors,
 } from './checkpoint.js';
 import { totalSteps, type TrainConfig } from './config.js';
-import { evaluate, type EvalResult } from './evaluate.js';
+import { evaluate } from './evaluate.js';
 import { MetricsLog, readMetrics } from './metrics-log.js';
 import { buildModel, buildOptimizers, exportOptimizer, importOptimizer } from './model-bridge.js';
 import { loadStateDict, stateDict } from '../models/hrm/state-dict.js';
@@ -276,5 +276,3 @@ class NonFiniteLoss extends Error {
     super(`non-finite loss at step ${step}`);
   }
 }
-
-export type { EvalResult };
