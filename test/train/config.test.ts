@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -103,8 +103,9 @@ test('eval_interval must divide epochs', () => {
   assert.equal(loadTrainConfig({ overrides: ['epochs=100', 'eval_interval=null'] }).eval_interval, null);
 });
 
-test('YAML config files: reference layout, nested arch, ${.hidden_size}, Hydra keys ignored; errors name the file', () => {
+test('YAML config files: reference layout, nested arch, ${.hidden_size}, Hydra keys ignored; errors name the file', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hrm-cfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const f = join(dir, 'c.yaml');
   writeFileSync(
     f,
@@ -127,8 +128,9 @@ test('YAML config files: reference layout, nested arch, ${.hidden_size}, Hydra k
   throwsUser(() => loadTrainConfig({ file: bad, overrides: [] }), /not valid YAML/);
 });
 
-test('all_config.yaml round trip', () => {
+test('all_config.yaml round trip', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hrm-cfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const c = loadTrainConfig({ overrides: ['arch.hidden_size=64', 'arch.num_heads=2', 'run_name=r1', 'eval_save_outputs=[logits]'] });
   writeFileSync(join(dir, 'all_config.yaml'), configToYaml(c));
   assert.deepEqual(readRunConfig(join(dir, 'all_config.yaml')), c);
