@@ -69,6 +69,12 @@ export interface ResumeMeta {
   last_eval: Record<string, number> | null;
   /** a resume point inside an iteration (checkpoint_every_steps): its weights file goes once superseded */
   transient: boolean;
+  /**
+   * the previous transient resume point, whose weights file this one replaces; kept here so that a
+   * session killed between writing this sidecar and deleting those weights finishes the deletion
+   * on resume (absent in older sidecars)
+   */
+  supersedes?: number | null;
 }
 
 export interface Checkpoint<T extends Tensors | LoadedTensors = Tensors> {
@@ -81,20 +87,29 @@ export interface Checkpoint<T extends Tensors | LoadedTensors = Tensors> {
 
 /**
  * Writes step_N.safetensors then its sidecar, then deletes older sidecars and, if given, the weights
- * of the previous transient resume point (`supersedes`).
+ * of the previous transient resume point (`ck.resume.supersedes`).
  */
-export function saveCheckpoint(dir: string, ck: Checkpoint, keepCheckpoints = 0, supersedes: number | null = null): void {
+export function saveCheckpoint(dir: string, ck: Checkpoint, keepCheckpoints = 0): void {
   const step = ck.resume.step;
   writeSafetensors(weightsFile(dir, step), ck.weights, { format: 'pt' });
   writeSafetensors(resumeFile(dir, step), ck.state, { [RESUME_FORMAT]: JSON.stringify(ck.resume) });
-  for (const s of listSteps(dir)) {
-    if (s.step !== step && s.resume) rmSync(resumeFile(dir, s.step), { force: true });
+  for (const n of readdirSync(dir)) {
+    const m = /^step_(\d+)\.resume\.safetensors$/.exec(n);
+    if (m && Number(m[1]) !== step) rmSync(join(dir, n), { force: true });
   }
-  if (supersedes !== null && supersedes !== step) rmSync(weightsFile(dir, supersedes), { force: true });
+  removeSuperseded(dir, ck.resume);
   if (keepCheckpoints > 0) {
     const steps = listSteps(dir).map((s) => s.step).sort((a, b) => b - a);
     for (const s of steps.slice(keepCheckpoints)) if (s !== step) rmSync(weightsFile(dir, s), { force: true });
   }
+}
+
+/** Deletes the transient resume point (weights and sidecar) that `resume` replaced (idempotent). */
+export function removeSuperseded(dir: string, resume: ResumeMeta): void {
+  const old = resume.supersedes;
+  if (old === undefined || old === null || old === resume.step) return;
+  rmSync(resumeFile(dir, old), { force: true });
+  rmSync(weightsFile(dir, old), { force: true });
 }
 
 /** The step files in a run folder. */

@@ -24,6 +24,7 @@ import {
   loadCheckpoint,
   predsFile,
   removeLeftovers,
+  removeSuperseded,
   prepareRunDir,
   RESUME_FORMAT,
   saveCheckpoint,
@@ -134,6 +135,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     elapsedBefore = ck.resume.elapsed_s;
     lastEval = ck.resume.last_eval;
     lastTransient = ck.resume.transient ? step : null;
+    removeSuperseded(dir, ck.resume);
     metricsLog.truncateTo(ck.resume.metrics_bytes);
     log(
       iteration >= totalIters
@@ -171,11 +173,10 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         resume: {
           format: RESUME_FORMAT, step, total_steps: total, iteration: at.iteration, batches_done: at.batches,
           rng: rng.getState(), optimizer_step: optimizerStep, metrics_bytes: metricsLog.size(), carry: carrySkeleton,
-          elapsed_s: elapsed(), last_eval: lastEval, transient,
+          elapsed_s: elapsed(), last_eval: lastEval, transient, supersedes: lastTransient,
         },
       },
       cfg.keep_checkpoints,
-      lastTransient,
     );
     lastTransient = transient ? step : null;
   };
