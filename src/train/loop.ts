@@ -41,7 +41,7 @@ import { loadStateDict, stateDict } from '../models/hrm/state-dict.js';
 import type { HRMCarry } from '../models/hrm/act.js';
 import { curvesSvg } from './plot.js';
 import { TrainProgress } from './train-progress.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { formatEval, type RunSummary } from './summary.js';
 
 export interface TrainOptions {
@@ -188,7 +188,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
 
   const refreshPlot = () => {
     metricsLog.flush();
-    writeFileAtomic(join(dir, 'curves.svg'), curvesSvg(readMetrics(metricsLog.path), `${cfg.project_name} / ${cfg.run_name ?? ''}`));
+    writeFileAtomic(join(dir, 'curves.svg'), curvesSvg(readMetrics(metricsLog.path), `${cfg.project_name} / ${cfg.run_name ?? basename(dir)}`));
   };
 
   try {
