@@ -6,7 +6,11 @@ import { Module } from './module.js';
 
 /** The reference's intermediate width: ceil(round(expansion * hidden * 2/3) / 256) * 256. */
 export function swigluInter(hidden: number, expansion: number): number {
-  return Math.ceil(Math.round((expansion * hidden * 2) / 3) / 256) * 256;
+  // Python's round() is round-half-to-even.
+  const x = (expansion * hidden * 2) / 3;
+  const r = Math.round(x);
+  const even = Math.abs(x - Math.trunc(x)) === 0.5 ? (r % 2 === 0 ? r : r - 1) : r;
+  return Math.ceil(even / 256) * 256;
 }
 
 export class SwiGLU extends Module {

@@ -4,6 +4,7 @@
  * fixture's metadata) and throws a UserError naming the source and the key on anything wrong.
  */
 import { UserError } from '../../util/errors.js';
+import { swigluInter } from '../../nn/swiglu.js';
 
 export type PosEncodings = 'rope' | 'learned';
 export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
@@ -162,11 +163,7 @@ export function parseHRMConfig(obj: unknown, source: string): HRMConfig {
 
 /** SwiGLU intermediate width: ceil(round(expansion * hidden * 2/3) / 256) * 256. */
 export function intermediateSize(cfg: Pick<HRMConfig, 'hidden_size' | 'expansion'>): number {
-  // Python's round() is round-half-to-even.
-  const x = (cfg.expansion * cfg.hidden_size * 2) / 3;
-  const r = Math.round(x);
-  const even = Math.abs(x - Math.trunc(x)) === 0.5 ? (r % 2 === 0 ? r : r - 1) : r;
-  return Math.ceil(even / 256) * 256;
+  return swigluInter(cfg.hidden_size, cfg.expansion);
 }
 
 /** Puzzle-embedding positions in front of the sequence: P = ceil(puzzle_emb_ndim / hidden). */
