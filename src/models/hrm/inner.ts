@@ -9,31 +9,12 @@
  *
  * Shapes: B batch, T = seq_len, P puzzle-embedding positions, S = T + P, D = hidden_size.
  */
-import {
-  add,
-  addRmsNorm,
-  attention,
-  concat,
-  embedding,
-  linear,
-  noGrad,
-  scale,
-  swiglu,
-  tensor,
-  tidy,
-  zeros,
-  type Tensor,
-} from '../../engine/index.js';
-import type { Rng } from '../../util/random.js';
-import { intermediateSize, puzzleEmbLen, type HRMConfig } from './config.js';
+import { add, concat, embedding, linear, noGrad, scale, tensor, tidy, zeros, type Tensor } from '../../engine/index.js';
+import { HRMBlock } from '../../nn/block.js';
 import { truncNormalFill } from '../../nn/init.js';
-
-export interface BlockWeights {
-  qkv: Tensor; // [3D, D]
-  o: Tensor; // [D, D]
-  gateUp: Tensor; // [2I, D]
-  down: Tensor; // [D, I]
-}
+import { RotaryEmbedding } from '../../nn/rotary.js';
+import type { Rng } from '../../util/random.js';
+import { puzzleEmbLen, type HRMConfig } from './config.js';
 
 export interface InnerOutput {
   /** the new carry, detached, [B, S, D] */
@@ -60,7 +41,6 @@ export class HRMInner {
   /** puzzle-embedding positions P and inner sequence length S */
   readonly P: number;
   readonly S: number;
-  readonly inter: number;
   readonly embedTokens: Tensor;
   readonly lmHead: Tensor;
   readonly qHeadW: Tensor;
@@ -70,10 +50,10 @@ export class HRMInner {
   readonly puzzleEmb: Tensor | null;
   readonly HInit: Tensor;
   readonly LInit: Tensor;
-  readonly H: BlockWeights[];
-  readonly L: BlockWeights[];
+  readonly H: HRMBlock[];
+  readonly L: HRMBlock[];
   /** RoPE tables [S, head_dim] ([f, f] halves), or null with learned positions */
-  readonly rope: { cos: Tensor; sin: Tensor } | null;
+  readonly rope: RotaryEmbedding | null;
   /** name -> tensor and kind, in the reference's state-dict order */
   readonly entries: { name: string; tensor: Tensor; kind: StateKind }[] = [];
 
@@ -82,7 +62,6 @@ export class HRMInner {
     const D = config.hidden_size;
     this.P = puzzleEmbLen(config);
     this.S = config.seq_len + this.P;
-    this.inter = intermediateSize(config);
     const embStd = 1 / Math.sqrt(D);
     const param = (name: string, shape: number[], std: number): Tensor => {
       const t = tensor(truncNormalFill(rng, new Float32Array(shape.reduce((a, b) => a * b, 1)), std), shape).keep().requireGrad(`model.inner.${name}`);
@@ -94,16 +73,16 @@ export class HRMInner {
       this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'buffer' });
       return t;
     };
-    const level = (prefix: 'H_level' | 'L_level', n: number): BlockWeights[] => {
-      const out: BlockWeights[] = [];
+    const level = (prefix: 'H_level' | 'L_level', n: number): HRMBlock[] => {
+      const out: HRMBlock[] = [];
       for (let i = 0; i < n; i++) {
-        const p = `${prefix}.layers.${i}`;
-        out.push({
-          qkv: param(`${p}.self_attn.qkv_proj.weight`, [3 * D, D], 1 / Math.sqrt(D)),
-          o: param(`${p}.self_attn.o_proj.weight`, [D, D], 1 / Math.sqrt(D)),
-          gateUp: param(`${p}.mlp.gate_up_proj.weight`, [2 * this.inter, D], 1 / Math.sqrt(D)),
-          down: param(`${p}.mlp.down_proj.weight`, [D, this.inter], 1 / Math.sqrt(this.inter)),
-        });
+        const block = new HRMBlock(rng, { hidden: D, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps });
+        // the block's own names (self_attn.qkv_proj.weight, ...) under the reference's prefix
+        for (const [name, t] of block.stateDict(`model.inner.${prefix}.layers.${i}.`)) {
+          t.keep().name = name;
+          this.entries.push({ name, tensor: t, kind: 'parameter' });
+        }
+        out.push(block);
       }
       return out;
     };
@@ -120,14 +99,15 @@ export class HRMInner {
     this.L = level('L_level', config.L_layers);
     this.HInit = buffer('H_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
     this.LInit = buffer('L_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
-    this.rope = config.pos_encodings === 'rope' ? ropeTables(this.S, D / config.num_heads, config.rope_theta) : null;
+    this.rope = config.pos_encodings === 'rope' ? new RotaryEmbedding(D / config.num_heads, this.S, config.rope_theta) : null;
+    this.rope?.cos.keep();
+    this.rope?.sin.keep();
   }
 
   /** Frees every tensor of the model. */
   dispose(): void {
     for (const e of this.entries) e.tensor.dispose();
-    this.rope?.cos.dispose();
-    this.rope?.sin.dispose();
+    this.rope?.dispose();
   }
 
   /** Trainable parameters, [name, tensor]. */
@@ -163,19 +143,10 @@ export class HRMInner {
     return { e: scale(e, Math.sqrt(D)), puzzleLocal };
   }
 
-  /** One post-norm block: h = norm(h + attn(h)); h = norm(h + mlp(h)). */
-  block(h: Tensor, w: BlockWeights): Tensor {
-    const eps = this.config.rms_norm_eps;
-    const a = linear(attention(linear(h, w.qkv), this.config.num_heads, this.rope), w.o);
-    h = addRmsNorm(h, a, eps);
-    const m = linear(swiglu(linear(h, w.gateUp)), w.down);
-    return addRmsNorm(h, m, eps);
-  }
-
-  /** A reasoning module: f(h, x) = blocks(h + x). */
-  level(blocks: BlockWeights[], h: Tensor, injection: Tensor): Tensor {
+  /** A reasoning module: f(h, x) = blocks(h + x), each block post-norm (src/nn/block.ts). */
+  level(blocks: HRMBlock[], h: Tensor, injection: Tensor): Tensor {
     h = add(h, injection);
-    for (const w of blocks) h = this.block(h, w);
+    for (const block of blocks) h = block.forward(h, this.rope);
     return h;
   }
 
@@ -223,21 +194,4 @@ export class HRMInner {
     };
     return grad ? run() : noGrad(run);
   }
-}
-
-/** RoPE cos/sin tables [S, d]: angle(pos, i) = pos * theta^(-2i/d), duplicated to [f, f]. */
-export function ropeTables(S: number, d: number, theta: number): { cos: Tensor; sin: Tensor } {
-  const half = d / 2;
-  const cos = new Float32Array(S * d);
-  const sin = new Float32Array(S * d);
-  for (let i = 0; i < half; i++) {
-    // float32 like the reference: inv_freq = 1 / theta^(arange(0, d, 2)/d)
-    const invFreq = Math.fround(1 / Math.pow(theta, Math.fround((2 * i) / d)));
-    for (let p = 0; p < S; p++) {
-      const a = Math.fround(p * invFreq);
-      cos[p * d + i] = cos[p * d + i + half] = Math.cos(a);
-      sin[p * d + i] = sin[p * d + i + half] = Math.sin(a);
-    }
-  }
-  return { cos: tensor(cos, [S, d]).keep(), sin: tensor(sin, [S, d]).keep() };
 }
