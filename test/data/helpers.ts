@@ -1,18 +1,8 @@
 /** Shared helpers for the data tests: where the shared data lives, temporary folders. */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) {
-    const up = dirname(d);
-    if (up === d) throw new Error('package.json not found above the test file');
-    d = up;
-  }
-  return d;
-}
+import { join, resolve } from 'node:path';
+import { repoRoot } from '../fixtures.js';
 
 /** ../shared/data next to the repository (override with HRM_DATA_DIR). */
 export const DATA_DIR = process.env.HRM_DATA_DIR ?? resolve(repoRoot(), '../shared/data');

@@ -16,7 +16,7 @@ import { loadStateDict } from '../../src/models/hrm/state-dict.js';
 import { AdamATan2 } from '../../src/optim/adam-atan2.js';
 import { SparseSignSGD } from '../../src/optim/sign-sgd.js';
 import { Rng } from '../../src/util/random.js';
-import { asNumbers, compareExact, compareTolerance, fixturesDir, listSafetensors, readSafetensors, worstRatio } from './fixture-files.js';
+import { asNumbers, compareExact, compareTolerance, fixturesDir, listSafetensors, readSafetensors, worstRatio } from '../fixtures.js';
 
 const INTEGER_METRICS = new Set(['count', 'exact_accuracy', 'q_halt_accuracy', 'steps']);
 
@@ -158,11 +158,11 @@ function replay(path: string, backend: string): string[] {
   return problems;
 }
 
-const { dir, reason } = fixturesDir();
-const files = dir ? listSafetensors(dir).filter((p) => readSafetensors(p).metadata.config !== undefined) : [];
-if (!dir || files.length === 0) {
+const dir = fixturesDir();
+const files = listSafetensors(dir).filter((p) => readSafetensors(p).metadata.config !== undefined);
+if (files.length === 0) {
   test('HRM parity with the reference fixtures', (t) => {
-    t.skip(reason || `no whole-model fixtures (*.safetensors with a 'config') in ${dir}`);
+    t.skip(`no whole-model fixtures (*.safetensors with a 'config') in ${dir} (set HRM_FIXTURES_DIR)`);
   });
 }
 for (const backend of availableBackends()) {

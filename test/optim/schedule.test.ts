@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { lrAt } from '../../src/optim/schedule.js';
-import { fixturesDir } from '../models/fixture-files.js';
+import { fixturesDir } from '../fixtures.js';
 
 test('warmup-cosine matches the reference table in layers.json', (t) => {
-  const { dir, reason } = fixturesDir();
-  if (!dir || !existsSync(join(dir, 'layers.json'))) {
-    t.skip(reason || 'layers.json not in the fixtures');
+  const dir = fixturesDir();
+  if (!existsSync(join(dir, 'layers.json'))) {
+    t.skip(`layers.json not in ${dir} (set HRM_FIXTURES_DIR)`);
     return;
   }
   const table = JSON.parse(readFileSync(join(dir, 'layers.json'), 'utf8')).lr_schedule as {

@@ -19,9 +19,10 @@ import { evaluateCheckpoint } from '../../src/train/eval-checkpoint.js';
 import { readMetrics } from '../../src/train/metrics-log.js';
 import { buildModel } from '../../src/train/model-bridge.js';
 import { Rng } from '../../src/util/random.js';
+import { fixturesDir } from '../fixtures.js';
 import { CLI, hrm, TINY, tinySudoku } from './tiny-data.js';
 
-const FIXTURES = process.env.HRM_FIXTURES_DIR ?? join(process.cwd(), '..', 'shared', 'fixtures', 'reference');
+const FIXTURES = fixturesDir();
 const OUTPUTS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits', 'q_continue_logits'];
 
 test('data CLI -> hrm train -> hrm eval -> checkpoint round trip', async (t) => {

@@ -1,27 +1,33 @@
 /**
- * Test helper: finds the reference fixtures (HRM_FIXTURES_DIR, default ../shared/fixtures/reference
- * relative to the repository root), reads them with src/io/safetensors.ts, and compares with the
- * fixtures' tolerance.
+ * Test helpers shared by every test folder: the repository root, the reference fixtures
+ * (HRM_FIXTURES_DIR, default ../shared/fixtures/reference next to the repository), reading them with
+ * src/io/safetensors.ts, and comparing with the fixtures' tolerance.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors, type SafeTensor } from '../../src/io/safetensors.js';
+import { readSafetensors, type SafeTensor } from '../src/io/safetensors.js';
 
-/** The repository root: dist/test/models/ -> ../../.. */
+/** The repository root: the nearest folder above this file with a package.json. */
 export function repoRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return resolve(here, '..', '..', '..');
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) {
+    const up = dirname(d);
+    if (up === d) throw new Error('package.json not found above the test file');
+    d = up;
+  }
+  return d;
 }
 
-/** The fixtures folder, or null (with the reason) when it is absent. */
-export function fixturesDir(): { dir: string | null; reason: string } {
-  const dir = process.env.HRM_FIXTURES_DIR ?? join(repoRoot(), '..', 'shared', 'fixtures', 'reference');
-  if (!existsSync(dir)) return { dir: null, reason: `fixtures folder ${dir} not found (set HRM_FIXTURES_DIR)` };
-  return { dir, reason: '' };
+/** The fixtures folder (it may not exist: callers skip with a message naming it). */
+export function fixturesDir(): string {
+  const env = process.env.HRM_FIXTURES_DIR;
+  return env ? resolve(env) : resolve(repoRoot(), '..', 'shared', 'fixtures', 'reference');
 }
 
+/** Every *.safetensors in dir, sorted (none when dir does not exist). */
 export function listSafetensors(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.safetensors'))
     .sort()
