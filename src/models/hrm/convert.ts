@@ -1,0 +1,81 @@
+/**
+ * `hrm convert` both ways, without changing a single weight:
+ *   reference checkpoint folder (`checkpoint` torch.save zip + all_config.yaml)
+ *       -> our run folder (step_N.safetensors with `model.inner.*` names, float32; all_config.yaml with
+ *          every size the weights fix written out)
+ *   our run folder or step_N.safetensors
+ *       -> a reference folder: `checkpoint` (a torch.save zip that torch.load(weights_only=True) and the
+ *          reference's load_state_dict accept; names with torch.compile's `_orig_mod.` prefix as the
+ *          published ones, H_init/L_init stored as bfloat16 when their values are exactly bfloat16, as
+ *          the reference's buffers are, else float32) + all_config.yaml.
+ * Nothing is overwritten: the output folder may exist but must not hold the files to be written.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toFloat32, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../../io/safetensors.js';
+import { exactBfloat16, writeTorchCheckpoint, type TorchTensorInput } from '../../io/torch-checkpoint.js';
+import { configToYaml } from '../../train/config.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { UserError } from '../../util/errors.js';
+import { canonicalName } from './state-dict.js';
+import { locateModel, readModelSpec, readWeights, type ModelFiles } from './load.js';
+
+export interface ConvertResult {
+  direction: 'to-ours' | 'to-reference';
+  from: ModelFiles;
+  written: string[];
+  tensors: number;
+}
+
+function refuseExisting(paths: string[]): void {
+  const there = paths.filter((p) => existsSync(p));
+  if (there.length) throw new UserError(`${there.join(', ')}: already exists; choose an empty output folder (hrm convert never overwrites)`);
+}
+
+/** Converts whatever `input` is into the other format, in `outDir`. */
+export function convertCheckpoint(input: string, outDir: string): ConvertResult {
+  const files = locateModel(input);
+  const weights = readWeights(files);
+  const spec = readModelSpec(files, weights);
+  const canon = new Map<string, SafeTensor>();
+  for (const [k, t] of weights) canon.set(canonicalName(k), t);
+  if (files.format === 'reference') {
+    const wPath = join(outDir, `step_${files.step}.safetensors`);
+    const cPath = join(outDir, 'all_config.yaml');
+    refuseExisting([wPath, cPath]);
+    mkdirSync(outDir, { recursive: true });
+    const out = new Map<string, SafeTensorInput>();
+    for (const [k, t] of canon) out.set(k, { shape: t.shape, data: isFloat(t) ? toFloat32(t) : t.data, dtype: isFloat(t) ? 'F32' : t.dtype });
+    writeSafetensors(wPath, out, { format: 'pt', converted_from: files.weights });
+    const train = spec.train;
+    Object.assign(train.arch, {
+      hidden_size: spec.arch.hidden_size, H_layers: spec.arch.H_layers, L_layers: spec.arch.L_layers, expansion: spec.arch.expansion,
+      puzzle_emb_ndim: spec.arch.puzzle_emb_ndim, pos_encodings: spec.arch.pos_encodings,
+    });
+    train.checkpoint_path = outDir;
+    writeFileAtomic(cPath, configToYaml(train));
+    return { direction: 'to-ours', from: files, written: [wPath, cPath], tensors: out.size };
+  }
+  const wPath = join(outDir, 'checkpoint');
+  const cPath = join(outDir, 'all_config.yaml');
+  refuseExisting([wPath, cPath]);
+  mkdirSync(outDir, { recursive: true });
+  const out = new Map<string, TorchTensorInput>();
+  for (const [k, t] of canon) {
+    const name = `_orig_mod.${k}`;
+    if (/\.(H_init|L_init)$/.test(k)) {
+      const f = toFloat32(t);
+      const bf = exactBfloat16(f);
+      out.set(name, bf ? { shape: t.shape, data: bf, dtype: 'BF16' } : { shape: t.shape, data: f, dtype: 'F32' });
+    } else if (isFloat(t)) out.set(name, { shape: t.shape, data: toFloat32(t), dtype: 'F32' });
+    else if (t.dtype === 'I32' || t.dtype === 'I64' || t.dtype === 'BOOL') out.set(name, { shape: t.shape, data: t.data as TorchTensorInput['data'], dtype: t.dtype });
+    else throw new UserError(`${files.weights}: tensor '${k}' has dtype ${t.dtype}, which has no torch storage here`);
+  }
+  writeTorchCheckpoint(wPath, out);
+  writeFileAtomic(cPath, readFileSync(files.config));
+  return { direction: 'to-reference', from: files, written: [wPath, cPath], tensors: out.size };
+}
+
+function isFloat(t: SafeTensor): boolean {
+  return t.dtype === 'F32' || t.dtype === 'BF16' || t.dtype === 'F16' || t.dtype === 'F64';
+}

@@ -1,0 +1,195 @@
+/**
+ * Loading a trained HRM from what a user has: a run folder of ours (all_config.yaml + step_N.safetensors,
+ * the newest step taken), one step_N.safetensors (all_config.yaml beside it), or a reference checkpoint
+ * folder as published (`checkpoint`, a torch.save zip, + all_config.yaml; src/io/torch-checkpoint.ts).
+ *
+ * The reference's all_config.yaml has no vocab_size, seq_len or num_puzzle_identifiers, and a hand-made
+ * one may lack more: every size that the weights determine is read from their shapes (vocabulary and
+ * hidden size from the token embedding, layer counts from the names, puzzle-embedding width and
+ * identifiers from its table, learned positions from `embed_pos`, the SwiGLU width from `gate_up_proj`);
+ * a size the yaml gives and the weights contradict is an error naming both. Only seq_len with RoPE is not
+ * in the weights: it comes from the caller (the puzzle's size) or from the run's dataset when present.
+ */
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import YAML from 'yaml';
+import { readDatasetMetadata } from '../../data/dataset-format.js';
+import { readSafetensors, type SafeTensor } from '../../io/safetensors.js';
+import { readTorchCheckpoint } from '../../io/torch-checkpoint.js';
+import { readRunConfig, type TrainConfig } from '../../train/config.js';
+import { UserError } from '../../util/errors.js';
+import { Rng } from '../../util/random.js';
+import { HRM } from './act.js';
+import { intermediateSize, parseHRMConfig, puzzleEmbLen, type HRMConfig } from './config.js';
+import { canonicalName, loadStateDict } from './state-dict.js';
+
+export type ModelFormat = 'run-folder' | 'safetensors' | 'reference';
+
+export interface ModelFiles {
+  format: ModelFormat;
+  /** the weights file: step_N.safetensors or the reference's `checkpoint` */
+  weights: string;
+  /** all_config.yaml */
+  config: string;
+  step: number;
+}
+
+const TORCH_ZIP = [0x50, 0x4b, 0x03, 0x04];
+
+function isTorchFile(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    const head = Buffer.alloc(4);
+    try {
+      readSync(fd, head, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+    return TORCH_ZIP.every((b, i) => head[i] === b);
+  } catch {
+    return false;
+  }
+}
+
+/** Finds the weights and configuration from a run folder, a step_N.safetensors or a reference folder. */
+export function locateModel(path: string): ModelFiles {
+  if (!existsSync(path)) throw new UserError(`${path}: no such run folder, checkpoint folder or file`);
+  if (statSync(path).isDirectory()) {
+    const config = join(path, 'all_config.yaml');
+    if (!existsSync(config)) throw new UserError(`${path}: no all_config.yaml (expected a run folder or a reference checkpoint folder)`);
+    const ref = join(path, 'checkpoint');
+    if (existsSync(ref) && statSync(ref).isFile()) return { format: 'reference', weights: ref, config, step: 0 };
+    const steps = readdirSync(path)
+      .map((n) => /^step_(\d+)\.safetensors$/.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    if (steps.length === 0) throw new UserError(`${path}: no step_N.safetensors and no reference 'checkpoint' file in this folder`);
+    const step = steps[steps.length - 1];
+    return { format: 'run-folder', weights: join(path, `step_${step}.safetensors`), config, step };
+  }
+  const config = join(dirname(path), 'all_config.yaml');
+  if (!existsSync(config)) throw new UserError(`${path}: no all_config.yaml next to it (${config}); the model's configuration is needed`);
+  const m = /^step_(\d+)/.exec(basename(path));
+  if (path.endsWith('.safetensors')) return { format: 'safetensors', weights: path, config, step: m ? Number(m[1]) : 0 };
+  if (isTorchFile(path)) return { format: 'reference', weights: path, config, step: 0 };
+  throw new UserError(`${path}: expected a step_N.safetensors, a reference 'checkpoint' (torch.save zip) or a folder holding one`);
+}
+
+/** The weights as named host tensors (torch checkpoints: bfloat16/float16 widened). */
+export function readWeights(files: ModelFiles): Map<string, SafeTensor> {
+  return files.format === 'reference' ? readTorchCheckpoint(files.weights).tensors : readSafetensors(files.weights).tensors;
+}
+
+/** The arch keys all_config.yaml really sets (readRunConfig fills the rest with defaults). */
+function archKeysInYaml(path: string): Set<string> {
+  try {
+    const obj = YAML.parse(readFileSync(path, 'utf8')) as { arch?: Record<string, unknown> } | null;
+    const arch = obj && typeof obj === 'object' && obj.arch && typeof obj.arch === 'object' ? obj.arch : {};
+    return new Set(Object.entries(arch).filter(([, v]) => v !== null && v !== undefined).map(([k]) => k));
+  } catch {
+    return new Set(); // readRunConfig reports the YAML error
+  }
+}
+
+export interface ModelSpec {
+  train: TrainConfig;
+  /** the model configuration without seq_len/batch_size (fixed when the model is built) */
+  arch: Omit<HRMConfig, 'seq_len' | 'batch_size'>;
+  /** seq_len when the weights or the run's dataset fix it (learned positions, dataset.json), else null */
+  seqLen: number | null;
+  files: ModelFiles;
+}
+
+/**
+ * Reads the configuration and the weights and reconciles them (see the file comment).
+ * The returned tensors have canonical names (no `_orig_mod.`).
+ */
+export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor>): ModelSpec {
+  const src = files.config;
+  const train = readRunConfig(src);
+  const present = archKeysInYaml(src);
+  const byName = new Map<string, SafeTensor>();
+  for (const [k, t] of weights) byName.set(canonicalName(k), t);
+  const need = (name: string): SafeTensor => {
+    const t = byName.get(name);
+    if (!t) throw new UserError(`${files.weights}: no tensor '${name}' (not an HRM checkpoint?)`);
+    return t;
+  };
+  const a = train.arch;
+  const arch: Record<string, unknown> = {
+    hidden_size: a.hidden_size, num_heads: a.num_heads, expansion: a.expansion, H_layers: a.H_layers, L_layers: a.L_layers,
+    H_cycles: a.H_cycles, L_cycles: a.L_cycles, halt_max_steps: a.halt_max_steps, halt_exploration_prob: a.halt_exploration_prob,
+    pos_encodings: a.pos_encodings, puzzle_emb_ndim: a.puzzle_emb_ndim, rms_norm_eps: a.rms_norm_eps, rope_theta: a.rope_theta,
+    loss_type: a.loss.loss_type,
+  };
+  const fromWeights = (key: string, value: number | string): void => {
+    if (present.has(key) && arch[key] !== value) {
+      throw new UserError(`${src}: arch.${key} is ${String(arch[key])} but the weights in ${files.weights} have ${String(value)}`);
+    }
+    arch[key] = value;
+  };
+  const emb = need('model.inner.embed_tokens.embedding_weight');
+  if (emb.shape.length !== 2) throw new UserError(`${files.weights}: embed_tokens.embedding_weight has shape [${emb.shape}], expected [vocab, hidden]`);
+  const [vocab, D] = emb.shape;
+  fromWeights('hidden_size', D);
+  for (const level of ['H', 'L'] as const) {
+    let n = 0;
+    const re = new RegExp(`^model\\.inner\\.${level}_level\\.layers\\.(\\d+)\\.`);
+    for (const k of byName.keys()) {
+      const m = re.exec(k);
+      if (m) n = Math.max(n, Number(m[1]) + 1);
+    }
+    if (n === 0) throw new UserError(`${files.weights}: no ${level}_level layers in the weights`);
+    fromWeights(`${level}_layers`, n);
+  }
+  const gu = need('model.inner.H_level.layers.0.mlp.gate_up_proj.weight');
+  const inter = gu.shape[0] / 2;
+  if (intermediateSize({ hidden_size: D, expansion: arch.expansion as number }) !== inter) {
+    const e = (inter * 3) / (2 * D);
+    if (present.has('expansion') || intermediateSize({ hidden_size: D, expansion: e }) !== inter) {
+      throw new UserError(`${src}: arch.expansion ${String(arch.expansion)} gives a SwiGLU width other than the weights' ${inter}`);
+    }
+    arch.expansion = e;
+  }
+  const pz = byName.get('model.inner.puzzle_emb.weights');
+  fromWeights('puzzle_emb_ndim', pz ? pz.shape[1] : 0);
+  const pos = byName.get('model.inner.embed_pos.embedding_weight');
+  fromWeights('pos_encodings', pos ? 'learned' : 'rope');
+  arch.num_puzzle_identifiers = pz ? pz.shape[0] : 1;
+  arch.vocab_size = vocab;
+  let seqLen: number | null = null;
+  if (pos) seqLen = pos.shape[0] - puzzleEmbLen({ hidden_size: D, puzzle_emb_ndim: arch.puzzle_emb_ndim as number });
+  else {
+    // our run folders (and a reference run next to its data) name the dataset; its metadata has seq_len
+    for (const split of ['test', 'train'] as const) {
+      try {
+        if (train.data_path && existsSync(join(train.data_path, split, 'dataset.json'))) {
+          seqLen = readDatasetMetadata(train.data_path, split).seq_len;
+          break;
+        }
+      } catch {
+        /* an unreadable dataset only means the puzzle decides seq_len */
+      }
+    }
+  }
+  const checked = parseHRMConfig({ ...arch, seq_len: seqLen ?? 1, batch_size: 1 }, src);
+  const { seq_len: _s, batch_size: _b, ...rest } = checked;
+  return { train, arch: rest, seqLen, files };
+}
+
+/** Builds the HRM for `seqLen` and copies the weights in (every name, shape and dtype checked). */
+export function buildLoadedModel(spec: ModelSpec, weights: Map<string, SafeTensor>, seqLen: number, batchSize = 1): HRM {
+  if (spec.seqLen !== null && spec.seqLen !== seqLen) {
+    throw new UserError(`${spec.files.weights}: this model works on sequences of ${spec.seqLen} tokens; the puzzle has ${seqLen}`);
+  }
+  const cfg = parseHRMConfig({ ...spec.arch, seq_len: seqLen, batch_size: batchSize }, spec.files.config);
+  const model = new HRM(cfg, new Rng(0));
+  try {
+    loadStateDict(model, weights, spec.files.weights);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
