@@ -9,6 +9,8 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ run(a
   data: { summary: 'build, generate and show puzzle datasets', load: () => import('./data.js') },
   train: { summary: 'train a model (reference config keys, key=value overrides)', load: () => import('./train.js') },
   eval: { summary: 'evaluate a checkpoint', load: () => import('./eval.js') },
+  solve: { summary: 'answer Sudoku or maze puzzles with a trained model (and show its reasoning)', load: () => import('./solve.js') },
+  convert: { summary: 'convert a checkpoint between the reference (PyTorch) format and ours', load: () => import('./convert.js') },
 };
 
 function usage(): string {

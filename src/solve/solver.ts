@@ -1,0 +1,206 @@
+/**
+ * A loaded model that solves puzzles: the object behind `hrm solve` and the library API (src/index.ts).
+ * It loads from a run folder, a step_N.safetensors or a reference checkpoint folder
+ * (src/models/hrm/load.ts), runs batches through the inference path (src/models/hrm/inference.ts),
+ * decodes and checks each answer (src/solve/sudoku.ts, maze.ts) and keeps the per-segment trace when
+ * asked. With RoPE the weights do not fix seq_len, so the model is built for the first puzzle's size
+ * (and rebuilt if a later batch has another). `dispose()` frees its native memory at once.
+ */
+import type { SafeTensor } from '../io/safetensors.js';
+import type { HRM } from '../models/hrm/act.js';
+import { infer } from '../models/hrm/inference.js';
+import { buildLoadedModel, locateModel, readModelSpec, readWeights, type ModelFiles, type ModelSpec } from '../models/hrm/load.js';
+import { UserError } from '../util/errors.js';
+import { MAZE } from './maze.js';
+import type { Puzzle, PuzzleKind } from './puzzle.js';
+import { SUDOKU } from './sudoku.js';
+
+export type TaskName = 'sudoku' | 'maze';
+export const KINDS: Record<TaskName, PuzzleKind> = { sudoku: SUDOKU, maze: MAZE };
+
+export interface SolveOptions {
+  /** segments to run (default: the model's halt_max_steps; with `halt`, the most) */
+  segments?: number;
+  /** stop each puzzle when the model's Q head says halt (q_halt > q_continue) */
+  halt?: boolean;
+  /** keep the reasoning trace: every segment's predictions and Q values */
+  trace?: boolean;
+  /** puzzles per batch (default 32) */
+  batchSize?: number;
+}
+
+export interface TraceStep {
+  segment: number;
+  /** raw output token ids */
+  preds: number[];
+  /** the answer these predictions decode to */
+  answer: string;
+  q_halt: number;
+  q_continue: number;
+}
+
+export interface SolveResult {
+  task: TaskName;
+  /** position in the input (0-based) */
+  index: number;
+  source: string;
+  question: string;
+  answer: string;
+  valid: boolean;
+  /** mazes: the path is a shortest one */
+  shortest?: boolean;
+  /** what is wrong when not valid (or not shortest) */
+  problem?: string;
+  /** the answer equals the known one; null when none was given */
+  solved: boolean | null;
+  segments: number;
+  /** this puzzle's share of its batch's inference time */
+  ms: number;
+  q_halt: number;
+  q_continue: number;
+  trace?: TraceStep[];
+}
+
+export interface SolveSummary {
+  puzzles: number;
+  /** over puzzles with a known answer (null when none had one) */
+  solved_pct: number | null;
+  valid_pct: number;
+  ms_per_puzzle: number;
+}
+
+export class Solver {
+  readonly files: ModelFiles;
+  readonly spec: ModelSpec;
+  private weights: Map<string, SafeTensor> | null;
+  private model: HRM | null = null;
+  private disposed = false;
+
+  private constructor(files: ModelFiles, spec: ModelSpec, weights: Map<string, SafeTensor>) {
+    this.files = files;
+    this.spec = spec;
+    this.weights = weights;
+    if (spec.seqLen !== null) {
+      this.model = buildLoadedModel(spec, weights, spec.seqLen);
+      this.weights = null; // seq_len is fixed: the host copy is no longer needed
+    }
+  }
+
+  /** Loads a run folder, a step_N.safetensors or a reference checkpoint folder. */
+  static load(path: string): Solver {
+    const files = locateModel(path);
+    const weights = readWeights(files);
+    return new Solver(files, readModelSpec(files, weights), weights);
+  }
+
+  /** The model's halt_max_steps (the default number of segments). */
+  get haltMaxSteps(): number {
+    return this.spec.arch.halt_max_steps;
+  }
+
+  /** The HRM built for sequences of `seqLen` tokens (built or rebuilt on demand). */
+  modelFor(seqLen: number): HRM {
+    if (this.disposed) throw new Error('Solver: used after dispose()');
+    if (this.model && this.model.config.seq_len === seqLen) return this.model;
+    if (!this.weights) throw new UserError(`${this.files.weights}: this model works on sequences of ${this.model!.config.seq_len} tokens; the puzzle has ${seqLen}`);
+    this.model?.dispose();
+    this.model = null;
+    this.model = buildLoadedModel(this.spec, this.weights, seqLen);
+    return this.model;
+  }
+
+  /** Parses puzzles of `task` from an argument or a file's text. */
+  parse(task: TaskName, text: string, source: string, isFile: boolean): Puzzle[] {
+    return kindOf(task).parse(text, source, isFile);
+  }
+
+  /**
+   * Solves puzzles in input order, batch by batch; `onResult` sees each result as soon as its batch is
+   * done (the CLI prints while later batches run).
+   */
+  solve(task: TaskName, puzzles: Puzzle[], opts: SolveOptions = {}, onResult?: (r: SolveResult) => void): SolveResult[] {
+    const kind = kindOf(task);
+    if (this.spec.arch.vocab_size !== kind.vocab) {
+      throw new UserError(
+        `${this.files.weights}: this model's vocabulary has ${this.spec.arch.vocab_size} tokens, a ${task} model has ${kind.vocab} (was it trained on another kind of puzzle?)`,
+      );
+    }
+    if (opts.segments !== undefined && !(Number.isInteger(opts.segments) && opts.segments >= 1)) throw new UserError(`segments must be an integer >= 1, got ${opts.segments}`);
+    const batchSize = opts.batchSize ?? 32;
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UserError(`batch size must be an integer >= 1, got ${batchSize}`);
+    const results: SolveResult[] = [];
+    let i = 0;
+    while (i < puzzles.length) {
+      // a batch holds puzzles of one size
+      const T = puzzles[i].tokens.length;
+      let j = i;
+      while (j < puzzles.length && j - i < batchSize && puzzles[j].tokens.length === T) j++;
+      const batch = puzzles.slice(i, j);
+      const model = this.modelFor(T);
+      const inputs = new Int32Array(batch.length * T);
+      batch.forEach((p, b) => inputs.set(p.tokens, b * T));
+      const t0 = process.hrtime.bigint();
+      const r = infer(model, { inputs, puzzle_identifiers: new Int32Array(batch.length) }, {
+        segments: opts.segments,
+        halt: opts.halt ? 'q' : 'all',
+        trace: opts.trace,
+      });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6 / batch.length;
+      batch.forEach((p, b) => {
+        const preds = r.preds.subarray(b * T, (b + 1) * T);
+        const answer = kind.decode(preds, p);
+        const v = kind.judge(answer, p);
+        const res: SolveResult = {
+          task,
+          index: i + b,
+          source: p.source,
+          question: p.question,
+          answer,
+          valid: v.valid,
+          ...(v.shortest !== undefined ? { shortest: v.shortest } : {}),
+          ...(v.problem ? { problem: v.problem } : {}),
+          solved: p.label === null ? null : answer === p.label,
+          segments: r.segments[b],
+          ms,
+          q_halt: r.q_halt[b],
+          q_continue: r.q_continue[b],
+        };
+        if (opts.trace) {
+          res.trace = r.trace.slice(0, r.segments[b]).map((s, k) => {
+            const sp = s.preds.subarray(b * T, (b + 1) * T);
+            return { segment: k + 1, preds: Array.from(sp), answer: kind.decode(sp, p), q_halt: s.q_halt[b], q_continue: s.q_continue[b] };
+          });
+        }
+        results.push(res);
+        onResult?.(res);
+      });
+      i = j;
+    }
+    return results;
+  }
+
+  /** Frees the model's native memory now (idempotent). */
+  dispose(): void {
+    this.model?.dispose();
+    this.model = null;
+    this.weights = null;
+    this.disposed = true;
+  }
+}
+
+function kindOf(task: string): PuzzleKind {
+  const k = KINDS[task as TaskName];
+  if (!k) throw new UserError(`unknown puzzle kind '${task}' (have: sudoku, maze)`);
+  return k;
+}
+
+export function summarize(results: SolveResult[]): SolveSummary {
+  const labelled = results.filter((r) => r.solved !== null);
+  const pct = (n: number, d: number): number => Math.round((1000 * n) / d) / 10;
+  return {
+    puzzles: results.length,
+    solved_pct: labelled.length ? pct(labelled.filter((r) => r.solved).length, labelled.length) : null,
+    valid_pct: results.length ? pct(results.filter((r) => r.valid).length, results.length) : 0,
+    ms_per_puzzle: results.length ? Math.round((100 * results.reduce((s, r) => s + r.ms, 0)) / results.length) / 100 : 0,
+  };
+}
