@@ -114,6 +114,26 @@ test('strided (non-contiguous) tensors are gathered in row-major order', () => {
   assert.deepEqual(Array.from(o.tensors.get('t')!.data as Float32Array), [1, 3]);
 });
 
+test('accepts what torch really writes: an OrderedDict with its _metadata state (BUILD), parameters, memo gets', () => {
+  // OrderedDict() REDUCE, BUILD {'_metadata': OrderedDict {'': {'version': 1}}}, then items; one tensor wrapped in
+  // _rebuild_parameter and the same storage used twice through the memo
+  const w = new PickleWriter().proto();
+  w.global('collections', 'OrderedDict').emptyTuple().reduce();
+  const head = w.stop().slice(0, -1); // drop STOP
+  const mid = raw('}', 'X', 9, 0, 0, 0, '_metadata', 'c', 'collections\nOrderedDict\n', ')', 'R', 'X', 0, 0, 0, 0, '}', 'X', 7, 0, 0, 0, 'version', 'K', 1, 's', 's', 's', 'b');
+  const t = new PickleWriter();
+  t.mark();
+  t.str('p').global('torch._utils', '_rebuild_parameter').mark().global('torch._utils', '_rebuild_tensor_v2').mark();
+  t.mark().str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(4).tupleFromMark().binpersid();
+  t.int(0).tuple([4]).tuple([1]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tupleFromMark().reduce();
+  t.bool(true).global('collections', 'OrderedDict').emptyTuple().reduce().tupleFromMark().reduce();
+  t.setitems();
+  const tail = t.stop();
+  const c = parseTorchCheckpoint(archive(concat([head, mid, tail]), [{ name: 'checkpoint/data/0', data: floats(4) }]), 'mem');
+  assert.deepEqual([...c.tensors.keys()], ['p']);
+  assert.deepEqual(Array.from(c.tensors.get('p')!.data as Float32Array), [0, 1, 2, 3]);
+});
+
 test('refuses GLOBALs that are not on the allow-list, naming them, and runs nothing', () => {
   const marker = join(tmpdir(), `hrm-pickle-marker-${process.pid}`);
   rmSync(marker, { force: true });
@@ -226,7 +246,7 @@ test('fuzz: thousands of seeded mutations end in success or a UserError (no cras
     }
     return out;
   };
-  for (let i = 0; i < 10000; i++) {
+  for (let i = 0; i < 6000; i++) {
     // half the time the archive's bytes; half the time the pickle inside a valid archive (so the
     // unpickler, not the CRC check, meets the damage)
     const bytes =
@@ -241,8 +261,8 @@ test('fuzz: thousands of seeded mutations end in success or a UserError (no cras
     }
   }
   const ms = Date.now() - t0;
-  console.log(`fuzz: 10000 mutations in ${ms} ms: ${counts.ok} parsed, ${counts.refused} refused with a UserError`);
-  assert.ok(counts.refused > 5000 && counts.ok > 0);
+  console.log(`fuzz: 6000 mutations in ${ms} ms: ${counts.ok} parsed, ${counts.refused} refused with a UserError`);
+  assert.ok(counts.refused > 3000 && counts.ok > 0);
 });
 
 function parseFirstMember(zip: Uint8Array): Uint8Array {
