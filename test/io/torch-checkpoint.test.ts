@@ -187,6 +187,28 @@ test('refuses truncated and bit-flipped archives', () => {
   refuses(flipped, /fails its CRC-32 check/);
 });
 
+test('refuses zip records whose declared sizes or offsets the file cannot hold', () => {
+  const good = concat(serializeTorchCheckpoint(sample()));
+  const dv = new DataView(good.buffer);
+  const eocd = good.length - 22;
+  const cd = dv.getUint32(eocd + 16, true);
+  const patched = (at: number, v: number): Uint8Array => {
+    const b = good.slice();
+    new DataView(b.buffer).setUint32(at, v, true);
+    return b;
+  };
+  // the first member's sizes in the central directory: 2 GiB stored bytes
+  refuses(patched(cd + 20, 0x7fffffff), /has size \d+ but 2147483647 stored bytes|runs past the data/);
+  refuses(patched(cd + 24, 0x7fffffff), /has size 2147483647 but/);
+  // its local-header offset far beyond the file, and a central directory beyond its end record
+  refuses(patched(cd + 42, 0x7ffffff0), /no local header at 2147483632/);
+  refuses(patched(eocd + 16, 0x7ffffff0), /central directory .* runs past its end record/);
+  refuses(patched(eocd + 12, 0x7ffffff0), /runs past its end record/);
+  const many = good.slice();
+  new DataView(many.buffer).setUint16(eocd + 10, 0xfffe, true);
+  refuses(many, /entries cannot fit/);
+});
+
 test('refuses member names that escape the archive folder, and members outside it', () => {
   const good = concat(serializeTorchCheckpoint(sample()));
   const name = 'checkpoint/data/1';
