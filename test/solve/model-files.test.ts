@@ -20,6 +20,9 @@ import { convertCheckpoint } from '../../src/models/hrm/convert.js';
 import { infer } from '../../src/models/hrm/inference.js';
 import { buildLoadedModel, locateModel, readModelSpec, readWeights } from '../../src/models/hrm/load.js';
 import { loadModel } from '../../src/index.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { saveStateDictFile } from '../../src/models/hrm/state-dict.js';
+import { configToYaml, defaultConfig, finalizeConfig } from '../../src/train/config.js';
 import { Rng } from '../../src/util/random.js';
 
 const CONFIGS = [
@@ -80,6 +83,38 @@ test('reference-style folders of other configurations load with every size from 
       loaded.dispose();
       model.dispose();
     });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('round trip: our run folder -> reference checkpoint -> our run folder is bit-identical', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'hrm-rt-'));
+  try {
+    const train = defaultConfig();
+    Object.assign(train.arch, { hidden_size: 32, num_heads: 2, H_layers: 2, L_layers: 1, H_cycles: 1, L_cycles: 2, halt_max_steps: 3, puzzle_emb_ndim: 32, pos_encodings: 'learned' });
+    train.data_path = 'data/none';
+    finalizeConfig(train, 'test');
+    const cfg = parseHRMConfig({ ...train.arch, loss_type: train.arch.loss.loss_type, name: undefined, loss: undefined, forward_dtype: undefined, batch_size: 1, seq_len: 9, vocab_size: 6, num_puzzle_identifiers: 4 }, 'test');
+    const model = new HRM(cfg, new Rng(42));
+    model.puzzleEmb!.set(Float32Array.from({ length: model.puzzleEmb!.size }, (_, i) => Math.sin(i)));
+    const run = join(tmp, 'run');
+    mkdirSync(run);
+    writeFileSync(join(run, 'all_config.yaml'), configToYaml(train));
+    saveStateDictFile(model, join(run, 'step_7.safetensors'));
+    model.dispose();
+    const ref = join(tmp, 'ref');
+    assert.equal(convertCheckpoint(run, ref).direction, 'to-reference');
+    const back = join(tmp, 'back');
+    assert.equal(convertCheckpoint(ref, back).direction, 'to-ours');
+    const a = readSafetensors(join(run, 'step_7.safetensors')).tensors;
+    const b = readSafetensors(join(back, 'step_0.safetensors')).tensors;
+    assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+    for (const [k, t] of a) {
+      const u = b.get(k)!;
+      assert.deepEqual(u.shape, t.shape, k);
+      assert.ok(Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), `${k} differs`);
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
