@@ -277,12 +277,12 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     await page.waitForFunction(() => (document.getElementById('ds-group') as HTMLInputElement).value === '1');
     await page.screenshot({ path: join(SHOTS, 'datasets-sudoku.png'), fullPage: true });
     await byId('dataset-input').setInputFiles(mazeData);
-    await until(() => /maze, vocab 6/.test(document.getElementById('ds-summary')!.textContent ?? ''), 'the maze dataset');
+    await until(() => /maze, vocab 6/.test(document.getElementById('ds-summary')!.textContent ?? '') && document.querySelectorAll('#ds-view canvas.maze').length === 2, 'the maze dataset');
     await page.screenshot({ path: join(SHOTS, 'datasets-maze.png'), fullPage: true });
     if (haveArc) {
       await byId('dataset-input').setInputFiles(arcData);
-      await until(() => /arc, vocab 12/.test(document.getElementById('ds-summary')!.textContent ?? ''), 'the ARC dataset');
-      assert.ok((await page.locator('#ds-view canvas.arc').count()) > 0, 'ARC grids drawn');
+      await until(() => /arc, vocab 12/.test(document.getElementById('ds-summary')!.textContent ?? '') && document.querySelectorAll('#ds-view canvas.arc').length > 0, 'the ARC dataset');
+      assert.match(await text('dataset-summary'), /train \(arc, vocab 12, seq_len 900; all: 2 groups, 6 puzzles/, 'two tasks, each with 2 augmentations');
       await page.screenshot({ path: join(SHOTS, 'datasets-arc.png'), fullPage: true });
     }
 

@@ -128,7 +128,9 @@ function switchView(v: ViewName): void {
   fillModelSelect();
   if (v === 'sudoku' || v === 'maze') {
     const e = entries.find((m) => m.key === chosen[v]) ?? entries.find((m) => m.task === v);
-    if (e) void app.guard(async () => void (await load(e)));
+    if (e?.info) describe(e.info);
+    else if (e) void app.guard(async () => void (await load(e)));
+    else $('model-status').textContent = '';
   }
 }
 

@@ -21,6 +21,7 @@ export class MazeView {
     };
     $('maze-solve').onclick = () => void this.solve();
     this.player = new SegmentPlayer($('maze-segments'), 'maze', (k) => this.draw(k));
+    this.clearBoard();
     this.preview();
   }
 
@@ -42,6 +43,9 @@ export class MazeView {
   async solve(): Promise<void> {
     await this.app.guard(async () => {
       this.app.clearResult();
+      this.result = null;
+      this.player.set([]);
+      this.clearBoard();
       const flat = this.text.value.replace(/\r/g, '').replace(/\n+$/, '');
       if (!flat.includes('\n') && !Number.isInteger(Math.sqrt(flat.length))) {
         throw new Error(`the maze: ${flat.length} characters is not a square grid (a 30x30 maze has 900, or 30 lines of 30)`);
@@ -61,6 +65,12 @@ export class MazeView {
     const rows = this.text.value.replace(/\n+$/, '').split('\n');
     const n = rows.length;
     drawMaze(this.question, rows.map((r) => r.padEnd(n, '?').slice(0, n)).join(''), n);
+  }
+
+  private clearBoard(): void {
+    const ctx = this.board.getContext('2d')!;
+    ctx.fillStyle = '#f3f4f6';
+    ctx.fillRect(0, 0, this.board.width, this.board.height);
   }
 
   private draw(k: number): void {

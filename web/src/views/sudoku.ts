@@ -55,6 +55,9 @@ export class SudokuView {
   async solve(): Promise<void> {
     await this.app.guard(async () => {
       this.app.clearResult();
+      this.result = null;
+      this.player.set([]);
+      this.clearBoard();
       const text = this.text.value.trim();
       // check the puzzle before loading a model, so a typo is reported at once
       await this.app.engine.call({ op: 'parse', task: 'sudoku', text });
@@ -95,6 +98,14 @@ export class SudokuView {
       this.cells[i - 1].focus();
     } else if (e.key === 'Enter') {
       void this.solve();
+    }
+  }
+
+  private clearBoard(): void {
+    for (let i = 0; i < 81; i++) {
+      this.board[i].textContent = '';
+      this.board[i].className = cellClass(i);
+      this.board[i].title = '';
     }
   }
 
