@@ -51,6 +51,10 @@ const app: App = {
     if (info.task !== task) throw new Error(`${info.name} is a ${info.task} model (vocabulary ${info.vocab}), not a ${task} one; choose another model`);
     return e.key;
   },
+  loadedModel(task) {
+    const e = entries.find((m) => m.key === chosen[task]) ?? entries.find((m) => m.task === task);
+    return e?.info?.task === task ? e.key : null;
+  },
   showResult(r: SolveView) {
     $('answer').textContent = r.answer;
     $('segments').textContent = String(r.segments);

@@ -55,7 +55,13 @@ async function loadModel(key: string, name: string, files: FileRef[], entry: str
   // Build the model now (RoPE models: for the task's usual size), so a solve pays for reasoning only.
   const seq = solver.spec.seqLen ?? (task === 'sudoku' ? 81 : task === 'maze' ? 900 : null);
   let params = 0;
-  if (seq !== null) for (const [, t] of solver.modelFor(seq).parameters()) params += t.size;
+  if (seq !== null) {
+    const model = solver.modelFor(seq);
+    for (const [, t] of model.parameters()) params += t.size;
+    // one segment on a padding-only input: compiles the hot code and fills the memory pool, so the
+    // first real solve costs what every later one does
+    infer(model, { inputs: new Int32Array(seq), puzzle_identifiers: new Int32Array(1) }, { segments: 1 });
+  }
   models.get(key)?.solver.dispose();
   const info: ModelInfo = {
     key, name, format: solver.files.format, task, vocab: a.vocab_size, seqLen: solver.spec.seqLen, hidden: a.hidden_size,
