@@ -71,7 +71,7 @@ export class DatasetsView {
 function render(v: GroupView): void {
   const out = $('ds-view');
   const parts: HTMLElement[] = [
-    el('p', { class: 'small muted' }, `group ${v.group}: ${v.puzzles.length + v.morePuzzles} puzzles` +
+    el('p', { class: 'small muted' }, `group ${v.group}: ${v.puzzles.length + v.morePuzzles} puzzle${v.puzzles.length + v.morePuzzles === 1 ? '' : 's'}` +
       (v.puzzles.length > 1 ? ' (the original and its augmentations)' : '') + (v.morePuzzles ? `, the first ${v.puzzles.length} shown` : '')),
   ];
   for (const p of v.puzzles) {
