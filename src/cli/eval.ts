@@ -8,6 +8,7 @@ import { DEFAULT_SAVE_OUTPUTS, evaluateCheckpoint } from '../train/eval-checkpoi
 import { formatEval } from '../train/summary.js';
 
 const HELP = `usage: hrm eval checkpoint=<run folder>/step_N.safetensors [save_outputs=[...]] [data_path=DIR] [global_batch_size=N]
+       hrm eval checkpoint=<reference checkpoint folder> data_path=DIR   (checkpoint + all_config.yaml, as published)
 
 Evaluates a checkpoint on the test split of the run's dataset (read from all_config.yaml next to
 the checkpoint), prints per-set metrics, and saves the outputs named in save_outputs

@@ -1,13 +1,15 @@
 /**
  * Evaluating a saved checkpoint, like the reference's evaluate.py: the configuration comes from the
  * run's all_config.yaml next to the checkpoint, the weights from step_N.safetensors (ours, or the
- * reference's state dict converted to safetensors; a `_orig_mod.` prefix is accepted), the step from
- * the file name. Outputs named in save_outputs go to `step_N_all_preds.safetensors` beside it.
+ * reference's state dict converted to safetensors; a `_orig_mod.` prefix is accepted) or from a
+ * reference checkpoint folder as published (`checkpoint` torch zip + all_config.yaml, read by
+ * src/io/torch-checkpoint.ts), the step from the file name. Outputs named in save_outputs go to `step_N_all_preds.safetensors` beside it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PuzzleDataset } from '../data/loader.js';
-import { loadStateDictFile } from '../models/hrm/state-dict.js';
+import { loadStateDict } from '../models/hrm/state-dict.js';
+import { locateModel, readModelSpec, readWeights } from '../models/hrm/load.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { predsFile, savePredictions, stepFromFileName } from './checkpoint.js';
@@ -35,23 +37,31 @@ export interface EvalCheckpointResult extends EvalResult {
 export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointResult {
   const ckpt = opts.checkpoint;
   if (!existsSync(ckpt)) throw new UserError(`checkpoint=${ckpt}: no such file`);
-  const cfgPath = join(dirname(ckpt), 'all_config.yaml');
-  if (!existsSync(cfgPath)) throw new UserError(`checkpoint=${ckpt}: no all_config.yaml next to it (${cfgPath}); evaluation needs the run's configuration`);
+  const isDir = statSync(ckpt).isDirectory();
+  const cfgPath = isDir ? join(ckpt, 'all_config.yaml') : join(dirname(ckpt), 'all_config.yaml');
+  if (!existsSync(cfgPath)) throw new UserError(`checkpoint=${ckpt}: no all_config.yaml ${isDir ? 'in it' : 'next to it'} (${cfgPath}); evaluation needs the run's configuration`);
+  // a reference checkpoint folder (or its `checkpoint` torch zip), a run folder or a step_N.safetensors
+  const files = locateModel(ckpt);
+  const weights = readWeights(files);
+  // sizes the weights fix (a published all_config.yaml may lack some) go into the configuration
+  const spec = readModelSpec(files, weights);
   const cfg = readRunConfig(cfgPath);
+  const { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings } = spec.arch;
+  Object.assign(cfg.arch, { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings });
   cfg.eval_save_outputs = opts.saveOutputs ?? DEFAULT_SAVE_OUTPUTS;
-  cfg.checkpoint_path = dirname(ckpt);
+  cfg.checkpoint_path = dirname(files.weights);
   opts.adjust?.(cfg);
   finalizeConfig(cfg, cfgPath);
   // The model's puzzle-identifier table is sized by the train split, as in the reference.
   const meta = checkDataset(cfg);
   const model = buildModel(cfg, meta.train, new Rng(cfg.seed), cfgPath);
-  loadStateDictFile(model, ckpt);
+  loadStateDict(model, weights, files.weights);
   const loader = new PuzzleDataset({
     dataPath: cfg.data_path, split: 'test', globalBatchSize: cfg.global_batch_size, testSetMode: true,
     epochsPerIter: 1, rank: 0, numReplicas: 1, seed: cfg.seed,
   });
   try {
-    const step = stepFromFileName(ckpt);
+    const step = stepFromFileName(files.weights);
     const res = evaluate(model, loader, cfg.eval_save_outputs);
     let predictionsFile: string | null = null;
     if (res.outputs) {

@@ -1,0 +1,92 @@
+/**
+ * `npm run bench -- --only solve`: answering one Sudoku (batch 1, all halt_max_steps segments, through the
+ * inference path plus decoding and the answer check) with
+ *   paper:      the paper's model (hidden 512, 8 heads, expansion 4, 4+4 layers, 2x2 cycles, 16 segments,
+ *               puzzle embedding 512: ~27M parameters), random weights of the published shapes
+ *   quickstart: the quick-start model (the arch of configs/quickstart.yaml)
+ * Each (model, backend) runs in its own child process so that `peak_rss_mb` (the process's maximum
+ * resident set) belongs to that model alone. Prints ms median, min, max, and `cpu_ms`, the process CPU
+ * time of one solve (all threads): on a loaded machine it shows what the solve costs without the waiting.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { getBackend, setBackend } from '../src/engine/index.js';
+import { HRM } from '../src/models/hrm/act.js';
+import { parseHRMConfig } from '../src/models/hrm/config.js';
+import { infer } from '../src/models/hrm/inference.js';
+import { SUDOKU } from '../src/solve/sudoku.js';
+import { Rng } from '../src/util/random.js';
+import type { BenchOptions } from './main.js';
+import { emit, round, timeIt } from './util.js';
+
+const SUDOKU_DATA = { batch_size: 1, seq_len: 81, vocab_size: 11, num_puzzle_identifiers: 1 };
+const PAPER = {
+  hidden_size: 512, num_heads: 8, expansion: 4, H_layers: 4, L_layers: 4, H_cycles: 2, L_cycles: 2,
+  halt_max_steps: 16, puzzle_emb_ndim: 512, pos_encodings: 'rope', loss_type: 'stablemax_cross_entropy',
+};
+const PUZZLE = '...7.2..5....95.8.19..8..67..4...6....79...2.26...1......5......39.....8....784..';
+
+function quickstartArch(): Record<string, unknown> {
+  const path = fileURLToPath(new URL('../../configs/quickstart.yaml', import.meta.url));
+  const arch = (YAML.parse(readFileSync(path, 'utf8')) as { arch: Record<string, unknown> }).arch;
+  const { name: _n, loss, forward_dtype: _f, ...rest } = arch as Record<string, unknown> & { loss?: { loss_type?: string } };
+  return { ...rest, loss_type: loss?.loss_type ?? 'stablemax_cross_entropy' };
+}
+
+/** In the child: one model on one backend, one JSON line. */
+async function child(which: 'paper' | 'quickstart', backend: string, quick: boolean): Promise<void> {
+  setBackend(backend as 'native' | 'wasm');
+  const arch = which === 'paper' ? PAPER : quickstartArch();
+  const cfg = parseHRMConfig({ ...SUDOKU_DATA, ...arch }, `bench solve ${which}`);
+  const model = new HRM(cfg, new Rng(0));
+  const params = model.namedState().reduce((s, e) => s + e.tensor.size, 0);
+  const [puzzle] = SUDOKU.parse(PUZZLE, 'bench', false);
+  const input = { inputs: puzzle.tokens, puzzle_identifiers: new Int32Array(1) };
+  let valid = false;
+  const cpu: number[] = [];
+  const solveOnce = (): void => {
+    const c0 = process.cpuUsage();
+    const r = infer(model, input);
+    valid = SUDOKU.judge(SUDOKU.decode(r.preds, puzzle), puzzle).valid;
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
+  };
+  const runs = which === 'paper' ? (backend === 'wasm' || quick ? 3 : 7) : quick ? 10 : 30;
+  const t = await timeIt(solveOnce, runs, which === 'paper' ? 1 : 3);
+  const be = getBackend();
+  const cpuMs = [...cpu.slice(-runs)].sort((a, b) => a - b)[runs >> 1];
+  // forward FLOPs of the blocks (multiply-add = 2): every segment runs H_cycles*(L_cycles*L_layers + H_layers) block calls
+  const S = cfg.seq_len + Math.ceil(cfg.puzzle_emb_ndim / cfg.hidden_size);
+  const perBlock = model.inner.H[0].stateDict('').reduce((s, [, t]) => s + t.size, 0) * 2 * S + 4 * S * S * cfg.hidden_size;
+  const gflop = (cfg.halt_max_steps * cfg.H_cycles * (cfg.L_cycles * cfg.L_layers + cfg.H_layers) * perBlock) / 1e9;
+  emit({
+    bench: 'solve', model: which, backend, threads: be.threads, ms: round(t.median, 2), min: round(t.min, 2), max: round(t.max, 2),
+    cpu_ms: round(cpuMs, 2), gflop: round(gflop, 2), gflops: round(gflop / (t.median / 1e3), 1), gflops_per_cpu_s: round(gflop / (cpuMs / 1e3), 1),
+    segments: cfg.halt_max_steps, batch: 1, params, peak_rss_mb: round(process.resourceUsage().maxRSS / 1024), valid_answer: valid,
+    config: arch,
+  });
+  model.dispose();
+}
+
+export async function run(opts: BenchOptions): Promise<void> {
+  const self = fileURLToPath(import.meta.url);
+  for (const which of ['paper', 'quickstart'] as const) {
+    for (const backend of opts.backends) {
+      const r = spawnSync(process.execPath, [self, '--child', which, backend, opts.quick ? 'quick' : 'full'], { encoding: 'utf8', env: process.env });
+      if (r.status !== 0) {
+        process.stderr.write(`bench solve ${which} ${backend} failed:\n${r.stderr}\n`);
+        continue;
+      }
+      process.stdout.write(r.stdout);
+    }
+  }
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3] as 'paper' | 'quickstart', process.argv[4], process.argv[5] === 'quick').catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
