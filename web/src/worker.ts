@@ -58,9 +58,9 @@ async function loadModel(key: string, name: string, files: FileRef[], entry: str
   if (seq !== null) {
     const model = solver.modelFor(seq);
     for (const [, t] of model.parameters()) params += t.size;
-    // one segment on a padding-only input: compiles the hot code and fills the memory pool, so the
-    // first real solve costs what every later one does
-    infer(model, { inputs: new Int32Array(seq), puzzle_identifiers: new Int32Array(1) }, { segments: 1 });
+    // two segments on a padding-only input, as a solve runs them: compiles the hot code and fills the
+    // memory pool, so the first real solve costs what every later one does
+    infer(model, { inputs: new Int32Array(seq), puzzle_identifiers: new Int32Array(1) }, { segments: 2, logits: true });
   }
   models.get(key)?.solver.dispose();
   const info: ModelInfo = {
