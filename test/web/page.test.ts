@@ -216,6 +216,10 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
       assert.equal(await boardDigits(), decode(trace.segments[1].preds), 'segment 2 on the board');
     }
     assert.equal(await page.locator('[data-testid=sudoku-segment-table] tbody tr').count(), nSeg);
+    // confidence shading: the probability of the chosen digit, so at least 1/vocab and at most 1
+    const conf = await page.$$eval('#sudoku-board .cell', (cells) => cells.map((c) => Number((c as HTMLElement).style.getPropertyValue('--conf'))));
+    assert.equal(conf.length, 81);
+    assert.ok(conf.every((c) => c >= 1 / 11 - 1e-6 && c <= 1 + 1e-6), `confidences in [1/11, 1]: ${conf.slice(0, 5).join(', ')}...`);
     await page.screenshot({ path: join(SHOTS, 'sudoku.png'), fullPage: true });
 
     // ---- bad inputs: one clear line each, no answer ----
@@ -230,6 +234,11 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
       assert.equal(await text('answer'), '');
     }
     await page.screenshot({ path: join(SHOTS, 'sudoku-error.png') });
+
+    // ---- a model the server does not list ----
+    await page.goto(`${base}?model=no-such-model`);
+    await page.waitForSelector('body[data-ready]');
+    assert.match(await text('error'), /\?model=no-such-model: hrm serve lists no such model \(have: /);
 
     // ---- the preload hook, with the run folder trained above ----
     await page.goto(`${base}?sudoku=${PUZZLE}&solve=1&model=${keyOf('sudoku-run')}`);

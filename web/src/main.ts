@@ -239,12 +239,10 @@ async function start(): Promise<void> {
     entries.push({ key: m.key, name: m.name, task: m.task, files: m.files.map((f) => ({ path: f.path, url: f.url })), entry: m.entry });
   }
   const want = q.get('model');
-  if (want) {
-    const e = entries.find((m) => m.key === want || m.name === want);
-    if (!e) showError(`?model=${want}: hrm serve lists no such model (have: ${entries.map((m) => m.key).join(', ') || 'none'})`);
-    else if (e.task === 'sudoku' || e.task === 'maze') chosen[e.task] = e.key;
-  }
+  const wanted = want ? entries.find((m) => m.key === want || m.name === want) : undefined;
+  if (wanted && (wanted.task === 'sudoku' || wanted.task === 'maze')) chosen[wanted.task] = wanted.key;
   switchView(initial);
+  if (want && !wanted) showError(`?model=${want}: hrm serve lists no such model (have: ${entries.map((m) => m.key).join(', ') || 'none'})`);
   document.body.dataset.ready = '1';
   if (q.get('solve') === '1') {
     if (initial === 'maze') await maze.solve();
