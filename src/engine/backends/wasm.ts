@@ -17,9 +17,16 @@ export function wasmPath(): string {
   return join(packageRoot(), 'wasm', 'hrm_kernels.wasm');
 }
 
+let givenModule: WebAssembly.Module | null = null;
+
+/** A host without node:fs (the web page's Worker) compiles the .wasm itself and hands it over first. */
+export function useWasmModule(module: WebAssembly.Module): void {
+  givenModule = module;
+}
+
 export function loadWasm(): RawBackend {
-  const path = wasmPath();
-  const module = new WebAssembly.Module(readFileSync(path));
+  const path = givenModule ? 'the given WebAssembly module' : wasmPath();
+  const module = givenModule ?? new WebAssembly.Module(readFileSync(path));
   const inst = new WebAssembly.Instance(module, {});
   const ex = inst.exports as Record<string, unknown>;
   const memory = ex.memory as WebAssembly.Memory;
