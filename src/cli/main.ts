@@ -9,6 +9,7 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ run(a
   data: { summary: 'build, generate and show puzzle datasets', load: () => import('./data.js') },
   train: { summary: 'train a model (reference config keys, key=value overrides)', load: () => import('./train.js') },
   eval: { summary: 'evaluate a checkpoint', load: () => import('./eval.js') },
+  arc: { summary: 'ARC: vote over saved outputs, score a submission, per-task report', load: () => import('./arc.js') },
 };
 
 function usage(): string {

@@ -15,6 +15,8 @@ import { finalizeConfig, readRunConfig, type TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { checkDataset } from './loop.js';
 import { buildModel } from './model-bridge.js';
+import { arcIdentifiersFor } from '../arc/detect.js';
+import { writeArcOutputs, type ArcOutputFiles } from '../arc/report.js';
 
 /** The reference's EvalConfig default for save_outputs. */
 export const DEFAULT_SAVE_OUTPUTS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'q_halt_logits', 'q_continue_logits'];
@@ -30,6 +32,8 @@ export interface EvalCheckpointResult extends EvalResult {
   step: number;
   config: TrainConfig;
   predictionsFile: string | null;
+  /** ARC datasets: submission.json, arc_votes.json, arc_report.html in the checkpoint's folder */
+  arcFiles?: ArcOutputFiles;
 }
 
 export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointResult {
@@ -52,13 +56,14 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   });
   try {
     const step = stepFromFileName(ckpt);
-    const res = evaluate(model, loader, cfg.eval_save_outputs);
+    const res = evaluate(model, loader, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIdentifiersFor(cfg.data_path, cfg) });
     let predictionsFile: string | null = null;
     if (res.outputs) {
       predictionsFile = predsFile(cfg.checkpoint_path, step);
       savePredictions(predictionsFile, res.outputs);
     }
-    return { ...res, step, config: cfg, predictionsFile };
+    const arcFiles = res.arc ? writeArcOutputs(cfg.checkpoint_path, step, res.arc) : undefined;
+    return { ...res, step, config: cfg, predictionsFile, ...(arcFiles ? { arcFiles } : {}) };
   } finally {
     loader.close();
   }
