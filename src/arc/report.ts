@@ -4,7 +4,7 @@
  * answer, the top candidates with their votes and mean halting confidence) and `arc_report.html`
  * (self-contained, ARC's 10-colour palette). `hrm arc report` prints the same from arc_votes.json.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
@@ -29,6 +29,7 @@ export interface VotesFile {
     tests: {
       input: Rows;
       label: Rows | null;
+      copies: number;
       candidates_total: number;
       votes_total: number;
       right_rank: number | null;
@@ -50,6 +51,7 @@ export function votesFile(tasks: TaskVotes[], step: number): VotesFile {
         return {
           input: gridToRows(t.input),
           label: t.label ? gridToRows(t.label) : null,
+          copies: t.copies,
           candidates_total: t.candidates.length,
           votes_total: t.candidates.reduce((s, c) => s + c.votes, 0),
           right_rank: rank >= 0 ? rank + 1 : null,
@@ -77,7 +79,8 @@ export function writeArcOutputs(dir: string, step: number, tasks: TaskVotes[]): 
 }
 
 export function readVotesFile(path: string): VotesFile {
-  const p = existsSync(join(path, 'arc_votes.json')) ? join(path, 'arc_votes.json') : path;
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  const p = isDir ? join(path, 'arc_votes.json') : path;
   if (!existsSync(p)) throw new UserError(`${path}: no arc_votes.json here (run hrm eval or hrm arc vote on an ARC run first)`);
   let raw: unknown;
   try {
@@ -92,9 +95,9 @@ export function readVotesFile(path: string): VotesFile {
 
 export function formatScores(s: ArcScores): string {
   const ks = PASS_KS.filter((k) => k in s.official);
-  const row = (r: Record<number, number>) => ks.map((k) => `${(100 * r[k]).toFixed(1)}%`.padStart(8)).join('');
+  const row = (r: Record<number, number>) => ks.map((k) => `${(100 * r[k]).toFixed(1)}%`.padStart(10)).join('');
   return [
-    `ARC, ${s.tasks} tasks`.padEnd(34) + ks.map((k) => `pass@${k}`.padStart(8)).join(''),
+    `ARC, ${s.tasks} tasks`.padEnd(34) + ks.map((k) => `pass@${k}`.padStart(10)).join(''),
     `${'  fraction of test inputs (ARC Prize)'.padEnd(34)}${row(s.official)}`,
     `${'  all test inputs (notebook)'.padEnd(34)}${row(s.allTests)}`,
   ].join('\n');
@@ -123,7 +126,7 @@ export function renderTerminal(v: VotesFile, opts: { colour?: boolean; top?: num
     const right = t.tests.filter(solvedAt2).length;
     out.push(`== ${t.task}: ${right}/${t.tests.length} test inputs right at pass@2${right === t.tests.length ? ' (solved)' : ''}`);
     t.tests.forEach((x, i) => {
-      out.push(`  test ${i}: ${x.votes_total} votes over ${x.candidates_total} distinct grids; right answer ${x.right_rank ? `ranked ${x.right_rank}` : 'not among them'}`);
+      out.push(`  test ${i}: ${x.copies} copies, ${x.votes_total} votes over ${x.candidates_total} distinct grids; right answer ${x.right_rank ? `ranked ${x.right_rank}` : 'not among them'}`);
       const cols: { title: string; lines: string[] }[] = [
         { title: 'input', lines: gridLines(x.input, colour) },
         { title: 'answer', lines: gridLines(x.label, colour) },
@@ -179,7 +182,7 @@ export function renderHtml(v: VotesFile): string {
     const right = t.tests.filter(solvedAt2).length;
     parts.push(`<div class="task" id="${esc(t.task)}"><h3 class="${right === t.tests.length ? 'ok' : 'bad'}">${esc(t.task)}: ${right}/${t.tests.length} right at pass@2</h3>`);
     t.tests.forEach((x, i) => {
-      parts.push(`<div>test ${i}: ${x.votes_total} votes over ${x.candidates_total} distinct grids; right answer ${x.right_rank ? `ranked ${x.right_rank}` : 'not among them'}</div><div class="row">`);
+      parts.push(`<div>test ${i}: ${x.copies} copies, ${x.votes_total} votes over ${x.candidates_total} distinct grids; right answer ${x.right_rank ? `ranked ${x.right_rank}` : 'not among them'}</div><div class="row">`);
       parts.push(`<div class="cell">input<br>${htmlGrid(x.input)}</div><div class="cell">answer<br>${htmlGrid(x.label)}</div>`);
       x.candidates.slice(0, 5).forEach((c, r) => {
         parts.push(`<div class="cell${x.right_rank === r + 1 ? ' right' : ''}">#${r + 1}: ${c.votes} votes, q ${c.mean_q.toFixed(3)}<br>${htmlGrid(c.grid)}</div>`);

@@ -85,9 +85,11 @@ export function readSolutions(path: string): Map<string, Rows[]> {
 }
 
 /** Reads and checks a submission against the solutions' tasks (every task, every test input, two attempts). */
-export function readSubmission(path: string, sols: Map<string, Rows[]>): Map<string, Rows[][]> {
+export function readSubmission(path: string, sols: Map<string, Rows[]>, onlySubmitted = false): Map<string, Rows[][]> {
   const raw = readJson(path, 'submission file');
   if (!isObject(raw)) throw new UserError(`${path}: expected a JSON object {task id: [{"attempt_1": grid, "attempt_2": grid}, ...]}`);
+  if (onlySubmitted) for (const task of [...sols.keys()]) if (!(task in raw)) sols.delete(task);
+  if (sols.size === 0) throw new UserError(`${path}: none of its tasks are in the solutions`);
   for (const task of sols.keys()) if (!(task in raw)) throw new UserError(`${path}: task '${task}' is missing (the solutions have ${sols.size} tasks)`);
   const out = new Map<string, Rows[][]>();
   for (const [task, list] of Object.entries(raw)) {
@@ -123,9 +125,10 @@ export function scoreSubmission(sub: Map<string, Rows[][]>, sols: Map<string, Ro
   return { score, tasks };
 }
 
-export function scoreFiles(submission: string, solutions: string): ScoreResult {
+/** `onlySubmitted`: score only the submission's tasks (a subset of the solutions, e.g. a small recipe's). */
+export function scoreFiles(submission: string, solutions: string, onlySubmitted = false): ScoreResult {
   const sols = readSolutions(solutions);
-  return scoreSubmission(readSubmission(submission, sols), sols);
+  return scoreSubmission(readSubmission(submission, sols, onlySubmitted), sols);
 }
 
 export function formatScoreTable(r: ScoreResult): string {

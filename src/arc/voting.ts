@@ -45,6 +45,8 @@ export interface TestInputVotes {
   input: Grid;
   /** the true output in the task's frame (from the rows' labels), when the rows carry labels */
   label: Grid | null;
+  /** augmented copies (rows) of this test input; those with an empty crop cast no vote */
+  copies: number;
   /** ranked: most votes first, then highest mean halting confidence */
   candidates: Candidate[];
 }
@@ -60,6 +62,7 @@ interface Pending {
   label: Grid | null;
   order: number;
   first: number;
+  copies: number;
   cands: Map<string, { grid: Grid; votes: number; qSum: number }>;
 }
 
@@ -129,9 +132,10 @@ export class ArcVoter {
     if (!byInput) this.tasks.set(task, (byInput = new Map()));
     let p = byInput.get(ik);
     if (!p) {
-      p = { input: inp, label: null, order, first: this.seen++, cands: new Map() };
+      p = { input: inp, label: null, order, first: this.seen++, copies: 0, cands: new Map() };
       byInput.set(ik, p);
     }
+    p.copies++;
     if (label && !p.label) {
       const l = undoAugmentation(cropPrediction(label), aug);
       if (l.h > 0) p.label = l;
@@ -156,7 +160,7 @@ export class ArcVoter {
     for (const [task, byInput] of this.tasks) {
       const tests = [...byInput.values()]
         .sort((a, b) => a.order - b.order || a.first - b.first)
-        .map((p) => ({ input: p.input, label: p.label, candidates: rankCandidates(p.cands) }));
+        .map((p) => ({ input: p.input, label: p.label, copies: p.copies, candidates: rankCandidates(p.cands) }));
       out.push({ task, tests });
     }
     return out;

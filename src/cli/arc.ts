@@ -26,11 +26,13 @@ evaluation on an ARC dataset (the newest step_N_all_preds.safetensors of a run f
 augmented copy's answer back, votes, prints pass@K (K = 1, 2, 10, 100, 1000) under both rules, and
 writes submission.json, arc_votes.json and arc_report.html next to the outputs. The dataset (for its
 identifiers.json) is the run's data_path from all_config.yaml unless --data-path is given.`,
-  score: `usage: hrm arc score <submission.json> --solutions <folder of task JSONs | Kaggle _solutions.json> [--json]
+  score: `usage: hrm arc score <submission.json> --solutions <folder of task JSONs | Kaggle _solutions.json> [--json] [--only-submitted]
 
 Scores a submission as the ARC Prize does: a test input is right when attempt_1 or attempt_2 equals
 its solution; a task scores the fraction of its test inputs right; the score is the mean over tasks.
-Prints a per-task table, or with --json one object {"score", "tasks": {task: score}}.`,
+Prints a per-task table, or with --json one object {"score", "tasks": {task: score}}. Every task of
+the solutions must be in the submission, unless --only-submitted (score the submission's tasks only,
+e.g. a small recipe's subset of the evaluation set).`,
   report: `usage: hrm arc report <run folder | arc_votes.json> [--task ID] [--top N] [--color|--no-color]
 
 Prints, per task, each test input, the right answer and the top N (default 3) voted candidates with
@@ -117,12 +119,12 @@ async function vote(args: string[]): Promise<number> {
 }
 
 async function score(args: string[]): Promise<number> {
-  const f = parse(args, ['solutions'], ['json']);
+  const f = parse(args, ['solutions'], ['json', 'only-submitted']);
   if (f.values.has('help')) return help('score');
   if (f.positional.length !== 1) throw new UserError(`hrm arc score: give one submission.json\n\n${HELP.score}`);
   const sols = f.values.get('solutions');
   if (typeof sols !== 'string') throw new UserError(`hrm arc score: --solutions <folder of task JSONs | Kaggle _solutions.json> is required`);
-  const r = scoreFiles(f.positional[0], sols);
+  const r = scoreFiles(f.positional[0], sols, f.values.has('only-submitted'));
   if (f.values.has('json')) console.log(JSON.stringify({ score: r.score, tasks: Object.fromEntries(r.tasks.map((t) => [t.task, t.score])) }));
   else console.log(formatScoreTable(r));
   return 0;
