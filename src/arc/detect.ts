@@ -11,7 +11,7 @@ import { ARC_SEQ_LEN, ARC_VOCAB } from '../data/builders/arc.js';
 /** The `evaluators` entries' names, if the config has the key (TRM's `- name: arc@ARC`). */
 function evaluatorNames(cfg: object): string[] | null {
   const ev = (cfg as { evaluators?: unknown }).evaluators;
-  if (!Array.isArray(ev)) return null;
+  if (!Array.isArray(ev) || ev.length === 0) return null; // not configured: detect
   return ev.map((e) => (typeof e === 'string' ? e : typeof e === 'object' && e !== null ? String((e as { name?: unknown }).name ?? '') : ''));
 }
 
@@ -20,9 +20,9 @@ export function arcIdentifiersFor(dataPath: string, cfg?: object): string[] | nu
   const names = cfg ? evaluatorNames(cfg) : null;
   if (names && !names.some((n) => /arc/i.test(n))) return null;
   if (!existsSync(join(dataPath, 'test', 'dataset.json'))) return null;
-  const m = readDatasetMetadata(dataPath, 'test');
   const ids = readIdentifiers(dataPath);
   if (!ids) return null;
+  const m = readDatasetMetadata(dataPath, 'test');
   if (names) return ids; // selected explicitly
   return m.vocab_size === ARC_VOCAB && m.seq_len === ARC_SEQ_LEN && ids[0] === '<blank>' ? ids : null;
 }

@@ -15,7 +15,8 @@ the checkpoint), prints per-set metrics, and saves the outputs named in save_out
 step_N_all_preds.safetensors in the checkpoint's folder. (The reference writes a torch pickle
 step_N_all_preds.0 with the same fields; load ours with safetensors.torch.load_file.)
 On an ARC dataset it also votes over the augmented copies, prints pass@K (the ARC set) and writes
-submission.json, arc_votes.json and arc_report.html beside the checkpoint (see hrm arc --help).`;
+submission.json, arc_votes.json and arc_report.html beside the checkpoint (see hrm arc --help); there
+the default save_outputs has preds instead of logits (voting needs only preds; hrm arc vote reads them).`;
 
 export async function run(args: string[]): Promise<number> {
   let checkpoint: string | undefined;

@@ -20,6 +20,8 @@ import { writeArcOutputs, type ArcOutputFiles } from '../arc/report.js';
 
 /** The reference's EvalConfig default for save_outputs. */
 export const DEFAULT_SAVE_OUTPUTS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'q_halt_logits', 'q_continue_logits'];
+/** ARC's default: preds instead of logits (what voting reads, 12x smaller than [rows, 900, 12] logits). */
+export const ARC_DEFAULT_SAVE_OUTPUTS = ['inputs', 'labels', 'puzzle_identifiers', 'preds', 'q_halt_logits', 'q_continue_logits'];
 
 export interface EvalCheckpointOptions {
   checkpoint: string;
@@ -42,9 +44,10 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   const cfgPath = join(dirname(ckpt), 'all_config.yaml');
   if (!existsSync(cfgPath)) throw new UserError(`checkpoint=${ckpt}: no all_config.yaml next to it (${cfgPath}); evaluation needs the run's configuration`);
   const cfg = readRunConfig(cfgPath);
-  cfg.eval_save_outputs = opts.saveOutputs ?? DEFAULT_SAVE_OUTPUTS;
   cfg.checkpoint_path = dirname(ckpt);
   opts.adjust?.(cfg);
+  const arcIds = arcIdentifiersFor(cfg.data_path, cfg);
+  cfg.eval_save_outputs = opts.saveOutputs ?? (arcIds ? ARC_DEFAULT_SAVE_OUTPUTS : DEFAULT_SAVE_OUTPUTS);
   finalizeConfig(cfg, cfgPath);
   // The model's puzzle-identifier table is sized by the train split, as in the reference.
   const meta = checkDataset(cfg);
@@ -56,7 +59,7 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   });
   try {
     const step = stepFromFileName(ckpt);
-    const res = evaluate(model, loader, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIdentifiersFor(cfg.data_path, cfg) });
+    const res = evaluate(model, loader, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIds });
     let predictionsFile: string | null = null;
     if (res.outputs) {
       predictionsFile = predsFile(cfg.checkpoint_path, step);
