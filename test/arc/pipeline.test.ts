@@ -13,6 +13,7 @@ import { buildArcDataset } from '../../src/data/builders/arc.js';
 import { readIdentifiers } from '../../src/data/dataset-format.js';
 import { readNpy } from '../../src/data/npy.js';
 import { readMetrics } from '../../src/train/metrics-log.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
 import { ArcVoter, gridToRows, passAtK } from '../../src/arc/voting.js';
 import { writeSubmission } from '../../src/arc/submission.js';
 import { scoreFiles } from '../../src/arc/score.js';
@@ -128,7 +129,8 @@ test('training on ARC logs ARC/pass@K, writes submission.json and the report; hr
     const data = join(dir, 'data');
     assert.equal(hrm(['data', 'arc', '--dataset-dirs', arc1, '--max-tasks', '2', '--max-grid', '6', '--num-aug', '2', '--output-dir', data, '--quiet']).status, 0);
     const run = join(dir, 'run');
-    const tr = hrm(['train', ...TINY, 'global_batch_size=4', 'arch.puzzle_emb_ndim=32', `data_path=${data}`, `checkpoint_path=${run}`]);
+    const tr = hrm(['train', ...TINY, 'global_batch_size=4', 'arch.puzzle_emb_ndim=32', `data_path=${data}`, `checkpoint_path=${run}`,
+      'eval_save_outputs=[inputs,labels,puzzle_identifiers,logits,q_halt_logits]']);
     assert.equal(tr.status, 0, tr.stderr);
     assert.match(tr.stdout, /ARC \(voted\): pass@1 [\d.]+%, pass@2 [\d.]+% of test inputs .*arc_report\.html/);
     const evals = readMetrics(join(run, 'metrics.jsonl')).filter((r) => r.kind === 'eval');
@@ -148,17 +150,25 @@ test('training on ARC logs ARC/pass@K, writes submission.json and the report; hr
     assert.doesNotMatch(html, /<script|<link|src=/, 'self-contained');
     const sub = JSON.parse(readFileSync(join(run, 'submission.json'), 'utf8'));
     assert.equal(Object.keys(sub).length, 2);
-    // hrm eval of the last checkpoint, saving preds, then hrm arc vote over the saved outputs.
+    // The last evaluation saved logits: hrm arc vote over them gives the votes taken during training.
+    const fromTraining = readFileSync(join(run, 'arc_votes.json'), 'utf8');
+    const v1 = hrm(['arc', 'vote', run]);
+    assert.equal(v1.status, 0, v1.stderr);
+    assert.match(v1.stdout, /fraction of test inputs \(ARC Prize\)/);
+    assert.equal(readFileSync(join(run, 'arc_votes.json'), 'utf8'), fromTraining, 'voting over saved logits = voting during evaluation');
+    // hrm eval of the last checkpoint (ARC default: preds, not logits), then hrm arc vote over its outputs.
     const last = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8')).final_checkpoint as string;
-    const ev = hrm(['eval', `checkpoint=${last}`, 'save_outputs=[inputs,labels,puzzle_identifiers,preds,q_halt_logits]']);
+    const ev = hrm(['eval', `checkpoint=${last}`]);
     assert.equal(ev.status, 0, ev.stderr);
     assert.match(ev.stdout, /ARC: .*pass@1 /);
     assert.match(ev.stdout, /ARC: submission .*submission\.json, per-task report .*arc_report\.html/);
+    const saved = readSafetensors(last.replace('.safetensors', '_all_preds.safetensors')).tensors;
+    assert.ok(saved.has('preds') && !saved.has('logits'), [...saved.keys()].join(','));
     const fromEval = readFileSync(join(run, 'arc_votes.json'), 'utf8');
+    assert.equal(fromEval, fromTraining, 'hrm eval votes as the training evaluation did');
     const vote = hrm(['arc', 'vote', run]);
     assert.equal(vote.status, 0, vote.stderr);
-    assert.match(vote.stdout, /fraction of test inputs \(ARC Prize\)/);
-    assert.equal(readFileSync(join(run, 'arc_votes.json'), 'utf8'), fromEval, 'voting over saved outputs = voting during evaluation');
+    assert.equal(readFileSync(join(run, 'arc_votes.json'), 'utf8'), fromEval, 'voting over saved preds = voting during evaluation');
     const rep = hrm(['arc', 'report', run, '--no-color']);
     assert.equal(rep.status, 0, rep.stderr);
     assert.match(rep.stdout, /== \w+: \d\/\d test inputs right at pass@2/);
