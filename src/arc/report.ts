@@ -126,7 +126,7 @@ export function renderTerminal(v: VotesFile, opts: { colour?: boolean; top?: num
     const right = t.tests.filter(solvedAt2).length;
     out.push(`== ${t.task}: ${right}/${t.tests.length} test inputs right at pass@2${right === t.tests.length ? ' (solved)' : ''}`);
     t.tests.forEach((x, i) => {
-      out.push(`  test ${i}: ${x.copies} copies, ${x.votes_total} votes over ${x.candidates_total} distinct grids; right answer ${x.right_rank ? `ranked ${x.right_rank}` : 'not among them'}`);
+      out.push(`  test ${i}: ${x.copies ?? '?'} copies, ${x.votes_total} votes over ${x.candidates_total} distinct grids; right answer ${x.right_rank ? `ranked ${x.right_rank}` : 'not among them'}`);
       const cols: { title: string; lines: string[] }[] = [
         { title: 'input', lines: gridLines(x.input, colour) },
         { title: 'answer', lines: gridLines(x.label, colour) },
@@ -182,7 +182,7 @@ export function renderHtml(v: VotesFile): string {
     const right = t.tests.filter(solvedAt2).length;
     parts.push(`<div class="task" id="${esc(t.task)}"><h3 class="${right === t.tests.length ? 'ok' : 'bad'}">${esc(t.task)}: ${right}/${t.tests.length} right at pass@2</h3>`);
     t.tests.forEach((x, i) => {
-      parts.push(`<div>test ${i}: ${x.copies} copies, ${x.votes_total} votes over ${x.candidates_total} distinct grids; right answer ${x.right_rank ? `ranked ${x.right_rank}` : 'not among them'}</div><div class="row">`);
+      parts.push(`<div>test ${i}: ${x.copies ?? '?'} copies, ${x.votes_total} votes over ${x.candidates_total} distinct grids; right answer ${x.right_rank ? `ranked ${x.right_rank}` : 'not among them'}</div><div class="row">`);
       parts.push(`<div class="cell">input<br>${htmlGrid(x.input)}</div><div class="cell">answer<br>${htmlGrid(x.label)}</div>`);
       x.candidates.slice(0, 5).forEach((c, r) => {
         parts.push(`<div class="cell${x.right_rank === r + 1 ? ' right' : ''}">#${r + 1}: ${c.votes} votes, q ${c.mean_q.toFixed(3)}<br>${htmlGrid(c.grid)}</div>`);
