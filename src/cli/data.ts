@@ -72,7 +72,7 @@ Builds the reference's Maze dataset (tokens: index in "# SGo" + 1, vocab 6, seq_
 examples:
   hrm data maze --source ../shared/data/maze/maze-30x30-hard-1k/train.csv --output-dir data/maze-1k --aug
   hrm data maze --generate 1000 --size 30 --min-path 100 --output-dir data/maze-gen`,
-  arc: `usage: hrm data arc --dataset-dirs DIR... --output-dir DIR [--num-aug 1000] [--seed 42]
+  arc: `usage: hrm data arc (--dataset-dirs DIR... | --input-file-prefix P [--subsets S...]) --output-dir DIR [--num-aug 1000] [--seed 42]
 
 Builds the reference's ARC dataset (vocab 12: PAD, EOS, colours+2; 30x30 canvas, seq_len 900).
   --dataset-dirs DIR...  folders whose sub-folders hold task JSON files. Test pairs of tasks in a
@@ -81,9 +81,16 @@ Builds the reference's ARC dataset (vocab 12: PAD, EOS, colours+2; 30x30 canvas,
   --output-dir DIR       where to write (about 7 GB for ARC-AGI-1 + ConceptARC with 1000 augmentations)
   --num-aug N            augmentations per task (dihedral + colour permutation; default 1000)
   --seed S               random seed (default 42)
+  --input-file-prefix P  instead of folders, TRM's Kaggle combined files P_<subset>_challenges.json and
+                         P_<subset>_solutions.json (e.g. kaggle/combined/arc-agi)
+  --subsets S...         with --input-file-prefix: subsets to read (default training evaluation concept)
+  --test-set-name NAME   the folder / subset whose test pairs form the test split (default evaluation)
+  --max-tasks N          keep at most N tasks per folder / subset (first in file-name order; small recipes)
+  --max-grid S           keep only tasks whose grids all fit in S x S
   --quiet                no progress output
 
 examples:
+  hrm data arc --input-file-prefix kaggle/arc-agi --subsets training evaluation --output-dir data/arc-kaggle
   hrm data arc --dataset-dirs ../shared/data/arc-agi-1 ../shared/data/concept-arc/corpus --output-dir data/arc-aug-1000
   hrm data arc --dataset-dirs ../shared/data/arc-agi-2 --output-dir data/arc-2-aug-1000`,
   show: `usage: hrm data show DIR [--split train|test] [--index I] [--count N] [--color|--no-color]
@@ -102,7 +109,7 @@ interface Flags {
 /** Flags that take no value. */
 const BOOLEAN = new Set(['aug', 'quiet', 'help', 'color', 'no-color']);
 /** Flags that take several values. */
-const MULTI = new Set(['dataset-dirs']);
+const MULTI = new Set(['dataset-dirs', 'subsets']);
 
 function parseFlags(args: string[], allowed: string[]): Flags {
   const f: Flags = { positional: [], values: new Map() };
@@ -255,15 +262,20 @@ async function maze(args: string[]): Promise<number> {
 }
 
 async function arc(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['dataset-dirs', 'output-dir', 'num-aug', 'seed', 'quiet']);
+  const f = parseFlags(args, ['dataset-dirs', 'output-dir', 'num-aug', 'seed', 'quiet', 'input-file-prefix', 'subsets', 'test-set-name', 'max-tasks', 'max-grid']);
   if (f.values.has('help')) return help('arc');
   if (f.positional.length) throw new UserError(`hrm data arc: unexpected argument '${f.positional[0]}' (list folders after --dataset-dirs)`);
   const dirs = f.values.get('dataset-dirs');
-  if (!dirs) throw new UserError(`hrm data arc: --dataset-dirs is required (where are your ARC copies?)\n\n${HELP.arc}`);
+  const inputFilePrefix = str(f, 'input-file-prefix');
+  if (dirs && inputFilePrefix) throw new UserError('hrm data arc: give either --dataset-dirs or --input-file-prefix, not both');
+  if (f.values.has('subsets') && !inputFilePrefix) throw new UserError('hrm data arc: --subsets works only with --input-file-prefix');
+  if (!dirs && !inputFilePrefix) throw new UserError(`hrm data arc: --dataset-dirs is required (where are your ARC copies?)\n\n${HELP.arc}`);
   const outputDir = required(f, 'output-dir', 'arc');
   const quiet = bool(f, 'quiet');
   const t0 = Date.now();
-  const r = await buildArcDataset({ datasetDirs: dirs, outputDir, numAug: num(f, 'num-aug', { int: true, min: 0 }) ?? 1000, seed: num(f, 'seed', { int: true }) ?? 42, quiet });
+  const r = await buildArcDataset({
+    datasetDirs: dirs ?? [], inputFilePrefix, subsets: f.values.get('subsets'), testSetName: str(f, 'test-set-name'),
+    maxTasks: num(f, 'max-tasks', { int: true, min: 1 }), maxGrid: num(f, 'max-grid', { int: true, min: 1 }), outputDir, numAug: num(f, 'num-aug', { int: true, min: 0 }) ?? 1000, seed: num(f, 'seed', { int: true }) ?? 42, quiet });
   const ex = Object.entries(r.examples).map(([k, v]) => `${k} ${v} examples / ${r.puzzles[k]} puzzles`).join(', ');
   say(quiet, `wrote ${outputDir}: ${r.tasks} tasks, ${r.identifiers} identifiers; ${ex}; in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return 0;

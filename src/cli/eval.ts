@@ -14,7 +14,10 @@ Evaluates a checkpoint on the test split of the run's dataset (read from all_con
 the checkpoint), prints per-set metrics, and saves the outputs named in save_outputs
 (default [${DEFAULT_SAVE_OUTPUTS.join(',')}]; also: preds; save_outputs=[] saves nothing) as
 step_N_all_preds.safetensors in the checkpoint's folder. (The reference writes a torch pickle
-step_N_all_preds.0 with the same fields; load ours with safetensors.torch.load_file.)`;
+step_N_all_preds.0 with the same fields; load ours with safetensors.torch.load_file.)
+On an ARC dataset it also votes over the augmented copies, prints pass@K (the ARC set) and writes
+submission.json, arc_votes.json and arc_report.html beside the checkpoint (see hrm arc --help); there
+the default save_outputs has preds instead of logits (voting needs only preds; hrm arc vote reads them).`;
 
 export async function run(args: string[]): Promise<number> {
   let checkpoint: string | undefined;
@@ -46,6 +49,7 @@ export async function run(args: string[]): Promise<number> {
   });
   console.log(`step ${res.step}, ${res.seconds.toFixed(1)}s`);
   for (const [set, m] of Object.entries(res.sets)) console.log(formatEval({ [set]: m }));
+  if (res.arcFiles) console.log(`ARC: submission ${res.arcFiles.submission}, per-task report ${res.arcFiles.report} (hrm arc report ${res.config.checkpoint_path})`);
   if (res.predictionsFile) console.log(`outputs (${[...res.outputs!.keys()].join(', ')}): ${res.predictionsFile}`);
   return 0;
 }

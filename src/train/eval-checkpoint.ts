@@ -17,9 +17,13 @@ import { finalizeConfig, readRunConfig, type TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { checkDataset } from './loop.js';
 import { buildModel } from './model-bridge.js';
+import { arcIdentifiersFor } from '../arc/detect.js';
+import { writeArcOutputs, type ArcOutputFiles } from '../arc/report.js';
 
 /** The reference's EvalConfig default for save_outputs. */
 export const DEFAULT_SAVE_OUTPUTS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'q_halt_logits', 'q_continue_logits'];
+/** ARC's default: preds instead of logits (what voting reads, 12x smaller than [rows, 900, 12] logits). */
+export const ARC_DEFAULT_SAVE_OUTPUTS = ['inputs', 'labels', 'puzzle_identifiers', 'preds', 'q_halt_logits', 'q_continue_logits'];
 
 export interface EvalCheckpointOptions {
   checkpoint: string;
@@ -32,6 +36,8 @@ export interface EvalCheckpointResult extends EvalResult {
   step: number;
   config: TrainConfig;
   predictionsFile: string | null;
+  /** ARC datasets: submission.json, arc_votes.json, arc_report.html in the checkpoint's folder */
+  arcFiles?: ArcOutputFiles;
 }
 
 export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointResult {
@@ -48,9 +54,10 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   const cfg = readRunConfig(cfgPath);
   const { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings } = spec.arch;
   Object.assign(cfg.arch, { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings });
-  cfg.eval_save_outputs = opts.saveOutputs ?? DEFAULT_SAVE_OUTPUTS;
   cfg.checkpoint_path = dirname(files.weights);
   opts.adjust?.(cfg);
+  const arcIds = arcIdentifiersFor(cfg.data_path, cfg);
+  cfg.eval_save_outputs = opts.saveOutputs ?? (arcIds ? ARC_DEFAULT_SAVE_OUTPUTS : DEFAULT_SAVE_OUTPUTS);
   finalizeConfig(cfg, cfgPath);
   // The model's puzzle-identifier table is sized by the train split, as in the reference.
   const meta = checkDataset(cfg);
@@ -62,13 +69,14 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   });
   try {
     const step = stepFromFileName(files.weights);
-    const res = evaluate(model, loader, cfg.eval_save_outputs);
+    const res = evaluate(model, loader, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIds });
     let predictionsFile: string | null = null;
     if (res.outputs) {
       predictionsFile = predsFile(cfg.checkpoint_path, step);
       savePredictions(predictionsFile, res.outputs);
     }
-    return { ...res, step, config: cfg, predictionsFile };
+    const arcFiles = res.arc ? writeArcOutputs(cfg.checkpoint_path, step, res.arc) : undefined;
+    return { ...res, step, config: cfg, predictionsFile, ...(arcFiles ? { arcFiles } : {}) };
   } finally {
     loader.close();
   }

@@ -3,11 +3,14 @@
  * and runs segments until all rows have halted (halt_max_steps segments: no early halting outside
  * training); the metrics of that final segment are summed per set and divided by the set's count.
  * Optionally collects the outputs named in eval_save_outputs (from that final segment) for later
- * voting (ARC).
+ * voting (ARC). On ARC datasets it also votes over the augmented copies (src/arc/voting.ts) and adds
+ * the `ARC` set (pass@K under both rules) to the metrics.
  */
 import type { PuzzleDataset } from '../data/loader.js';
 import type { HRM, HRMOutputs } from '../models/hrm/act.js';
 import type { Tensors } from './checkpoint.js';
+import { ArcVoter, passAtK, scoreMetrics, type TaskVotes } from '../arc/voting.js';
+import { arcIdentifiersFor } from '../arc/detect.js';
 
 export interface EvalResult {
   /** per set: metric -> value (X / count) */
@@ -15,10 +18,19 @@ export interface EvalResult {
   /** concatenated outputs (only when asked for), e.g. logits [examples, seq_len, vocab] */
   outputs: Tensors | null;
   seconds: number;
+  /** ARC datasets: the voted candidates per task and test input */
+  arc?: TaskVotes[];
 }
 
-export function evaluate(model: HRM, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void): EvalResult {
+export interface EvaluateOptions {
+  /** ARC voting: the dataset's identifiers, null for none; by default detected from the dataset */
+  arcIdentifiers?: string[] | null;
+}
+
+export function evaluate(model: HRM, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void, options: EvaluateOptions = {}): EvalResult {
   const t0 = Date.now();
+  const arcIds = options.arcIdentifiers === undefined ? arcIdentifiersFor(loader.opts.dataPath) : options.arcIdentifiers;
+  const voter = arcIds ? new ArcVoter(arcIds, model.config.seq_len) : null;
   const { seq_len: T, vocab_size: V } = model.config;
   const B = loader.opts.globalBatchSize;
   const sums: Record<string, Record<string, number>> = {};
@@ -32,6 +44,7 @@ export function evaluate(model: HRM, loader: PuzzleDataset, saveOutputs: string[
       if (!r.allHalted) continue;
       const s = (sums[setName] ??= {});
       for (const [k, v] of Object.entries(r.metrics)) s[k] = (s[k] ?? 0) + v;
+      voter?.add(batch.puzzle_identifiers, batch.inputs, r.outputs.preds, r.outputs.q_halt_logits, batch.labels);
       for (const key of saveOutputs) {
         const src = key in batch ? batch[key as keyof typeof batch] : r.outputs[key as keyof HRMOutputs];
         if (src) (chunks.get(key) ?? chunks.set(key, []).get(key)!).push(src.slice());
@@ -49,6 +62,8 @@ export function evaluate(model: HRM, loader: PuzzleDataset, saveOutputs: string[
     // As the reference: everything, losses included, divided by the number of valid rows.
     for (const [k, v] of Object.entries(m)) if (k !== 'count') sets[name][k] = v / count;
   }
+  const arc = voter?.result();
+  if (arc) sets.ARC = scoreMetrics(passAtK(arc));
   let outputs: Tensors | null = null;
   if (chunks.size) {
     outputs = new Map();
@@ -65,5 +80,5 @@ export function evaluate(model: HRM, loader: PuzzleDataset, saveOutputs: string[
       outputs.set(k, { data: out, shape: [rows, ...(trailing[k] ?? [])] });
     }
   }
-  return { sets, outputs, seconds: (Date.now() - t0) / 1000 };
+  return { sets, outputs, seconds: (Date.now() - t0) / 1000, ...(arc ? { arc } : {}) };
 }

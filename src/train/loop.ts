@@ -35,6 +35,8 @@ import {
 } from './checkpoint.js';
 import { totalSteps, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
+import { arcIdentifiersFor } from '../arc/detect.js';
+import { writeArcOutputs } from '../arc/report.js';
 import { MetricsLog, readMetrics } from './metrics-log.js';
 import { buildModel, buildOptimizers, exportOptimizer, importOptimizer } from './model-bridge.js';
 import { loadStateDict, stateDict } from '../models/hrm/state-dict.js';
@@ -104,6 +106,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     epochsPerIter: 1, rank: 0, numReplicas: 1, seed: cfg.seed,
   });
 
+  const arcIds = arcIdentifiersFor(cfg.data_path, cfg); // ARC: vote at each evaluation (ARC/pass@K)
   const dir = opts.resume ? opts.resume.dir : prepareRunDir(cfg);
   const metricsLog = new MetricsLog(join(dir, 'metrics.jsonl'));
   const rng = new Rng(cfg.seed);
@@ -226,13 +229,14 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
 
       // Evaluation after every iteration, then the checkpoint (which is also the resume point).
       progress.pause();
-      const ev = evaluate(model, evalData, cfg.eval_save_outputs);
+      const ev = evaluate(model, evalData, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIds });
       const flat: Record<string, number> = {};
       for (const [set, m] of Object.entries(ev.sets)) for (const [k, v] of Object.entries(m)) flat[`${set}/${k}`] = v;
       lastEval = flat;
       metricsLog.append({ step, kind: 'eval', epoch: (iteration + 1) * epochsPerIter, ...flat });
       log(`eval @ step ${step} (epoch ${(iteration + 1) * epochsPerIter}, ${ev.seconds.toFixed(1)}s): ${formatEval(ev.sets)}`);
       if (ev.outputs) savePredictions(predsFile(dir, step), ev.outputs);
+      if (ev.arc) writeArcOutputs(dir, step, ev.arc);
       refreshPlot();
       // The resume point after an evaluation continues with the next iteration.
       if (cfg.checkpoint_every_eval || atEnd) checkpoint(false, { iteration: iteration + 1, batches: 0 });

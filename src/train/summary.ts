@@ -17,7 +17,8 @@ export interface RunSummary {
   eval: Record<string, number>;
 }
 
-const ORDER = ['exact_accuracy', 'accuracy', 'q_halt_accuracy', 'steps', 'lm_loss', 'q_halt_loss', 'q_continue_loss'];
+const ORDER = ['exact_accuracy', 'accuracy', 'q_halt_accuracy', 'steps', 'lm_loss', 'q_halt_loss', 'q_continue_loss',
+  ...[1, 2, 10, 100, 1000].flatMap((k) => [`pass@${k}`]), ...[1, 2, 10, 100, 1000].map((k) => `all_tests_pass@${k}`)];
 
 function sortedKeys(m: Record<string, number>): string[] {
   const rank = (k: string) => (ORDER.indexOf(k) < 0 ? ORDER.length : ORDER.indexOf(k));
@@ -42,6 +43,12 @@ export function formatSummary(s: RunSummary): string {
     `checkpoint: ${s.final_checkpoint}`,
   ];
   for (const [set, m] of Object.entries(sets)) {
+    if (set === 'ARC') {
+      // The ARC set holds voted pass@K (src/arc), not token metrics.
+      const pct = (k: string) => `${(100 * (m[k] ?? NaN)).toFixed(1)}%`;
+      lines.push(`ARC (voted): pass@1 ${pct('pass@1')}, pass@2 ${pct('pass@2')} of test inputs (all test inputs of a task: ${pct('all_tests_pass@1')}, ${pct('all_tests_pass@2')}); submission ${s.run_dir}/submission.json, report ${s.run_dir}/arc_report.html`);
+      continue;
+    }
     lines.push(`held-out '${set}': exact accuracy ${(100 * (m.exact_accuracy ?? NaN)).toFixed(2)}%, token accuracy ${(100 * (m.accuracy ?? NaN)).toFixed(2)}%, ACT steps ${(m.steps ?? NaN).toFixed(1)}`);
   }
   lines.push(`curves: ${s.run_dir}/curves.svg, metrics: ${s.run_dir}/metrics.jsonl`);

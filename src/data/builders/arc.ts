@@ -207,6 +207,16 @@ export interface ArcBuildOptions {
   numAug: number;
   seed: number;
   quiet?: boolean;
+  /** Kaggle combined files (TRM): `<prefix>_<subset>_challenges.json` + `_solutions.json`, instead of folders */
+  inputFilePrefix?: string;
+  /** with inputFilePrefix: the subsets to read (TRM's default: training, evaluation, concept) */
+  subsets?: string[];
+  /** the folder / subset whose test pairs form the test split (default: evaluation) */
+  testSetName?: string;
+  /** keep at most this many tasks of each folder / subset (the first in sorted order that fit maxGrid) */
+  maxTasks?: number;
+  /** keep only tasks whose grids all fit in maxGrid x maxGrid */
+  maxGrid?: number;
 }
 
 export interface ArcBuildSummary {
@@ -216,26 +226,84 @@ export interface ArcBuildSummary {
   puzzles: Record<string, number>;
 }
 
+/** One folder or Kaggle subset: its tasks in sorted order (read lazily, one at a time). */
+interface TaskGroup {
+  name: string;
+  count: number;
+  read(i: number, testToTest: boolean): ArcTask;
+}
+
+function fits(t: ArcTask, s: number): boolean {
+  return [...t.train, ...t.test].every((e) => Math.max(e.input.h, e.input.w, e.output.h, e.output.w) <= s);
+}
+
+/** Applies maxTasks / maxGrid to a group (reads the tasks to check their sizes). */
+function limitGroup(g: TaskGroup, o: ArcBuildOptions): TaskGroup {
+  if (o.maxTasks === undefined && o.maxGrid === undefined) return g;
+  const keep: number[] = [];
+  for (let i = 0; i < g.count && keep.length < (o.maxTasks ?? Infinity); i++) if (o.maxGrid === undefined || fits(g.read(i, true), o.maxGrid)) keep.push(i);
+  return { name: g.name, count: keep.length, read: (i, tt) => g.read(keep[i], tt) };
+}
+
+/** The Kaggle layout TRM reads: {task: {train, test}} challenges and {task: [output grid, ...]} solutions. */
+function kaggleGroup(prefix: string, subset: string): TaskGroup {
+  const cPath = `${prefix}_${subset}_challenges.json`;
+  const sPath = `${prefix}_${subset}_solutions.json`;
+  const read = (p: string): Record<string, unknown> => {
+    if (!existsSync(p)) throw new UserError(`${p}: not found (--input-file-prefix ${prefix} with subset '${subset}')`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(p, 'utf8'));
+    } catch (e) {
+      throw new UserError(`${p}: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${p}: expected a JSON object keyed by task id`);
+    return raw as Record<string, unknown>;
+  };
+  const challenges = read(cPath);
+  const solutions = read(sPath);
+  const names = Object.keys(challenges).sort();
+  return {
+    name: subset,
+    count: names.length,
+    read(i, testToTest) {
+      const name = names[i];
+      const c = challenges[name] as Record<string, unknown>;
+      if (typeof c !== 'object' || c === null || !Array.isArray(c.train) || !Array.isArray(c.test)) throw new UserError(`${cPath}: task '${name}': expected {"train": [...], "test": [...]}`);
+      const sol = solutions[name];
+      if (!Array.isArray(sol) || sol.length !== c.test.length) throw new UserError(`${sPath}: task '${name}': expected ${c.test.length} output grids (one per test input), got ${Array.isArray(sol) ? sol.length : 'none'}`);
+      const train = parseExamples(c.train, `${cPath}: task '${name}' train`);
+      const test = c.test.map((ex, k) => {
+        if (typeof ex !== 'object' || ex === null || !('input' in ex)) throw new UserError(`${cPath}: task '${name}' test[${k}]: needs an "input" grid`);
+        return { input: parseGrid((ex as { input: unknown }).input, `${cPath}: task '${name}' test[${k}].input`), output: parseGrid(sol[k], `${sPath}: task '${name}' [${k}]`) };
+      });
+      return testToTest ? { name, train, test } : { name, train: [...train, ...test], test: [] };
+    },
+  };
+}
+
 export async function buildArcDataset(o: ArcBuildOptions): Promise<ArcBuildSummary> {
-  if (o.datasetDirs.length === 0) throw new UserError('give at least one --dataset-dirs folder');
+  if (o.datasetDirs.length === 0 && !o.inputFilePrefix) throw new UserError('give at least one --dataset-dirs folder (or --input-file-prefix for Kaggle files)');
   const rng = new Rng(o.seed);
+  const testSet = o.testSetName ?? 'evaluation';
   // 1. Read tasks and plan their augmentations (small: ids and colour maps only).
   const planned: PlannedTask[] = [];
-  const folders = o.datasetDirs.map((d) => ({ dir: d, subs: listTaskFolders(d) }));
-  const totalFiles = folders.reduce((s, f) => s + f.subs.reduce((t, x) => t + x.files.length, 0), 0);
+  const groups: TaskGroup[] = o.inputFilePrefix
+    ? (o.subsets ?? ['training', 'evaluation', 'concept']).map((s) => kaggleGroup(o.inputFilePrefix!, s))
+    : o.datasetDirs.flatMap((d) => listTaskFolders(d).map(({ folder, files }) => ({ name: folder, count: files.length, read: (i: number, tt: boolean) => readArcTask(files[i], tt) })));
+  const limited = groups.map((g) => limitGroup(g, o));
+  const totalFiles = limited.reduce((s, g) => s + g.count, 0);
   const progress = new Progress('arc: planning augmentations', totalFiles, { unit: 'tasks', silent: o.quiet });
-  for (const { subs } of folders) {
-    for (const { folder, files } of subs) {
-      const order = rng.permutation(files.length); // the reference shuffles each folder's tasks
-      for (const i of order) {
-        const task = readArcTask(files[i], folder === 'evaluation');
-        planned.push({ task, augs: planAugmentations(task, o.numAug, rng) });
-        progress.tick();
-      }
+  for (const g of limited) {
+    const order = rng.permutation(g.count); // the reference shuffles each folder's tasks
+    for (const i of order) {
+      const task = g.read(i, g.name === testSet);
+      planned.push({ task, augs: planAugmentations(task, o.numAug, rng) });
+      progress.tick();
     }
   }
   progress.finish();
-  if (planned.length === 0) throw new UserError(`no task files (*.json) found under ${o.datasetDirs.join(', ')}`);
+  if (planned.length === 0) throw new UserError(`no tasks found under ${o.inputFilePrefix ?? o.datasetDirs.join(', ')}${o.maxGrid !== undefined ? ` with grids up to ${o.maxGrid}x${o.maxGrid}` : ''}`);
 
   // 2. Identifiers: 0 is <blank>, then every puzzle name in order of first appearance (train, then test).
   const ids = new Map<string, number>();
