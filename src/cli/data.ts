@@ -33,7 +33,10 @@ Builds the reference's Sudoku dataset (tokens digit+1, vocab 11, seq_len 81).
   --test-source FILE     test rows from this file instead
   --test-fraction F      no test file: hold out this fraction of the source as test
                          (without either, only a train split is written)
-  --output-dir DIR       where to write (replaced atomically when the build succeeds)
+  --output-dir DIR       where to write (a new or empty folder; written atomically when the
+                         build succeeds)
+  --force                replace DIR if it already holds an hrm dataset (a folder holding
+                         anything else is never replaced)
   --subsample-size N     keep a random N of the train rows
   --min-difficulty R     keep rows with rating >= R (CSV 'rating' column; for puzzle files our
                          solver's branch count)
@@ -59,7 +62,9 @@ Builds the reference's Maze dataset (tokens: index in "# SGo" + 1, vocab 6, seq_
                          FOLDER/train.csv; test.csv next to train.csv becomes the test split.
   --test-source FILE     test rows from this file instead
   --test-fraction F      hold out this fraction as test (default 0 for --source, 0.1 for --generate)
-  --output-dir DIR       where to write
+  --output-dir DIR       where to write (a new or empty folder)
+  --force                replace DIR if it already holds an hrm dataset (a folder holding
+                         anything else is never replaced)
   --subsample-size N     keep a random N of the train mazes
   --aug                  add the 8 dihedral transforms of each train maze
   --seed S               random seed (default 0)
@@ -79,6 +84,8 @@ Builds the reference's ARC dataset (vocab 12: PAD, EOS, colours+2; 30x30 canvas,
                          sub-folder named 'evaluation' go to the test split; all else goes to train.
                          The reference uses ARC-AGI-1 (training + evaluation) with ConceptARC.
   --output-dir DIR       where to write (about 7 GB for ARC-AGI-1 + ConceptARC with 1000 augmentations)
+  --force                replace DIR if it already holds an hrm dataset (a folder holding
+                         anything else is never replaced)
   --num-aug N            augmentations per task (dihedral + colour permutation; default 1000)
   --seed S               random seed (default 42)
   --quiet                no progress output
@@ -100,7 +107,7 @@ interface Flags {
 }
 
 /** Flags that take no value. */
-const BOOLEAN = new Set(['aug', 'quiet', 'help', 'color', 'no-color']);
+const BOOLEAN = new Set(['aug', 'quiet', 'help', 'color', 'no-color', 'force']);
 /** Flags that take several values. */
 const MULTI = new Set(['dataset-dirs']);
 
@@ -191,7 +198,7 @@ function say(quiet: boolean, s: string): void {
 }
 
 async function sudoku(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['source', 'test-source', 'test-fraction', 'output-dir', 'subsample-size', 'min-difficulty', 'num-aug', 'seed', 'generate', 'clues', 'difficulty', 'save-csv', 'quiet']);
+  const f = parseFlags(args, ['source', 'test-source', 'test-fraction', 'output-dir', 'subsample-size', 'min-difficulty', 'num-aug', 'seed', 'generate', 'clues', 'difficulty', 'save-csv', 'quiet', 'force']);
   if (f.values.has('help')) return help('sudoku');
   if (f.positional.length) throw new UserError(`hrm data sudoku: unexpected argument '${f.positional[0]}'`);
   const outputDir = required(f, 'output-dir', 'sudoku');
@@ -208,7 +215,7 @@ async function sudoku(args: string[]): Promise<number> {
     const difficulty = d as Difficulty | undefined;
     const cluesFlag = str(f, 'clues');
     const clues = cluesFlag ? parseClues(cluesFlag) : difficulty ? DIFFICULTY_CLUES[difficulty] : ([30, 45] as [number, number]);
-    const st = await generateSudokuDataset({ count: gen, outputDir, clues, difficulty, testFraction: testFraction ?? 0.1, numAug, seed, saveCsv: str(f, 'save-csv'), quiet });
+    const st = await generateSudokuDataset({ count: gen, outputDir, clues, difficulty, testFraction: testFraction ?? 0.1, numAug, seed, saveCsv: str(f, 'save-csv'), quiet, force: bool(f, 'force') });
     say(quiet, `generated ${st.count} unique-solution Sudoku puzzles (${st.min}-${st.max} clues, mean solver branches ${st.mean.toFixed(2)}) in ${st.seconds.toFixed(1)} s`);
     say(quiet, `wrote ${outputDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return 0;
@@ -218,7 +225,7 @@ async function sudoku(args: string[]): Promise<number> {
   for (const k of ['clues', 'difficulty', 'save-csv']) if (f.values.has(k)) throw new UserError(`--${k} works only with --generate`);
   const r = await buildSudokuDataset({
     source, outputDir, testSource: str(f, 'test-source'), testFraction,
-    subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), minDifficulty: num(f, 'min-difficulty'), numAug, seed, quiet,
+    subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), minDifficulty: num(f, 'min-difficulty'), numAug, seed, quiet, force: bool(f, 'force'),
   });
   say(quiet, `wrote ${outputDir}: train ${r.train} puzzles (${r.trainPuzzles} with augmentations), test ${r.test} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (r.test === 0) noTestSplit();
@@ -226,7 +233,7 @@ async function sudoku(args: string[]): Promise<number> {
 }
 
 async function maze(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['source', 'test-source', 'test-fraction', 'output-dir', 'subsample-size', 'aug', 'seed', 'generate', 'size', 'min-path', 'save-csv', 'quiet']);
+  const f = parseFlags(args, ['source', 'test-source', 'test-fraction', 'output-dir', 'subsample-size', 'aug', 'seed', 'generate', 'size', 'min-path', 'save-csv', 'quiet', 'force']);
   if (f.values.has('help')) return help('maze');
   if (f.positional.length) throw new UserError(`hrm data maze: unexpected argument '${f.positional[0]}'`);
   const outputDir = required(f, 'output-dir', 'maze');
@@ -240,7 +247,7 @@ async function maze(args: string[]): Promise<number> {
     if (str(f, 'source')) throw new UserError('hrm data maze: give either --source or --generate, not both');
     const size = num(f, 'size', { int: true, min: 2, max: 255 }) ?? 30;
     const minPath = num(f, 'min-path', { int: true, min: 1 }) ?? 100;
-    const st = await generateMazeDataset({ count: gen, outputDir, size, minPath, testFraction: testFraction ?? 0.1, aug, seed, saveCsv: str(f, 'save-csv'), quiet });
+    const st = await generateMazeDataset({ count: gen, outputDir, size, minPath, testFraction: testFraction ?? 0.1, aug, seed, saveCsv: str(f, 'save-csv'), quiet, force: bool(f, 'force') });
     say(quiet, `generated ${st.count} ${size}x${size} mazes (shortest paths ${st.min}-${st.max} steps, mean ${st.mean.toFixed(1)}) in ${st.seconds.toFixed(1)} s`);
     say(quiet, `wrote ${outputDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return 0;
@@ -248,14 +255,14 @@ async function maze(args: string[]): Promise<number> {
   const source = str(f, 'source');
   if (!source) throw new UserError(`hrm data maze: give --source FILE or --generate N\n\n${HELP.maze}`);
   for (const k of ['size', 'min-path', 'save-csv']) if (f.values.has(k)) throw new UserError(`--${k} works only with --generate`);
-  const r = await buildMazeDataset({ source, outputDir, testSource: str(f, 'test-source'), testFraction, subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), aug, seed, quiet });
+  const r = await buildMazeDataset({ source, outputDir, testSource: str(f, 'test-source'), testFraction, subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), aug, seed, quiet, force: bool(f, 'force') });
   say(quiet, `wrote ${outputDir}: train ${r.train} mazes (${r.trainPuzzles} puzzles), test ${r.test} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (r.test === 0) noTestSplit();
   return 0;
 }
 
 async function arc(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['dataset-dirs', 'output-dir', 'num-aug', 'seed', 'quiet']);
+  const f = parseFlags(args, ['dataset-dirs', 'output-dir', 'num-aug', 'seed', 'quiet', 'force']);
   if (f.values.has('help')) return help('arc');
   if (f.positional.length) throw new UserError(`hrm data arc: unexpected argument '${f.positional[0]}' (list folders after --dataset-dirs)`);
   const dirs = f.values.get('dataset-dirs');
@@ -263,7 +270,7 @@ async function arc(args: string[]): Promise<number> {
   const outputDir = required(f, 'output-dir', 'arc');
   const quiet = bool(f, 'quiet');
   const t0 = Date.now();
-  const r = await buildArcDataset({ datasetDirs: dirs, outputDir, numAug: num(f, 'num-aug', { int: true, min: 0 }) ?? 1000, seed: num(f, 'seed', { int: true }) ?? 42, quiet });
+  const r = await buildArcDataset({ datasetDirs: dirs, outputDir, numAug: num(f, 'num-aug', { int: true, min: 0 }) ?? 1000, seed: num(f, 'seed', { int: true }) ?? 42, quiet, force: bool(f, 'force') });
   const ex = Object.entries(r.examples).map(([k, v]) => `${k} ${v} examples / ${r.puzzles[k]} puzzles`).join(', ');
   say(quiet, `wrote ${outputDir}: ${r.tasks} tasks, ${r.identifiers} identifiers; ${ex}; in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return 0;

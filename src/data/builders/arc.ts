@@ -21,6 +21,7 @@ import { UserError } from '../../util/errors.js';
 import { cachedDihedralPermutation, dihedralShape, randomColourPermutation } from '../augment.js';
 import { DatasetMetadata, DatasetWriter, Split, buildDataset } from '../dataset-format.js';
 import { NpyStreamWriter } from '../npy.js';
+import { prepareOutputDir } from './output-dir.js';
 
 export const ARC_MAX_GRID = 30;
 export const ARC_SEQ_LEN = ARC_MAX_GRID * ARC_MAX_GRID;
@@ -207,6 +208,8 @@ export interface ArcBuildOptions {
   numAug: number;
   seed: number;
   quiet?: boolean;
+  /** replace an existing hrm dataset at outputDir (anything else is never replaced) */
+  force?: boolean;
 }
 
 export interface ArcBuildSummary {
@@ -218,6 +221,7 @@ export interface ArcBuildSummary {
 
 export async function buildArcDataset(o: ArcBuildOptions): Promise<ArcBuildSummary> {
   if (o.datasetDirs.length === 0) throw new UserError('give at least one --dataset-dirs folder');
+  prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   // 1. Read tasks and plan their augmentations (small: ids and colour maps only).
   const planned: PlannedTask[] = [];
@@ -264,7 +268,7 @@ export async function buildArcDataset(o: ArcBuildOptions): Promise<ArcBuildSumma
       }
     }
     w.writeIdentifiers(names);
-  });
+  }, o.force);
   return summary;
 }
 

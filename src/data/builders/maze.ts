@@ -12,6 +12,7 @@ import { DatasetWriter, SetArrays, buildDataset, singleExampleMetadata } from '.
 import { MAZE_CHARSET, checkMazeSolution } from '../maze-generator.js';
 import { gatherRows, resolveSources, splitIndices, subsampleIndices } from './sources.js';
 import type { BuildSummary } from './sudoku.js';
+import { prepareOutputDir } from './output-dir.js';
 
 export const MAZE_VOCAB = MAZE_CHARSET.length + 1;
 
@@ -169,9 +170,12 @@ export interface MazeBuildOptions {
   aug: boolean;
   seed: number;
   quiet?: boolean;
+  /** replace an existing hrm dataset at outputDir (anything else is never replaced) */
+  force?: boolean;
 }
 
 export async function buildMazeDataset(o: MazeBuildOptions): Promise<BuildSummary> {
+  prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   const src = resolveSources(o.source, o.testSource);
   let train = readMazeSource(src.train);
@@ -183,6 +187,6 @@ export async function buildMazeDataset(o: MazeBuildOptions): Promise<BuildSummar
     train = selectMazeRows(train, s.train);
   }
   if (o.subsampleSize !== undefined) train = selectMazeRows(train, subsampleIndices(train.count, o.subsampleSize, rng, 'mazes'));
-  await buildDataset(o.outputDir, (w) => writeMazeSplits(w, train, test, o.aug, o.quiet));
+  await buildDataset(o.outputDir, (w) => writeMazeSplits(w, train, test, o.aug, o.quiet), o.force);
   return { train: train.count, test: test?.count ?? 0, trainPuzzles: train.count * (o.aug ? 8 : 1) };
 }
