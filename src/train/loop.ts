@@ -26,6 +26,9 @@ import {
   removeLeftovers,
   removeSuperseded,
   prepareRunDir,
+  runDirFor,
+  acquireRunLock,
+  releaseRunLock,
   RESUME_FORMAT,
   saveCheckpoint,
   savePredictions,
@@ -48,6 +51,8 @@ export interface TrainOptions {
   cfg: TrainConfig;
   /** continue from this resume point (the cfg must be the run's own all_config.yaml) */
   resume?: { dir: string; step: number };
+  /** a fresh run may replace a run folder holding another run (moved aside, never deleted) */
+  overwrite?: boolean;
   /** where progress and messages go (default: stderr / stdout) */
   log?: (line: string) => void;
   quiet?: boolean;
@@ -104,11 +109,14 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     epochsPerIter: 1, rank: 0, numReplicas: 1, seed: cfg.seed,
   });
 
-  const dir = opts.resume ? opts.resume.dir : prepareRunDir(cfg);
-  const metricsLog = new MetricsLog(join(dir, 'metrics.jsonl'));
+  // The model is built before the run folder is made or locked: bad inputs leave no folder behind.
+  const dir = opts.resume ? opts.resume.dir : runDirFor(cfg);
   const rng = new Rng(cfg.seed);
   const model = buildModel(cfg, meta.train, rng, join(dir, 'all_config.yaml'));
   const optim = buildOptimizers(model, cfg);
+  if (opts.resume) acquireRunLock(dir);
+  else prepareRunDir(cfg, { overwrite: opts.overwrite, log });
+  const metricsLog = new MetricsLog(join(dir, 'metrics.jsonl'));
 
   let step = 0;
   let iteration = 0;
@@ -267,6 +275,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     eval: lastEval ?? {},
   };
   writeJsonAtomic(join(dir, 'summary.json'), summary);
+  releaseRunLock(dir);
   if (carry) model.disposeCarry(carry);
   optim.adam.dispose();
   return summary;
