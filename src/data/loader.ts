@@ -53,6 +53,28 @@ interface RowSource {
   close(): void;
 }
 
+/**
+ * Throws a UserError at the first value v of `rows` with !(0 <= v < limit) and v !== extra, naming
+ * the file, the [row, column] and the value (`what`: token or label). Rows are checked in chunks,
+ * so a file read row by row is scanned once without being held.
+ */
+function checkRowValues(rows: RowSource, seqLen: number, limit: number, extra: number | null, path: string, what: string, limitName: string): void {
+  const chunk = Math.max(1, Math.floor((1 << 20) / seqLen));
+  const buf = new Int32Array(chunk * seqLen);
+  const idx = new Int32Array(chunk);
+  for (let r0 = 0; r0 < rows.rows; r0 += chunk) {
+    const n = Math.min(chunk, rows.rows - r0);
+    for (let i = 0; i < n; i++) idx[i] = r0 + i;
+    rows.copyRows(idx, 0, n, buf);
+    for (let j = 0, m = n * seqLen; j < m; j++) {
+      const v = buf[j];
+      if ((v < 0 || v >= limit) && v !== extra) {
+        throw new UserError(`${path}: ${what} ${v} at [${r0 + Math.floor(j / seqLen)}, ${j % seqLen}] is outside [0, ${limitName}=${limit})`);
+      }
+    }
+  }
+}
+
 function toNumberArray(d: NpyData): ArrayLike<number> {
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) return Float64Array.from(d, (x) => Number(x));
   return d as ArrayLike<number>;
@@ -199,6 +221,10 @@ export class PuzzleDataset {
         puzzle_indices: loadIndexArray(p('puzzle_indices')),
         group_indices: loadIndexArray(p('group_indices')),
       };
+      // Values outside the vocabulary would index past the embedding table mid-run: refuse them here.
+      const V = this.metadata.vocab_size;
+      checkRowValues(set.inputs, seqLen, V, null, p('inputs'), 'token', 'vocab_size');
+      checkRowValues(set.labels, seqLen, V, this.metadata.ignore_label_id, p('labels'), 'label', 'vocab_size');
       checkIndices(p('puzzle_indices'), set.puzzle_indices, set.inputs.rows, 'examples');
       checkIndices(p('group_indices'), set.group_indices, set.puzzle_identifiers.length, 'puzzles');
       const nIds = this.metadata.num_puzzle_identifiers;
