@@ -4,6 +4,7 @@
  * --min-difficulty, --num-aug, --aug, --dataset-dirs, --seed).
  */
 import { UserError } from '../util/errors.js';
+import { asUserError } from '../util/io-errors.js';
 import { buildSudokuDataset } from '../data/builders/sudoku.js';
 import { buildMazeDataset } from '../data/builders/maze.js';
 import { buildArcDataset } from '../data/builders/arc.js';
@@ -207,7 +208,8 @@ async function sudoku(args: string[]): Promise<number> {
   const seed = num(f, 'seed', { int: true }) ?? 0;
   const testFraction = num(f, 'test-fraction', { min: 0, max: 0.99 });
   const t0 = Date.now();
-  const gen = num(f, 'generate', { int: true, min: 1 });
+  // Two arrays of 81 bytes per puzzle (and the train split's augmentations) must fit in memory.
+  const gen = num(f, 'generate', { int: true, min: 1, max: 10_000_000 });
   if (gen !== undefined) {
     if (str(f, 'source')) throw new UserError('hrm data sudoku: give either --source or --generate, not both');
     const d = str(f, 'difficulty');
@@ -242,7 +244,8 @@ async function maze(args: string[]): Promise<number> {
   const aug = bool(f, 'aug');
   const testFraction = num(f, 'test-fraction', { min: 0, max: 0.99 });
   const t0 = Date.now();
-  const gen = num(f, 'generate', { int: true, min: 1 });
+  // Each maze is held as two strings of size*size characters while it is generated.
+  const gen = num(f, 'generate', { int: true, min: 1, max: 1_000_000 });
   if (gen !== undefined) {
     if (str(f, 'source')) throw new UserError('hrm data maze: give either --source or --generate, not both');
     const size = num(f, 'size', { int: true, min: 2, max: 255 }) ?? 30;
@@ -304,5 +307,10 @@ export async function run(args: string[]): Promise<number> {
   }
   const c = COMMANDS[cmd];
   if (!c) throw new UserError(`hrm data: unknown command '${cmd}'\n\n${HELP.data}`);
-  return c(rest);
+  try {
+    return await c(rest);
+  } catch (e) {
+    // A build writes into a temporary folder that replaces the output only when complete.
+    throw asUserError(e, cmd === 'show' ? undefined : 'the build stopped; nothing was written and an existing dataset at --output-dir is untouched');
+  }
 }

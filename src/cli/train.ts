@@ -4,6 +4,8 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { getBackend } from '../engine/backend.js';
+import { asUserError } from '../util/io-errors.js';
 import { applyOverride, finalizeConfig, knownKeys, loadTrainConfig, readRunConfig } from '../train/config.js';
 import { locateResume } from '../train/checkpoint.js';
 import { train } from '../train/loop.js';
@@ -33,6 +35,15 @@ keys:
 environment: HRM_BACKEND=native|wasm, HRM_THREADS=n`;
 
 export async function run(args: string[]): Promise<number> {
+  try {
+    return await runTrain(args);
+  } catch (e) {
+    throw asUserError(e);
+  }
+}
+
+async function runTrain(args: string[]): Promise<number> {
+  if (!args.includes('--help') && !args.includes('-h')) getBackend(); // a bad HRM_* setting fails before any work
   let file: string | undefined;
   let quiet = false;
   let resume: string | undefined;

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { makeFolders } from '../util/io-errors.js';
 import { NpyData, numel, readNpyHeader, writeNpy } from './npy.js';
 import { activeBuildFolders, assertReplaceable, buildFolderListeners, buildingFolderName, cleanUpInterruptedBuild } from './builders/output-dir.js';
 import { isMainThread } from 'node:worker_threads';
@@ -202,7 +203,7 @@ export class DatasetWriter {
   /** `force`: an existing hrm dataset at outDir may be replaced (see builders/output-dir.ts). */
   constructor(readonly outDir: string, private readonly force = false) {
     const out = resolve(outDir);
-    mkdirSync(dirname(out), { recursive: true });
+    makeFolders(dirname(out));
     this.tmpDir = buildingFolderName(out);
     mkdirSync(this.tmpDir);
     activeBuildFolders.add(this.tmpDir);

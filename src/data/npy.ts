@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync, renameSync, rmSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic-write.js';
+import { withPath } from '../util/io-errors.js';
 
 export type NpyDtype = 'b1' | 'u1' | 'i1' | 'u2' | 'i2' | 'u4' | 'i4' | 'u8' | 'i8' | 'f4' | 'f8';
 export type NpyData =
@@ -289,8 +290,10 @@ export class NpyStreamWriter {
   }
 
   private writeRaw(b: Uint8Array): void {
-    let off = 0;
-    while (off < b.byteLength) off += writeSync(this.fd, b, off, b.byteLength - off);
+    withPath(this.path, () => {
+      let off = 0;
+      while (off < b.byteLength) off += writeSync(this.fd, b, off, b.byteLength - off);
+    });
   }
 
   /** Appends elements (a typed array of this writer's dtype, or raw little-endian bytes). */

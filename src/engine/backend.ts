@@ -321,7 +321,13 @@ export function getBackend(): Backend {
   const env = process.env.HRM_BACKEND;
   if (env !== undefined && env !== '') {
     if (env !== 'native' && env !== 'wasm') throw new UserError(`HRM_BACKEND must be 'native' or 'wasm', got '${env}'`);
-    current = load(env);
+    try {
+      current = load(env);
+    } catch (e) {
+      // Asked for by name: no fallback, and the reason is the user's to fix (e.g. build the addon).
+      if (e instanceof UserError) throw e;
+      throw new UserError(`HRM_BACKEND=${env}: ${(e as Error).message.split('\n')[0]}`);
+    }
     return current;
   }
   try {

@@ -20,6 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import { readSafetensors, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
+import { makeFolders } from '../util/io-errors.js';
 import { configToYaml, defaultRunName, type TrainConfig } from './config.js';
 
 export const RESUME_FORMAT = 'hrm-ts-resume/1';
@@ -63,7 +64,7 @@ export function prepareRunDir(cfg: TrainConfig, opts: { overwrite?: boolean; log
       opts.log?.(`overwrite=true: moved the old run ${dir} aside to ${aside}`);
     }
   }
-  mkdirSync(dir, { recursive: true });
+  makeFolders(dir);
   acquireRunLock(dir);
   writeFileAtomic(join(dir, 'all_config.yaml'), configToYaml(cfg));
   return dir;

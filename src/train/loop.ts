@@ -17,6 +17,7 @@ import { PuzzleDataset } from '../data/loader.js';
 import { lrAt } from '../optim/schedule.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { ioErrorMessage } from '../util/io-errors.js';
 import { Rng } from '../util/random.js';
 import { restoreCarry, serializeCarry } from './carry-state.js';
 import {
@@ -256,10 +257,16 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
           `training stopped; ${lastGood()}. A lower lr or a longer warmup (lr_warmup_steps) usually helps.`,
       );
     }
+    const io = ioErrorMessage(e);
+    if (io !== null) throw new UserError(`${io}; training stopped; ${lastGood()}`);
     throw e;
   } finally {
     progress.finish();
-    metricsLog.flush();
+    try {
+      metricsLog.flush();
+    } catch {
+      // the disk that failed above may fail here too; the resume point keeps the log's length
+    }
     trainData.close();
     evalData.close();
   }
