@@ -5,6 +5,8 @@
  */
 import { UserError } from '../util/errors.js';
 import { asUserError } from '../util/io-errors.js';
+import { Worker, isMainThread } from 'node:worker_threads';
+import { cleanUpInterruptedBuild } from '../data/builders/output-dir.js';
 import { buildSudokuDataset } from '../data/builders/sudoku.js';
 import { buildMazeDataset } from '../data/builders/maze.js';
 import { buildArcDataset } from '../data/builders/arc.js';
@@ -300,6 +302,54 @@ function help(cmd: string): number {
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { sudoku, maze, arc, show };
 
 export async function run(args: string[]): Promise<number> {
+  const cmd = args[0];
+  if (isMainThread && BUILD_COMMANDS.has(cmd) && !args.includes('--help') && !args.includes('-h')) return runBuildInWorker(args);
+  return runCommand(args);
+}
+
+const BUILD_COMMANDS = new Set(['sudoku', 'maze', 'arc']);
+
+/**
+ * Runs a build in a worker thread. Its work is synchronous for long stretches (generating, solving,
+ * augmenting, writing GBs), during which a JS signal handler in the same thread could never run; here
+ * the main thread waits, so on SIGINT/SIGTERM it stops the worker at once, removes the worker's
+ * temporary folder (putting an old dataset back if the stop came inside the commit's two renames)
+ * and exits with 130 / 143.
+ */
+function runBuildInWorker(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./data-worker.js', import.meta.url), { workerData: { args } });
+    const temps = new Map<string, string>();
+    let outcome: { code: number } | { error: Error } | null = null;
+    const onSignal = (sig: NodeJS.Signals) => {
+      void worker.terminate().finally(() => {
+        for (const [tmp, out] of temps) cleanUpInterruptedBuild(tmp, out);
+        process.stderr.write(`hrm: interrupted (${sig}); the build stopped, its temporary folder was removed and any existing dataset at --output-dir is untouched\n`);
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    worker.on('message', (m: { kind: string; tmp: string; out: string; code: number; message: string }) => {
+      if (m.kind === 'tmp') temps.set(m.tmp, m.out);
+      else if (m.kind === 'done') outcome = { code: m.code };
+      else if (m.kind === 'user') outcome = { error: new UserError(m.message) };
+      else outcome = { error: new Error(`the build failed: ${m.message}`) };
+    });
+    worker.on('error', (e) => (outcome = { error: e }));
+    // Settle on exit, so that everything the worker printed has been passed on.
+    worker.on('exit', (code) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const o = outcome as { code: number } | { error: Error } | null;
+      if (o && 'code' in o) resolve(o.code);
+      else reject(o?.error ?? new Error(`the build's worker thread stopped with exit code ${code}`));
+    });
+  });
+}
+
+/** Runs `hrm data <args>` in this thread. */
+export async function runCommand(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(HELP.data);
