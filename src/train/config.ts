@@ -60,6 +60,11 @@ export interface TrainConfig {
 }
 
 export const HRM_V1_NAME = 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1';
+/** The values arch.forward_dtype accepts (the one list: validation and the model read it). */
+export const FORWARD_DTYPES = ['float32', 'bfloat16'] as const;
+/** The loss heads arch.loss.name accepts (the reference's ACT loss head). */
+export const LOSS_NAMES = ['losses@ACTLossHead'];
+export const LOSS_TYPES = ['stablemax_cross_entropy', 'softmax_cross_entropy'];
 export const SAVE_OUTPUT_KEYS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits', 'q_continue_logits'];
 
 export function defaultConfig(): TrainConfig {
@@ -137,8 +142,8 @@ const SCHEMA: Record<string, Kind> = {
   checkpoint_every_steps: { t: 'int', min: 0 },
   keep_checkpoints: { t: 'int', min: 0 },
   'arch.name': { t: 'string' },
-  'arch.loss.name': { t: 'string' },
-  'arch.loss.loss_type': { t: 'string', oneOf: ['stablemax_cross_entropy', 'softmax_cross_entropy'] },
+  'arch.loss.name': { t: 'string', oneOf: LOSS_NAMES },
+  'arch.loss.loss_type': { t: 'string', oneOf: LOSS_TYPES },
   'arch.halt_exploration_prob': { t: 'float', min: 0, max: 1 },
   'arch.halt_max_steps': { t: 'int', min: 1 },
   'arch.H_cycles': { t: 'int', min: 1 },
@@ -152,7 +157,7 @@ const SCHEMA: Record<string, Kind> = {
   'arch.pos_encodings': { t: 'string', oneOf: ['rope', 'learned'] },
   'arch.rms_norm_eps': { t: 'float', min: 0, minExclusive: true },
   'arch.rope_theta': { t: 'float', min: 0, minExclusive: true },
-  'arch.forward_dtype': { t: 'string' },
+  'arch.forward_dtype': { t: 'string', oneOf: [...FORWARD_DTYPES] },
 };
 
 /** Hydra/OmegaConf bookkeeping keys a reference config file may carry; they mean nothing here. */
