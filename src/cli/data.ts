@@ -6,6 +6,8 @@
 import { UserError } from '../util/errors.js';
 import { asUserError } from '../util/io-errors.js';
 import { Worker, isMainThread } from 'node:worker_threads';
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { cleanUpInterruptedBuild } from '../data/builders/output-dir.js';
 import { buildSudokuDataset } from '../data/builders/sudoku.js';
 import { buildMazeDataset } from '../data/builders/maze.js';
@@ -274,6 +276,14 @@ async function arc(args: string[]): Promise<number> {
   if (!dirs) throw new UserError(`hrm data arc: --dataset-dirs is required (where are your ARC copies?)\n\n${HELP.arc}`);
   const outputDir = required(f, 'output-dir', 'arc');
   const quiet = bool(f, 'quiet');
+  // One folder given twice (perhaps spelled differently) would put every task in twice.
+  const seen = new Map<string, string>();
+  for (const d of dirs) {
+    const key = existsSync(d) ? realpathSync(d) : resolve(d);
+    const first = seen.get(key);
+    if (first !== undefined) throw new UserError(`${d} is given twice in --dataset-dirs (also as ${first})`);
+    seen.set(key, d);
+  }
   const t0 = Date.now();
   const r = await buildArcDataset({ datasetDirs: dirs, outputDir, numAug: num(f, 'num-aug', { int: true, min: 0 }) ?? 1000, seed: num(f, 'seed', { int: true }) ?? 42, quiet, force: bool(f, 'force') });
   const ex = Object.entries(r.examples).map(([k, v]) => `${k} ${v} examples / ${r.puzzles[k]} puzzles`).join(', ');

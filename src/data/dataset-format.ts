@@ -133,7 +133,10 @@ export function arrayPath(dir: string, split: Split, set: string, name: ArrayNam
  * shape consistent with it (headers only; the loader checks the index contents).
  */
 export function readDatasetMetadata(dir: string, split: Split): DatasetMetadata {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: dataset folder not found`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new UserError(`${dir} is a file, not a dataset folder (give the folder that holds train/ and test/, as written by hrm data)`);
+  }
+  if (!existsSync(dir)) throw new UserError(`${dir}: dataset folder not found`);
   const splitDir = join(dir, split);
   if (!existsSync(splitDir) || !statSync(splitDir).isDirectory()) {
     throw new UserError(`${dir}: has no '${split}' split (no folder ${splitDir})`);
