@@ -15,7 +15,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { UserError, oneLine } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { makeFolders } from '../util/io-errors.js';
 import { NpyData, numel, readNpyHeader, writeNpy } from './npy.js';
@@ -147,7 +147,7 @@ export function readDatasetMetadata(dir: string, split: Split): DatasetMetadata 
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new UserError(`${file}: not valid JSON (${oneLine((e as Error).message)})`);
   }
   const m = validateMetadata(raw, file);
   let groups = 0;
@@ -189,7 +189,7 @@ export function readIdentifiers(dir: string): string[] | null {
   try {
     raw = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new UserError(`${p}: not valid JSON (${(e as Error).message})`);
+    throw new UserError(`${p}: not valid JSON (${oneLine((e as Error).message)})`);
   }
   if (!Array.isArray(raw) || !raw.every((x) => typeof x === 'string')) throw new UserError(`${p}: expected a JSON list of strings`);
   return raw as string[];

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import YAML from 'yaml';
-import { UserError } from '../util/errors.js';
+import { UserError, oneLine } from '../util/errors.js';
 
 export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
 
@@ -338,7 +338,7 @@ export function applyConfigFile(cfg: TrainConfig, path: string): void {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read config file ${path}: ${(e as Error).message}`);
+    throw new UserError(`cannot read config file ${path}: ${oneLine((e as Error).message)}`);
   }
   let obj: unknown;
   try {

@@ -17,7 +17,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/random.js';
-import { UserError } from '../../util/errors.js';
+import { UserError, oneLine } from '../../util/errors.js';
 import { cachedDihedralPermutation, dihedralShape, randomColourPermutation } from '../augment.js';
 import { DatasetMetadata, DatasetWriter, Split, buildDataset } from '../dataset-format.js';
 import { NpyStreamWriter } from '../npy.js';
@@ -96,7 +96,7 @@ export function readArcTask(file: string, testToTest: boolean): ArcTask {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UserError(`${file}: unreadable task JSON (${(e as Error).message})`);
+    throw new UserError(`${file}: unreadable task JSON (${oneLine((e as Error).message)})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${file}: expected a JSON object with "train" and "test"`);
   const o = raw as Record<string, unknown>;
