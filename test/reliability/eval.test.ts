@@ -19,8 +19,8 @@ function trainedRun(): { root: string; data: string; run: string; ckpt: string }
   return { root, data, run, ckpt: join(run, `step_${step}.safetensors`) };
 }
 
-test('defect 5: eval in a read-only run folder prints the metrics, then one line about the outputs; output_dir= saves them', () => {
-  const m = mountTmpfs('8m');
+test('defect 5: eval in a read-only run folder prints the metrics, then one line about the outputs; output_dir= saves them', (ctx) => {
+  const m = mountTmpfs('8m', ctx);
   if (!m) return;
   const t = trainedRun();
   try {

@@ -16,8 +16,8 @@ import { readMetrics } from '../../src/train/metrics-log.js';
 import { hrm, mountTmpfs, oneLineError } from './helpers.js';
 import { TINY, tinySudoku } from '../train/tiny-data.js';
 
-test('full disk during training: one line, nothing half-written, resumable to the same result', () => {
-  const m = mountTmpfs('1400k');
+test('full disk during training: one line, nothing half-written, resumable to the same result', (t) => {
+  const m = mountTmpfs('1400k', t);
   if (!m) return;
   const { root, data } = tinySudoku(40, 12);
   try {

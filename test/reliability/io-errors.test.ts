@@ -14,8 +14,8 @@ import { TINY, tinySudoku } from '../train/tiny-data.js';
 
 const GEN = ['data', 'sudoku', '--generate', '20', '--clues', '50-60', '--quiet'];
 
-test('defect 4: builders, --save-csv and training on a read-only file system: one line naming path and cause', () => {
-  const m = mountTmpfs('1m');
+test('defect 4: builders, --save-csv and training on a read-only file system: one line naming path and cause', (t) => {
+  const m = mountTmpfs('1m', t);
   if (!m) return;
   const { root, data } = tinySudoku(16, 8);
   try {
@@ -31,7 +31,7 @@ test('defect 4: builders, --save-csv and training on a read-only file system: on
   }
 });
 
-test('defect 4: a path through a file, a mount point as --output-dir, a missing addon, --generate too large', () => {
+test('defect 4: a path through a file, a mount point as --output-dir, a missing addon, --generate too large', (t) => {
   const root = tempDir();
   try {
     writeFileSync(join(root, 'file'), 'x');
@@ -43,7 +43,7 @@ test('defect 4: a path through a file, a mount point as --output-dir, a missing 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-  const m = mountTmpfs('1m');
+  const m = mountTmpfs('1m', t);
   if (!m) return;
   try {
     // An empty mount point passes the output check, but cannot be renamed: EBUSY.
@@ -54,8 +54,8 @@ test('defect 4: a path through a file, a mount point as --output-dir, a missing 
   }
 });
 
-test('defect 4: a full disk during a build keeps the old dataset and leaves nothing half-written', () => {
-  const m = mountTmpfs('256k');
+test('defect 4: a full disk during a build keeps the old dataset and leaves nothing half-written', (t) => {
+  const m = mountTmpfs('256k', t);
   if (!m) return;
   try {
     const out = join(m.dir, 'ds');
