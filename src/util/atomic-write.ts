@@ -34,7 +34,12 @@ function writeAtomic(path: string, data: string | Uint8Array | Uint8Array[]): vo
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // e.g. the target is a folder: leave nothing behind
+    throw e;
+  }
   // Make the rename itself durable.
   try {
     const dfd = openSync(dirname(path), 'r');
