@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { hrm, oneLineError, snapshot } from './helpers.js';
+import { CLI, ENV, hrm, oneLineError, snapshot } from './helpers.js';
 import { TINY, tinySudoku } from '../train/tiny-data.js';
 
 test('defect 2: a second run into the same run folder is refused; overwrite=true moves the old run aside', () => {
@@ -62,6 +62,28 @@ test('defect 6: a locked run folder is refused naming the pid; a stale lock is t
     const r = hrm(['train', `resume=${run}`, '--quiet']);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(!existsSync(join(run, '.lock')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('defect 6: a second trainer on a run that is training is refused naming its pid', async () => {
+  const { root, data } = tinySudoku();
+  try {
+    const run = join(root, 'run');
+    const child = spawn(process.execPath, [CLI, 'train', `data_path=${data}`, `checkpoint_path=${run}`, ...TINY, 'epochs=400', 'eval_interval=200', 'checkpoint_every_steps=1', '--quiet'], { stdio: 'ignore', env: ENV });
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      // Wait for its first resume point (resume= needs one), then try to resume the live run.
+      for (let i = 0; i < 3000 && !readdirSync(existsSync(run) ? run : root).some((n) => n.endsWith('.resume.safetensors')); i++) await new Promise((r) => setTimeout(r, 20));
+      const r = hrm(['train', `resume=${run}`, '--quiet']);
+      assert.match(oneLineError(r), new RegExp(`in use by process ${child.pid}`));
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    // Its lock is now stale: resume takes it over and runs.
+    assert.ok(existsSync(join(run, '.lock')));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
