@@ -98,7 +98,7 @@ function parseHeaderDict(text: string, file: string): { descr: string; fortranOr
 function parseDescr(descr: string, file: string): { dtype: NpyDtype; byteOrder: '<' | '>' | '|' } {
   const m = /^([<>|=]?)([biuf])(\d+)$/.exec(descr);
   const unsupported = () =>
-    new UserError(`${file}: unsupported dtype ${JSON.stringify(descr)} (supported: bool, int8-64, uint8-64, float32, float64)`);
+    new UserError(`${file}: unsupported dtype '${JSON.stringify(descr).slice(1, -1)}' (supported: bool, int8-64, uint8-64, float32, float64)`);
   if (!m) throw unsupported();
   const key = `${m[2]}${m[3]}` as NpyDtype;
   if (!(key in ITEMSIZE) || key === ('b2' as NpyDtype)) throw unsupported();
@@ -136,7 +136,7 @@ function readHeaderFd(fd: number, file: string, fileSize: number): NpyHeader {
   const dataOffset = start + headerLen;
   const need = numel(shape) * ITEMSIZE[dtype];
   if (fileSize - dataOffset < need) {
-    throw new UserError(`${file}: data is truncated: shape (${shape.join(', ')}) of ${JSON.stringify(descr)} needs ${need} bytes, file has ${fileSize - dataOffset}`);
+    throw new UserError(`${file}: data is truncated: shape (${shape.join(', ')}) of ${JSON.stringify(descr).slice(1, -1)} needs ${need} bytes, file has ${fileSize - dataOffset}`);
   }
   return { dtype, byteOrder, shape, fortranOrder, dataOffset, version };
 }
