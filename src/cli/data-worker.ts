@@ -9,8 +9,11 @@ import { UserError } from '../util/errors.js';
 import { runCommand } from './data.js';
 
 const port = parentPort!;
+const data = workerData as { args: string[]; stderrTTY: boolean; columns?: number };
+// A worker's stderr is a pipe to the main thread's: let progress bars draw as on the terminal behind it.
+if (data.stderrTTY) Object.assign(process.stderr, { isTTY: true, columns: data.columns });
 buildFolderListeners.add((tmp, out) => port.postMessage({ kind: 'tmp', tmp, out }));
-runCommand((workerData as { args: string[] }).args).then(
+runCommand(data.args).then(
   (code) => port.postMessage({ kind: 'done', code }),
   (e: unknown) => {
     if (e instanceof UserError) port.postMessage({ kind: 'user', message: e.message });

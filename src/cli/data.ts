@@ -328,7 +328,8 @@ const BUILD_COMMANDS = new Set(['sudoku', 'maze', 'arc']);
  */
 function runBuildInWorker(args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./data-worker.js', import.meta.url), { workerData: { args } });
+    const workerData = { args, stderrTTY: Boolean(process.stderr.isTTY), columns: process.stderr.columns };
+    const worker = new Worker(new URL('./data-worker.js', import.meta.url), { workerData });
     const temps = new Map<string, string>();
     let outcome: { code: number } | { error: Error } | null = null;
     const onSignal = (sig: NodeJS.Signals) => {
