@@ -284,6 +284,8 @@ function coerce(key: string, value: unknown, where: string): unknown {
       // A bare number given where a name is expected (run_name=1) is still a fine name.
       const s = typeof value === 'number' ? String(value) : value;
       if (typeof s !== 'string') throw bad('a string');
+      // An empty path or name (an unset shell variable) would silently mean the default.
+      if (s.trim() === '') throw bad(kind.nullable ? 'a non-empty string or null (empty: an unset shell variable?)' : 'a non-empty string (an unset shell variable?)');
       if (kind.oneOf && !kind.oneOf.includes(s)) throw bad(`one of ${kind.oneOf.join(', ')}`);
       return s;
     }

@@ -24,6 +24,8 @@ test('defect 9: bad HRM_* settings and config values fail before any work', () =
       [[...base, 'arch.loss.name=losses@Nope'], {}, /arch\.loss\.name must be one of losses@ACTLossHead/],
       [[...base, 'arch.loss.loss_type=mse'], {}, /arch\.loss\.loss_type must be one of stablemax_cross_entropy, softmax_cross_entropy/],
       [['train', 'resume='], {}, /resume= is empty/],
+      [[...base, 'checkpoint_path='], {}, /checkpoint_path must be a non-empty string or null/],
+      [[...base.filter((a) => !a.startsWith('data_path=')), 'data_path='], {}, /data_path must be a non-empty string/],
       [['eval', 'checkpoint=x.safetensors'], { HRM_THREADS: 'many' }, /HRM_THREADS must be an integer >= 1, got 'many'/],
     ];
     if (!/\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) cases.push([base, { HRM_ISA: 'avx512' }, /HRM_ISA=avx512: .*supported by this processor/]);
