@@ -51,6 +51,8 @@ interface RowSource {
   /** Copies rows idx[from..to) into consecutive rows of dst (row i - from at (i - from) * seqLen). */
   copyRows(idx: ArrayLike<number>, from: number, to: number, dst: Int32Array): void;
   close(): void;
+  /** the values, when held in memory (row-major) */
+  data?: ArrayLike<number>;
 }
 
 /**
@@ -59,6 +61,25 @@ interface RowSource {
  * so a file read row by row is scanned once without being held.
  */
 function checkRowValues(rows: RowSource, seqLen: number, limit: number, extra: number | null, path: string, what: string, limitName: string): void {
+  const fail = (j: number, v: number) =>
+    new UserError(`${path}: ${what} ${v} at [${Math.floor(j / seqLen)}, ${j % seqLen}] is outside [0, ${limitName}=${limit})`);
+  if (rows.data instanceof Uint8Array) {
+    // The usual case (uint8 tokens in memory): a tight loop over the bytes.
+    const d = rows.data;
+    const ex = extra ?? -1;
+    for (let j = 0, n = d.length; j < n; j++) {
+      if (d[j] >= limit && d[j] !== ex) throw fail(j, d[j]);
+    }
+    return;
+  }
+  if (rows.data) {
+    const d = rows.data;
+    for (let j = 0, n = rows.rows * seqLen; j < n; j++) {
+      const v = d[j];
+      if ((v < 0 || v >= limit) && v !== extra) throw fail(j, v);
+    }
+    return;
+  }
   const chunk = Math.max(1, Math.floor((1 << 20) / seqLen));
   const buf = new Int32Array(chunk * seqLen);
   const idx = new Int32Array(chunk);
@@ -68,9 +89,7 @@ function checkRowValues(rows: RowSource, seqLen: number, limit: number, extra: n
     rows.copyRows(idx, 0, n, buf);
     for (let j = 0, m = n * seqLen; j < m; j++) {
       const v = buf[j];
-      if ((v < 0 || v >= limit) && v !== extra) {
-        throw new UserError(`${path}: ${what} ${v} at [${r0 + Math.floor(j / seqLen)}, ${j % seqLen}] is outside [0, ${limitName}=${limit})`);
-      }
+      if ((v < 0 || v >= limit) && v !== extra) throw fail(r0 * seqLen + j, v);
     }
   }
 }
@@ -83,6 +102,7 @@ function toNumberArray(d: NpyData): ArrayLike<number> {
 function memoryRows(data: ArrayLike<number>, rows: number, seqLen: number): RowSource {
   return {
     rows,
+    data,
     copyRow(r, dst, off) {
       const base = r * seqLen;
       for (let j = 0; j < seqLen; j++) dst[off + j] = data[base + j];
