@@ -76,3 +76,20 @@ export function compareExact(name: string, ours: ArrayLike<number>, ref: ArrayLi
   }
   return null;
 }
+
+/**
+ * The fixtures kept in the repository (test/reference): small ones derived from the reference's, so
+ * that a clone without ../shared still checks the model against the reference.
+ */
+export function repoFixturesDir(): string {
+  return join(repoRoot(), 'test', 'reference');
+}
+
+/**
+ * Skips a fixture test whose fixtures are missing, with `why` naming the folder; in CI (CI=true) a
+ * missing fixture is a failure instead, so that correctness checks cannot hide behind a skip.
+ */
+export function skipOrFail(t: { skip(msg: string): void }, why: string): void {
+  if (process.env.CI === 'true') throw new Error(`${why} (CI=true: missing fixtures fail the run)`);
+  t.skip(why);
+}

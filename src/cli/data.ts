@@ -4,6 +4,11 @@
  * --min-difficulty, --num-aug, --aug, --dataset-dirs, --seed).
  */
 import { UserError } from '../util/errors.js';
+import { asUserError } from '../util/io-errors.js';
+import { Worker, isMainThread } from 'node:worker_threads';
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { cleanUpInterruptedBuild } from '../data/builders/output-dir.js';
 import { buildSudokuDataset } from '../data/builders/sudoku.js';
 import { buildMazeDataset } from '../data/builders/maze.js';
 import { buildArcDataset } from '../data/builders/arc.js';
@@ -33,7 +38,10 @@ Builds the reference's Sudoku dataset (tokens digit+1, vocab 11, seq_len 81).
   --test-source FILE     test rows from this file instead
   --test-fraction F      no test file: hold out this fraction of the source as test
                          (without either, only a train split is written)
-  --output-dir DIR       where to write (replaced atomically when the build succeeds)
+  --output-dir DIR       where to write (a new or empty folder; written atomically when the
+                         build succeeds)
+  --force                replace DIR if it already holds an hrm dataset (a folder holding
+                         anything else is never replaced)
   --subsample-size N     keep a random N of the train rows
   --min-difficulty R     keep rows with rating >= R (CSV 'rating' column; for puzzle files our
                          solver's branch count)
@@ -59,7 +67,9 @@ Builds the reference's Maze dataset (tokens: index in "# SGo" + 1, vocab 6, seq_
                          FOLDER/train.csv; test.csv next to train.csv becomes the test split.
   --test-source FILE     test rows from this file instead
   --test-fraction F      hold out this fraction as test (default 0 for --source, 0.1 for --generate)
-  --output-dir DIR       where to write
+  --output-dir DIR       where to write (a new or empty folder)
+  --force                replace DIR if it already holds an hrm dataset (a folder holding
+                         anything else is never replaced)
   --subsample-size N     keep a random N of the train mazes
   --aug                  add the 8 dihedral transforms of each train maze
   --seed S               random seed (default 0)
@@ -79,6 +89,8 @@ Builds the reference's ARC dataset (vocab 12: PAD, EOS, colours+2; 30x30 canvas,
                          sub-folder named 'evaluation' go to the test split; all else goes to train.
                          The reference uses ARC-AGI-1 (training + evaluation) with ConceptARC.
   --output-dir DIR       where to write (about 7 GB for ARC-AGI-1 + ConceptARC with 1000 augmentations)
+  --force                replace DIR if it already holds an hrm dataset (a folder holding
+                         anything else is never replaced)
   --num-aug N            augmentations per task (dihedral + colour permutation; default 1000)
   --seed S               random seed (default 42)
   --input-file-prefix P  instead of folders, TRM's Kaggle combined files P_<subset>_challenges.json and
@@ -107,7 +119,7 @@ interface Flags {
 }
 
 /** Flags that take no value. */
-const BOOLEAN = new Set(['aug', 'quiet', 'help', 'color', 'no-color']);
+const BOOLEAN = new Set(['aug', 'quiet', 'help', 'color', 'no-color', 'force']);
 /** Flags that take several values. */
 const MULTI = new Set(['dataset-dirs', 'subsets']);
 
@@ -198,7 +210,7 @@ function say(quiet: boolean, s: string): void {
 }
 
 async function sudoku(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['source', 'test-source', 'test-fraction', 'output-dir', 'subsample-size', 'min-difficulty', 'num-aug', 'seed', 'generate', 'clues', 'difficulty', 'save-csv', 'quiet']);
+  const f = parseFlags(args, ['source', 'test-source', 'test-fraction', 'output-dir', 'subsample-size', 'min-difficulty', 'num-aug', 'seed', 'generate', 'clues', 'difficulty', 'save-csv', 'quiet', 'force']);
   if (f.values.has('help')) return help('sudoku');
   if (f.positional.length) throw new UserError(`hrm data sudoku: unexpected argument '${f.positional[0]}'`);
   const outputDir = required(f, 'output-dir', 'sudoku');
@@ -207,7 +219,8 @@ async function sudoku(args: string[]): Promise<number> {
   const seed = num(f, 'seed', { int: true }) ?? 0;
   const testFraction = num(f, 'test-fraction', { min: 0, max: 0.99 });
   const t0 = Date.now();
-  const gen = num(f, 'generate', { int: true, min: 1 });
+  // Two arrays of 81 bytes per puzzle (and the train split's augmentations) must fit in memory.
+  const gen = num(f, 'generate', { int: true, min: 1, max: 10_000_000 });
   if (gen !== undefined) {
     if (str(f, 'source')) throw new UserError('hrm data sudoku: give either --source or --generate, not both');
     const d = str(f, 'difficulty');
@@ -215,7 +228,7 @@ async function sudoku(args: string[]): Promise<number> {
     const difficulty = d as Difficulty | undefined;
     const cluesFlag = str(f, 'clues');
     const clues = cluesFlag ? parseClues(cluesFlag) : difficulty ? DIFFICULTY_CLUES[difficulty] : ([30, 45] as [number, number]);
-    const st = await generateSudokuDataset({ count: gen, outputDir, clues, difficulty, testFraction: testFraction ?? 0.1, numAug, seed, saveCsv: str(f, 'save-csv'), quiet });
+    const st = await generateSudokuDataset({ count: gen, outputDir, clues, difficulty, testFraction: testFraction ?? 0.1, numAug, seed, saveCsv: str(f, 'save-csv'), quiet, force: bool(f, 'force') });
     say(quiet, `generated ${st.count} unique-solution Sudoku puzzles (${st.min}-${st.max} clues, mean solver branches ${st.mean.toFixed(2)}) in ${st.seconds.toFixed(1)} s`);
     say(quiet, `wrote ${outputDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return 0;
@@ -225,7 +238,7 @@ async function sudoku(args: string[]): Promise<number> {
   for (const k of ['clues', 'difficulty', 'save-csv']) if (f.values.has(k)) throw new UserError(`--${k} works only with --generate`);
   const r = await buildSudokuDataset({
     source, outputDir, testSource: str(f, 'test-source'), testFraction,
-    subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), minDifficulty: num(f, 'min-difficulty'), numAug, seed, quiet,
+    subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), minDifficulty: num(f, 'min-difficulty'), numAug, seed, quiet, force: bool(f, 'force'),
   });
   say(quiet, `wrote ${outputDir}: train ${r.train} puzzles (${r.trainPuzzles} with augmentations), test ${r.test} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (r.test === 0) noTestSplit();
@@ -233,7 +246,7 @@ async function sudoku(args: string[]): Promise<number> {
 }
 
 async function maze(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['source', 'test-source', 'test-fraction', 'output-dir', 'subsample-size', 'aug', 'seed', 'generate', 'size', 'min-path', 'save-csv', 'quiet']);
+  const f = parseFlags(args, ['source', 'test-source', 'test-fraction', 'output-dir', 'subsample-size', 'aug', 'seed', 'generate', 'size', 'min-path', 'save-csv', 'quiet', 'force']);
   if (f.values.has('help')) return help('maze');
   if (f.positional.length) throw new UserError(`hrm data maze: unexpected argument '${f.positional[0]}'`);
   const outputDir = required(f, 'output-dir', 'maze');
@@ -242,12 +255,13 @@ async function maze(args: string[]): Promise<number> {
   const aug = bool(f, 'aug');
   const testFraction = num(f, 'test-fraction', { min: 0, max: 0.99 });
   const t0 = Date.now();
-  const gen = num(f, 'generate', { int: true, min: 1 });
+  // Each maze is held as two strings of size*size characters while it is generated.
+  const gen = num(f, 'generate', { int: true, min: 1, max: 1_000_000 });
   if (gen !== undefined) {
     if (str(f, 'source')) throw new UserError('hrm data maze: give either --source or --generate, not both');
     const size = num(f, 'size', { int: true, min: 2, max: 255 }) ?? 30;
     const minPath = num(f, 'min-path', { int: true, min: 1 }) ?? 100;
-    const st = await generateMazeDataset({ count: gen, outputDir, size, minPath, testFraction: testFraction ?? 0.1, aug, seed, saveCsv: str(f, 'save-csv'), quiet });
+    const st = await generateMazeDataset({ count: gen, outputDir, size, minPath, testFraction: testFraction ?? 0.1, aug, seed, saveCsv: str(f, 'save-csv'), quiet, force: bool(f, 'force') });
     say(quiet, `generated ${st.count} ${size}x${size} mazes (shortest paths ${st.min}-${st.max} steps, mean ${st.mean.toFixed(1)}) in ${st.seconds.toFixed(1)} s`);
     say(quiet, `wrote ${outputDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return 0;
@@ -255,14 +269,14 @@ async function maze(args: string[]): Promise<number> {
   const source = str(f, 'source');
   if (!source) throw new UserError(`hrm data maze: give --source FILE or --generate N\n\n${HELP.maze}`);
   for (const k of ['size', 'min-path', 'save-csv']) if (f.values.has(k)) throw new UserError(`--${k} works only with --generate`);
-  const r = await buildMazeDataset({ source, outputDir, testSource: str(f, 'test-source'), testFraction, subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), aug, seed, quiet });
+  const r = await buildMazeDataset({ source, outputDir, testSource: str(f, 'test-source'), testFraction, subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), aug, seed, quiet, force: bool(f, 'force') });
   say(quiet, `wrote ${outputDir}: train ${r.train} mazes (${r.trainPuzzles} puzzles), test ${r.test} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (r.test === 0) noTestSplit();
   return 0;
 }
 
 async function arc(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['dataset-dirs', 'output-dir', 'num-aug', 'seed', 'quiet', 'input-file-prefix', 'subsets', 'test-set-name', 'max-tasks', 'max-grid']);
+  const f = parseFlags(args, ['dataset-dirs', 'output-dir', 'num-aug', 'seed', 'quiet', 'force', 'input-file-prefix', 'subsets', 'test-set-name', 'max-tasks', 'max-grid']);
   if (f.values.has('help')) return help('arc');
   if (f.positional.length) throw new UserError(`hrm data arc: unexpected argument '${f.positional[0]}' (list folders after --dataset-dirs)`);
   const dirs = f.values.get('dataset-dirs');
@@ -272,10 +286,18 @@ async function arc(args: string[]): Promise<number> {
   if (!dirs && !inputFilePrefix) throw new UserError(`hrm data arc: --dataset-dirs is required (where are your ARC copies?)\n\n${HELP.arc}`);
   const outputDir = required(f, 'output-dir', 'arc');
   const quiet = bool(f, 'quiet');
+  // One folder given twice (perhaps spelled differently) would put every task in twice.
+  const seen = new Map<string, string>();
+  for (const d of dirs ?? []) {
+    const key = existsSync(d) ? realpathSync(d) : resolve(d);
+    const first = seen.get(key);
+    if (first !== undefined) throw new UserError(`${d} is given twice in --dataset-dirs (also as ${first})`);
+    seen.set(key, d);
+  }
   const t0 = Date.now();
   const r = await buildArcDataset({
     datasetDirs: dirs ?? [], inputFilePrefix, subsets: f.values.get('subsets'), testSetName: str(f, 'test-set-name'),
-    maxTasks: num(f, 'max-tasks', { int: true, min: 1 }), maxGrid: num(f, 'max-grid', { int: true, min: 1 }), outputDir, numAug: num(f, 'num-aug', { int: true, min: 0 }) ?? 1000, seed: num(f, 'seed', { int: true }) ?? 42, quiet });
+    maxTasks: num(f, 'max-tasks', { int: true, min: 1 }), maxGrid: num(f, 'max-grid', { int: true, min: 1 }), outputDir, numAug: num(f, 'num-aug', { int: true, min: 0 }) ?? 1000, seed: num(f, 'seed', { int: true }) ?? 42, quiet, force: bool(f, 'force') });
   const ex = Object.entries(r.examples).map(([k, v]) => `${k} ${v} examples / ${r.puzzles[k]} puzzles`).join(', ');
   say(quiet, `wrote ${outputDir}: ${r.tasks} tasks, ${r.identifiers} identifiers; ${ex}; in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return 0;
@@ -302,6 +324,55 @@ function help(cmd: string): number {
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { sudoku, maze, arc, show };
 
 export async function run(args: string[]): Promise<number> {
+  const cmd = args[0];
+  if (isMainThread && BUILD_COMMANDS.has(cmd) && !args.includes('--help') && !args.includes('-h')) return runBuildInWorker(args);
+  return runCommand(args);
+}
+
+const BUILD_COMMANDS = new Set(['sudoku', 'maze', 'arc']);
+
+/**
+ * Runs a build in a worker thread. Its work is synchronous for long stretches (generating, solving,
+ * augmenting, writing GBs), during which a JS signal handler in the same thread could never run; here
+ * the main thread waits, so on SIGINT/SIGTERM it stops the worker at once, removes the worker's
+ * temporary folder (putting an old dataset back if the stop came inside the commit's two renames)
+ * and exits with 130 / 143.
+ */
+function runBuildInWorker(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const workerData = { args, stderrTTY: Boolean(process.stderr.isTTY), columns: process.stderr.columns };
+    const worker = new Worker(new URL('./data-worker.js', import.meta.url), { workerData });
+    const temps = new Map<string, string>();
+    let outcome: { code: number } | { error: Error } | null = null;
+    const onSignal = (sig: NodeJS.Signals) => {
+      void worker.terminate().finally(() => {
+        for (const [tmp, out] of temps) cleanUpInterruptedBuild(tmp, out);
+        process.stderr.write(`hrm: interrupted (${sig}); the build stopped, its temporary folder was removed and any existing dataset at --output-dir is untouched\n`);
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    worker.on('message', (m: { kind: string; tmp: string; out: string; code: number; message: string }) => {
+      if (m.kind === 'tmp') temps.set(m.tmp, m.out);
+      else if (m.kind === 'done') outcome = { code: m.code };
+      else if (m.kind === 'user') outcome = { error: new UserError(m.message) };
+      else outcome = { error: new Error(`the build failed: ${m.message}`) };
+    });
+    worker.on('error', (e) => (outcome = { error: e }));
+    // Settle on exit, so that everything the worker printed has been passed on.
+    worker.on('exit', (code) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const o = outcome as { code: number } | { error: Error } | null;
+      if (o && 'code' in o) resolve(o.code);
+      else reject(o?.error ?? new Error(`the build's worker thread stopped with exit code ${code}`));
+    });
+  });
+}
+
+/** Runs `hrm data <args>` in this thread. */
+export async function runCommand(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(HELP.data);
@@ -309,5 +380,10 @@ export async function run(args: string[]): Promise<number> {
   }
   const c = COMMANDS[cmd];
   if (!c) throw new UserError(`hrm data: unknown command '${cmd}'\n\n${HELP.data}`);
-  return c(rest);
+  try {
+    return await c(rest);
+  } catch (e) {
+    // A build writes into a temporary folder that replaces the output only when complete.
+    throw asUserError(e, cmd === 'show' ? undefined : 'the build stopped; nothing was written and an existing dataset at --output-dir is untouched');
+  }
 }

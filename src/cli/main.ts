@@ -4,6 +4,7 @@
  * `run(args: string[]): Promise<number>` and owns its own flag parsing and help.
  */
 import { UserError } from '../util/errors.js';
+import { ioErrorMessage } from '../util/io-errors.js';
 
 const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
   data: { summary: 'build, generate and show puzzle datasets', load: () => import('./data.js') },
@@ -37,8 +38,13 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
+    const io = ioErrorMessage(err);
     if (err instanceof UserError) {
       console.error(`hrm: ${err.message}`);
+      process.exitCode = 1;
+    } else if (io !== null) {
+      // A full disk, a read-only folder, a missing permission: the user's situation, not a bug.
+      console.error(`hrm: ${io}`);
       process.exitCode = 1;
     } else {
       console.error('hrm: internal error (please report):');

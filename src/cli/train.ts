@@ -4,6 +4,8 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { getBackend } from '../engine/backend.js';
+import { asUserError } from '../util/io-errors.js';
 import { applyOverride, finalizeConfig, knownKeys, loadTrainConfig, readRunConfig } from '../train/config.js';
 import { locateResume } from '../train/checkpoint.js';
 import { train } from '../train/loop.js';
@@ -22,6 +24,8 @@ The run folder checkpoints/<project_name>/<run_name>/ (or checkpoint_path) gets 
 step_N.safetensors (reference state-dict names), step_N.resume.safetensors (what resume needs),
 metrics.jsonl, curves.svg and summary.json. resume= continues a run exactly where its last
 checkpoint left it (checkpoint_every_steps=K adds resume points inside long iterations).
+A folder that already holds a run is refused for a new run; overwrite=true moves the old run
+aside to <folder>.old-<time> (nothing is deleted). A running trainer locks its folder (.lock).
 
 options:
   --config FILE   base configuration (YAML or JSON)
@@ -31,9 +35,19 @@ keys:
 environment: HRM_BACKEND=native|wasm, HRM_THREADS=n`;
 
 export async function run(args: string[]): Promise<number> {
+  try {
+    return await runTrain(args);
+  } catch (e) {
+    throw asUserError(e);
+  }
+}
+
+async function runTrain(args: string[]): Promise<number> {
+  if (!args.includes('--help') && !args.includes('-h')) getBackend(); // a bad HRM_* setting fails before any work
   let file: string | undefined;
   let quiet = false;
   let resume: string | undefined;
+  let overwrite = false;
   const overrides: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -49,6 +63,11 @@ export async function run(args: string[]): Promise<number> {
       quiet = true;
     } else if (a.startsWith('resume=')) {
       resume = a.slice('resume='.length);
+      if (resume.trim() === '') throw new UserError('resume= is empty (an unset shell variable?); give the run folder or step_N.safetensors to continue');
+    } else if (/^\+{0,2}overwrite=/.test(a)) {
+      const v = a.slice(a.indexOf('=') + 1).toLowerCase();
+      if (v !== 'true' && v !== 'false') throw new UserError(`overwrite must be true or false, got '${a.slice(a.indexOf('=') + 1)}'`);
+      overwrite = v === 'true';
     } else if (a.startsWith('-')) {
       throw new UserError(`unknown option '${a}' (see hrm train --help)`);
     } else {
@@ -56,7 +75,8 @@ export async function run(args: string[]): Promise<number> {
     }
   }
 
-  if (resume) {
+  if (resume !== undefined) {
+    if (overwrite) throw new UserError('overwrite=true starts a new run; it cannot be combined with resume= (which continues one)');
     if (file) throw new UserError('resume= continues a run with its own all_config.yaml; --config cannot be combined with it');
     const at = locateResume(resume);
     const cfgPath = join(at.dir, 'all_config.yaml');
@@ -73,7 +93,7 @@ export async function run(args: string[]): Promise<number> {
   }
 
   const cfg = loadTrainConfig({ file, overrides });
-  const summary = await train({ cfg, quiet });
+  const summary = await train({ cfg, quiet, overwrite });
   console.log(formatSummary(summary));
   return 0;
 }

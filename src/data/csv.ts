@@ -3,7 +3,7 @@
  * one JS string can hold) and a small CSV field splitter. Fields are never trimmed: Maze-Hard rows start
  * with spaces that are part of the grid.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -19,7 +19,8 @@ export function forEachLine(path: string, onLine: (line: string, lineNo: number)
     throw new UserError(`${path}: cannot open (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
   }
   try {
-    const buf = Buffer.alloc(1 << 24);
+    // At most 16 MiB at a time, and no more than the file holds (small files are read often).
+    const buf = Buffer.alloc(Math.max(1, Math.min(1 << 24, fstatSync(fd).size)));
     let carry = '';
     let lineNo = 0;
     let pos = 0;

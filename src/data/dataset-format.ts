@@ -14,10 +14,13 @@
  * (", " and ": " separators, floats always with a fraction). We write byte-compatible JSON.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { dirname, join, resolve } from 'node:path';
+import { UserError, oneLine } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { makeFolders } from '../util/io-errors.js';
 import { NpyData, numel, readNpyHeader, writeNpy } from './npy.js';
+import { activeBuildFolders, assertReplaceable, buildFolderListeners, buildingFolderName, cleanUpInterruptedBuild } from './builders/output-dir.js';
+import { isMainThread } from 'node:worker_threads';
 
 export type Split = 'train' | 'test';
 
@@ -130,7 +133,10 @@ export function arrayPath(dir: string, split: Split, set: string, name: ArrayNam
  * shape consistent with it (headers only; the loader checks the index contents).
  */
 export function readDatasetMetadata(dir: string, split: Split): DatasetMetadata {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: dataset folder not found`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new UserError(`${dir} is a file, not a dataset folder (give the folder that holds train/ and test/, as written by hrm data)`);
+  }
+  if (!existsSync(dir)) throw new UserError(`${dir}: dataset folder not found`);
   const splitDir = join(dir, split);
   if (!existsSync(splitDir) || !statSync(splitDir).isDirectory()) {
     throw new UserError(`${dir}: has no '${split}' split (no folder ${splitDir})`);
@@ -141,7 +147,7 @@ export function readDatasetMetadata(dir: string, split: Split): DatasetMetadata 
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new UserError(`${file}: not valid JSON (${oneLine((e as Error).message)})`);
   }
   const m = validateMetadata(raw, file);
   let groups = 0;
@@ -183,7 +189,7 @@ export function readIdentifiers(dir: string): string[] | null {
   try {
     raw = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new UserError(`${p}: not valid JSON (${(e as Error).message})`);
+    throw new UserError(`${p}: not valid JSON (${oneLine((e as Error).message)})`);
   }
   if (!Array.isArray(raw) || !raw.every((x) => typeof x === 'string')) throw new UserError(`${p}: expected a JSON list of strings`);
   return raw as string[];
@@ -197,11 +203,14 @@ export class DatasetWriter {
   readonly tmpDir: string;
   private committed = false;
 
-  constructor(readonly outDir: string) {
+  /** `force`: an existing hrm dataset at outDir may be replaced (see builders/output-dir.ts). */
+  constructor(readonly outDir: string, private readonly force = false) {
     const out = resolve(outDir);
-    mkdirSync(dirname(out), { recursive: true });
-    this.tmpDir = join(dirname(out), `.${basename(out)}.building-${process.pid}-${Date.now()}`);
+    makeFolders(dirname(out));
+    this.tmpDir = buildingFolderName(out);
     mkdirSync(this.tmpDir);
+    activeBuildFolders.add(this.tmpDir);
+    for (const f of buildFolderListeners) f(this.tmpDir, out);
   }
 
   splitDir(split: Split): string {
@@ -242,31 +251,39 @@ export class DatasetWriter {
   /** Moves the finished folder into place (replacing an older build at the same path). */
   commit(): void {
     const out = resolve(this.outDir);
+    // Checked again: the folder may have changed while the build ran.
+    assertReplaceable(this.outDir, this.force);
     let old: string | null = null;
     if (existsSync(out)) {
       old = `${this.tmpDir}.old`;
       renameSync(out, old);
     }
     renameSync(this.tmpDir, out);
-    if (old) rmSync(old, { recursive: true, force: true });
     this.committed = true;
+    if (old) rmSync(old, { recursive: true, force: true });
+    activeBuildFolders.delete(this.tmpDir);
   }
 
   abort(): void {
-    if (!this.committed) rmSync(this.tmpDir, { recursive: true, force: true });
+    if (!this.committed) cleanUpInterruptedBuild(this.tmpDir, resolve(this.outDir));
+    activeBuildFolders.delete(this.tmpDir);
   }
 }
 
 /** Runs `build(writer)`, committing on success and removing the temporary folder on any error. */
-export async function buildDataset(outDir: string, build: (w: DatasetWriter) => void | Promise<void>): Promise<void> {
-  const w = new DatasetWriter(outDir);
-  // Ctrl-C during a long build: remove the temporary folder, then exit as interrupted.
+export async function buildDataset(outDir: string, build: (w: DatasetWriter) => void | Promise<void>, force = false): Promise<void> {
+  const w = new DatasetWriter(outDir, force);
+  // Ctrl-C during a build's asynchronous parts: remove the temporary folder, then exit as interrupted.
+  // (The data CLI runs builds in a worker thread and handles signals itself, so that they also stop
+  // the synchronous parts; a worker gets no signals.)
   const onSignal = (sig: NodeJS.Signals) => {
     w.abort();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (isMainThread) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
   try {
     await build(w);
     w.commit();

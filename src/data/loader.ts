@@ -51,6 +51,47 @@ interface RowSource {
   /** Copies rows idx[from..to) into consecutive rows of dst (row i - from at (i - from) * seqLen). */
   copyRows(idx: ArrayLike<number>, from: number, to: number, dst: Int32Array): void;
   close(): void;
+  /** the values, when held in memory (row-major) */
+  data?: ArrayLike<number>;
+}
+
+/**
+ * Throws a UserError at the first value v of `rows` with !(0 <= v < limit) and v !== extra, naming
+ * the file, the [row, column] and the value (`what`: token or label). Rows are checked in chunks,
+ * so a file read row by row is scanned once without being held.
+ */
+function checkRowValues(rows: RowSource, seqLen: number, limit: number, extra: number | null, path: string, what: string, limitName: string): void {
+  const fail = (j: number, v: number) =>
+    new UserError(`${path}: ${what} ${v} at [${Math.floor(j / seqLen)}, ${j % seqLen}] is outside [0, ${limitName}=${limit})`);
+  if (rows.data instanceof Uint8Array) {
+    // The usual case (uint8 tokens in memory): a tight loop over the bytes.
+    const d = rows.data;
+    const ex = extra ?? -1;
+    for (let j = 0, n = d.length; j < n; j++) {
+      if (d[j] >= limit && d[j] !== ex) throw fail(j, d[j]);
+    }
+    return;
+  }
+  if (rows.data) {
+    const d = rows.data;
+    for (let j = 0, n = rows.rows * seqLen; j < n; j++) {
+      const v = d[j];
+      if ((v < 0 || v >= limit) && v !== extra) throw fail(j, v);
+    }
+    return;
+  }
+  const chunk = Math.max(1, Math.floor((1 << 20) / seqLen));
+  const buf = new Int32Array(chunk * seqLen);
+  const idx = new Int32Array(chunk);
+  for (let r0 = 0; r0 < rows.rows; r0 += chunk) {
+    const n = Math.min(chunk, rows.rows - r0);
+    for (let i = 0; i < n; i++) idx[i] = r0 + i;
+    rows.copyRows(idx, 0, n, buf);
+    for (let j = 0, m = n * seqLen; j < m; j++) {
+      const v = buf[j];
+      if ((v < 0 || v >= limit) && v !== extra) throw fail(r0 * seqLen + j, v);
+    }
+  }
 }
 
 function toNumberArray(d: NpyData): ArrayLike<number> {
@@ -61,6 +102,7 @@ function toNumberArray(d: NpyData): ArrayLike<number> {
 function memoryRows(data: ArrayLike<number>, rows: number, seqLen: number): RowSource {
   return {
     rows,
+    data,
     copyRow(r, dst, off) {
       const base = r * seqLen;
       for (let j = 0; j < seqLen; j++) dst[off + j] = data[base + j];
@@ -199,6 +241,10 @@ export class PuzzleDataset {
         puzzle_indices: loadIndexArray(p('puzzle_indices')),
         group_indices: loadIndexArray(p('group_indices')),
       };
+      // Values outside the vocabulary would index past the embedding table mid-run: refuse them here.
+      const V = this.metadata.vocab_size;
+      checkRowValues(set.inputs, seqLen, V, null, p('inputs'), 'token', 'vocab_size');
+      checkRowValues(set.labels, seqLen, V, this.metadata.ignore_label_id, p('labels'), 'label', 'vocab_size');
       checkIndices(p('puzzle_indices'), set.puzzle_indices, set.inputs.rows, 'examples');
       checkIndices(p('group_indices'), set.group_indices, set.puzzle_identifiers.length, 'puzzles');
       const nIds = this.metadata.num_puzzle_identifiers;

@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync, renameSync, rmSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic-write.js';
+import { withPath } from '../util/io-errors.js';
 
 export type NpyDtype = 'b1' | 'u1' | 'i1' | 'u2' | 'i2' | 'u4' | 'i4' | 'u8' | 'i8' | 'f4' | 'f8';
 export type NpyData =
@@ -97,7 +98,7 @@ function parseHeaderDict(text: string, file: string): { descr: string; fortranOr
 function parseDescr(descr: string, file: string): { dtype: NpyDtype; byteOrder: '<' | '>' | '|' } {
   const m = /^([<>|=]?)([biuf])(\d+)$/.exec(descr);
   const unsupported = () =>
-    new UserError(`${file}: unsupported dtype '${descr}' (supported: bool, int8-64, uint8-64, float32, float64)`);
+    new UserError(`${file}: unsupported dtype '${JSON.stringify(descr).slice(1, -1)}' (supported: bool, int8-64, uint8-64, float32, float64)`);
   if (!m) throw unsupported();
   const key = `${m[2]}${m[3]}` as NpyDtype;
   if (!(key in ITEMSIZE) || key === ('b2' as NpyDtype)) throw unsupported();
@@ -135,7 +136,7 @@ function readHeaderFd(fd: number, file: string, fileSize: number): NpyHeader {
   const dataOffset = start + headerLen;
   const need = numel(shape) * ITEMSIZE[dtype];
   if (fileSize - dataOffset < need) {
-    throw new UserError(`${file}: data is truncated: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes, file has ${fileSize - dataOffset}`);
+    throw new UserError(`${file}: data is truncated: shape (${shape.join(', ')}) of ${JSON.stringify(descr).slice(1, -1)} needs ${need} bytes, file has ${fileSize - dataOffset}`);
   }
   return { dtype, byteOrder, shape, fortranOrder, dataOffset, version };
 }
@@ -289,8 +290,10 @@ export class NpyStreamWriter {
   }
 
   private writeRaw(b: Uint8Array): void {
-    let off = 0;
-    while (off < b.byteLength) off += writeSync(this.fd, b, off, b.byteLength - off);
+    withPath(this.path, () => {
+      let off = 0;
+      while (off < b.byteLength) off += writeSync(this.fd, b, off, b.byteLength - off);
+    });
   }
 
   /** Appends elements (a typed array of this writer's dtype, or raw little-endian bytes). */

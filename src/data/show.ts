@@ -5,7 +5,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { DatasetMetadata, Split, arrayPath, readDatasetMetadata, readIdentifiers } from './dataset-format.js';
-import { NpyRowReader, readNpy } from './npy.js';
+import { NpyData, NpyDtype, NpyRowReader, itemSize, readNpy, readNpyHeader } from './npy.js';
 
 export type DatasetKind = 'sudoku' | 'maze' | 'arc' | 'tokens';
 
@@ -99,6 +99,52 @@ function sideBySide(a: string[], b: string[], titleA: string, titleB: string, vi
 
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
+/** Any integer typed array as plain numbers. */
+function numbers(d: NpyData): ArrayLike<number> {
+  if (d instanceof BigInt64Array || d instanceof BigUint64Array) return Float64Array.from(d, (x) => Number(x));
+  return d as ArrayLike<number>;
+}
+
+/**
+ * Rows of a token array of any integer dtype and either order, as the trainer reads them: C-order
+ * files row by row (they may be GBs), Fortran-order ones (small in practice) loaded whole.
+ */
+function tokenRows(path: string): { rows: number; row(i: number, dst: Float64Array): void; close(): void } {
+  const h = readNpyHeader(path);
+  if (h.dtype === 'f4' || h.dtype === 'f8' || h.dtype === 'b1') throw new UserError(`${path}: expected an integer token array, got dtype ${h.dtype}`);
+  if (h.shape.length !== 2) throw new UserError(`${path}: expected a 2-D array, got shape (${h.shape.join(', ')})`);
+  const [rows, len] = h.shape;
+  if (h.fortranOrder) {
+    const all = numbers(readNpy(path).data);
+    return { rows, row: (i, dst) => { for (let j = 0; j < len; j++) dst[j] = all[i * len + j]; }, close() {} };
+  }
+  const reader = new NpyRowReader(path);
+  const raw = new Uint8Array(len * itemSize(h.dtype));
+  return {
+    rows,
+    row(i, dst) {
+      reader.readRowBytes(i, raw);
+      const v = numbers(typedView(h.dtype, raw));
+      for (let j = 0; j < len; j++) dst[j] = v[j];
+    },
+    close: () => reader.close(),
+  };
+}
+
+function typedView(dtype: NpyDtype, b: Uint8Array): NpyData {
+  const buf = b.buffer;
+  switch (dtype) {
+    case 'i1': return new Int8Array(buf);
+    case 'u2': return new Uint16Array(buf);
+    case 'i2': return new Int16Array(buf);
+    case 'u4': return new Uint32Array(buf);
+    case 'i4': return new Int32Array(buf);
+    case 'u8': return new BigUint64Array(buf);
+    case 'i8': return new BigInt64Array(buf);
+    default: return b;
+  }
+}
+
 export interface ShowOptions {
   split: Split;
   index: number;
@@ -113,21 +159,19 @@ export function showDataset(dir: string, o: ShowOptions): string {
   const ids = readIdentifiers(dir);
   const parts: string[] = [];
   for (const set of m.sets) {
-    const inputs = new NpyRowReader(arrayPath(dir, o.split, set, 'inputs'));
-    const labels = new NpyRowReader(arrayPath(dir, o.split, set, 'labels'));
+    const inputs = tokenRows(arrayPath(dir, o.split, set, 'inputs'));
+    const labels = tokenRows(arrayPath(dir, o.split, set, 'labels'));
     try {
       const n = inputs.rows;
       if (o.index < 0 || o.index >= n) throw new UserError(`${dir}: --index ${o.index} is outside the ${n} examples of ${o.split}/${set}`);
-      const pidx = readNpy(arrayPath(dir, o.split, set, 'puzzle_indices')).data as Int32Array;
-      const pids = readNpy(arrayPath(dir, o.split, set, 'puzzle_identifiers')).data as Int32Array;
+      const pidx = numbers(readNpy(arrayPath(dir, o.split, set, 'puzzle_indices')).data);
+      const pids = numbers(readNpy(arrayPath(dir, o.split, set, 'puzzle_identifiers')).data);
       parts.push(`${dir} ${o.split}/${set}: ${n} examples, ${pids.length} puzzles, kind ${kind} (vocab ${m.vocab_size}, seq_len ${m.seq_len})`);
-      const rowBytes = inputs.rowLen * ({ u1: 1, i1: 1, b1: 1 } as Record<string, number>)[inputs.header.dtype];
-      if (!rowBytes) throw new UserError(`${arrayPath(dir, o.split, set, 'inputs')}: show supports uint8 token arrays only (got ${inputs.header.dtype})`);
-      const a = new Uint8Array(m.seq_len);
-      const b = new Uint8Array(m.seq_len);
+      const a = new Float64Array(m.seq_len);
+      const b = new Float64Array(m.seq_len);
       for (let i = o.index; i < Math.min(n, o.index + o.count); i++) {
-        inputs.readRowBytes(i, a);
-        labels.readRowBytes(i, b);
+        inputs.row(i, a);
+        labels.row(i, b);
         // Puzzle of example i: last p with puzzle_indices[p] <= i.
         let p = 0;
         while (p + 1 < pidx.length - 1 && pidx[p + 1] <= i) p++;

@@ -318,10 +318,30 @@ function load(name: Name): Backend {
 /** The current backend, chosen on first use (HRM_BACKEND, else native, else wasm with a notice). */
 export function getBackend(): Backend {
   if (current) return current;
+  // Settings are checked before anything loads: a bad one must not fall back or fail midway.
+  defaultThreads();
   const env = process.env.HRM_BACKEND;
+  const isa = process.env.HRM_ISA;
+  if (isa !== undefined && isa !== '') {
+    if (env === 'wasm') throw new UserError(`HRM_ISA=${isa} has no effect with HRM_BACKEND=wasm (it picks the native addon's instruction set); unset one of them`);
+    // Asking for an instruction set asks for the native addon: no WebAssembly fallback.
+    try {
+      current = load('native');
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      throw new UserError(`HRM_ISA=${isa}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    return current;
+  }
   if (env !== undefined && env !== '') {
     if (env !== 'native' && env !== 'wasm') throw new UserError(`HRM_BACKEND must be 'native' or 'wasm', got '${env}'`);
-    current = load(env);
+    try {
+      current = load(env);
+    } catch (e) {
+      // Asked for by name: no fallback, and the reason is the user's to fix (e.g. build the addon).
+      if (e instanceof UserError) throw e;
+      throw new UserError(`HRM_BACKEND=${env}: ${(e as Error).message.split('\n')[0]}`);
+    }
     return current;
   }
   try {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { UserError } from '../util/errors.js';
+import { UserError, oneLine } from '../util/errors.js';
 
 export type SafeDType = 'F32' | 'F64' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'BF16' | 'F16';
 
@@ -44,7 +44,7 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): Safetensor
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + hlen)));
   } catch (e) {
-    throw bad(`header is not valid JSON (${(e as Error).message})`);
+    throw bad(`header is not valid JSON (${oneLine((e as Error).message)})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad('header is not a JSON object');
   const dataStart = 8 + hlen;

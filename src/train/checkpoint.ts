@@ -14,11 +14,13 @@
  * has its weights, and the newest step with both files is the resume point. Only the newest sidecar is
  * kept (older ones are deleted once a newer one is on disk).
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { readSafetensors, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
+import { makeFolders } from '../util/io-errors.js';
 import { configToYaml, defaultRunName, type TrainConfig } from './config.js';
 
 export const RESUME_FORMAT = 'hrm-ts-resume/1';
@@ -29,13 +31,145 @@ export function runDirFor(cfg: TrainConfig): string {
   return join('checkpoints', cfg.project_name ?? 'hrm', cfg.run_name);
 }
 
-/** Creates the run folder and writes all_config.yaml (with the resolved checkpoint_path). */
-export function prepareRunDir(cfg: TrainConfig): string {
+/** What a run folder may hold: our files, the lock and writeFileAtomic's temporaries. */
+const RUN_FILE = /^(all_config\.yaml|metrics\.jsonl|summary\.json|curves\.svg|step_\d+[._].*|\.lock|\..+\.tmp-\d+-\d+)$/;
+
+/**
+ * Creates the run folder, takes its lock and writes all_config.yaml (with the resolved
+ * checkpoint_path). A folder that already holds a run is refused (its files would be overwritten,
+ * its metrics appended to and, with keep_checkpoints, its checkpoints deleted) unless `overwrite`,
+ * which moves the old run aside to `<dir>.old-<time>`; a folder holding anything else is refused.
+ */
+export function prepareRunDir(cfg: TrainConfig, opts: { overwrite?: boolean; log?: (s: string) => void } = {}): string {
   const dir = runDirFor(cfg);
   cfg.checkpoint_path = dir;
-  mkdirSync(dir, { recursive: true });
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new UserError(`checkpoint_path=${dir} is a file; a run needs a folder`);
+    const names = readdirSync(dir);
+    const foreign = names.find((n) => !RUN_FILE.test(n));
+    if (foreign !== undefined) {
+      throw new UserError(`${dir} holds files that are not a run's (e.g. '${foreign}'); choose another run_name or checkpoint_path`);
+    }
+    if (names.some((n) => n !== '.lock' && !n.startsWith('.'))) {
+      if (!opts.overwrite) {
+        const steps = listSteps(dir).length;
+        throw new UserError(
+          `${dir} already holds a run (${steps} checkpoint${steps === 1 ? '' : 's'}); continue it with resume=${dir}, ` +
+            `start afresh with overwrite=true (moves it aside to ${dir}.old-<time>), or choose another run_name or checkpoint_path`,
+        );
+      }
+      checkNotLocked(dir);
+      const aside = `${dir}.old-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(dir, aside);
+      opts.log?.(`overwrite=true: moved the old run ${dir} aside to ${aside}`);
+    }
+  }
+  makeFolders(dir);
+  acquireRunLock(dir);
   writeFileAtomic(join(dir, 'all_config.yaml'), configToYaml(cfg));
   return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run-folder lock: `<dir>/.lock` holds the owner's pid and host. It is created exclusively
+// (O_EXCL), so of two processes only one gets it; a lock whose process is gone (kill -9) is stale
+// and taken over. It is removed when the run ends (and at process exit).
+
+export const lockFile = (dir: string) => join(dir, '.lock');
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  started: string;
+}
+
+function readLock(path: string): LockInfo | null {
+  try {
+    const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockInfo>;
+    return typeof o.pid === 'number' ? { pid: o.pid, host: String(o.host ?? ''), started: String(o.started ?? '') } : null;
+  } catch {
+    return null; // unreadable or half-written: treated as stale
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The live owner of dir's lock other than this process, or null. */
+function liveOwner(dir: string): LockInfo | null {
+  const l = existsSync(lockFile(dir)) ? readLock(lockFile(dir)) : null;
+  if (!l || l.pid === process.pid) return null;
+  // On another host the pid means nothing here: assume it is alive.
+  if (l.host !== hostname() || pidAlive(l.pid)) return l;
+  return null;
+}
+
+function lockedError(dir: string, l: LockInfo): UserError {
+  return new UserError(
+    `${dir} is in use by process ${l.pid}${l.host !== hostname() ? ` on ${l.host}` : ''}${l.started ? ` (since ${l.started})` : ''}; ` +
+      `wait for it to finish or stop it (lock file ${lockFile(dir)})`,
+  );
+}
+
+function checkNotLocked(dir: string): void {
+  const l = liveOwner(dir);
+  if (l) throw lockedError(dir, l);
+}
+
+const held = new Set<string>();
+let exitHook = false;
+
+/** Takes `<dir>/.lock` for this process; throws a UserError naming the owner when it is held. */
+export function acquireRunLock(dir: string): void {
+  const path = lockFile(dir);
+  const text = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }) + '\n';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      try {
+        writeSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
+      held.add(path);
+      if (!exitHook) {
+        exitHook = true;
+        process.on('exit', () => {
+          for (const p of held) releaseLockFile(p);
+        });
+      }
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const l = readLock(path);
+      if (l && l.pid === process.pid) {
+        held.add(path);
+        return; // this process already holds it
+      }
+      const owner = liveOwner(dir);
+      if (owner) throw lockedError(dir, owner);
+      rmSync(path, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new UserError(`${dir}: could not take the lock file ${path} (another process keeps taking it)`);
+}
+
+function releaseLockFile(path: string): void {
+  const l = existsSync(path) ? readLock(path) : null;
+  if (l && l.pid === process.pid) rmSync(path, { force: true });
+  held.delete(path);
+}
+
+/** Removes this process's lock on dir (no-op when it holds none). */
+export function releaseRunLock(dir: string): void {
+  releaseLockFile(lockFile(dir));
 }
 
 export const weightsFile = (dir: string, step: number) => join(dir, `step_${step}.safetensors`);

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import YAML from 'yaml';
-import { UserError } from '../util/errors.js';
+import { UserError, oneLine } from '../util/errors.js';
 
 export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
 
@@ -60,6 +60,11 @@ export interface TrainConfig {
 }
 
 export const HRM_V1_NAME = 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1';
+/** The values arch.forward_dtype accepts (the one list: validation and the model read it). */
+export const FORWARD_DTYPES = ['float32', 'bfloat16'] as const;
+/** The loss heads arch.loss.name accepts (the reference's ACT loss head). */
+export const LOSS_NAMES = ['losses@ACTLossHead'];
+export const LOSS_TYPES = ['stablemax_cross_entropy', 'softmax_cross_entropy'];
 export const SAVE_OUTPUT_KEYS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits', 'q_continue_logits'];
 
 export function defaultConfig(): TrainConfig {
@@ -137,8 +142,8 @@ const SCHEMA: Record<string, Kind> = {
   checkpoint_every_steps: { t: 'int', min: 0 },
   keep_checkpoints: { t: 'int', min: 0 },
   'arch.name': { t: 'string' },
-  'arch.loss.name': { t: 'string' },
-  'arch.loss.loss_type': { t: 'string', oneOf: ['stablemax_cross_entropy', 'softmax_cross_entropy'] },
+  'arch.loss.name': { t: 'string', oneOf: LOSS_NAMES },
+  'arch.loss.loss_type': { t: 'string', oneOf: LOSS_TYPES },
   'arch.halt_exploration_prob': { t: 'float', min: 0, max: 1 },
   'arch.halt_max_steps': { t: 'int', min: 1 },
   'arch.H_cycles': { t: 'int', min: 1 },
@@ -152,7 +157,7 @@ const SCHEMA: Record<string, Kind> = {
   'arch.pos_encodings': { t: 'string', oneOf: ['rope', 'learned'] },
   'arch.rms_norm_eps': { t: 'float', min: 0, minExclusive: true },
   'arch.rope_theta': { t: 'float', min: 0, minExclusive: true },
-  'arch.forward_dtype': { t: 'string' },
+  'arch.forward_dtype': { t: 'string', oneOf: [...FORWARD_DTYPES] },
 };
 
 /** Hydra/OmegaConf bookkeeping keys a reference config file may carry; they mean nothing here. */
@@ -279,6 +284,8 @@ function coerce(key: string, value: unknown, where: string): unknown {
       // A bare number given where a name is expected (run_name=1) is still a fine name.
       const s = typeof value === 'number' ? String(value) : value;
       if (typeof s !== 'string') throw bad('a string');
+      // An empty path or name (an unset shell variable) would silently mean the default.
+      if (s.trim() === '') throw bad(kind.nullable ? 'a non-empty string or null (empty: an unset shell variable?)' : 'a non-empty string (an unset shell variable?)');
       if (kind.oneOf && !kind.oneOf.includes(s)) throw bad(`one of ${kind.oneOf.join(', ')}`);
       return s;
     }
@@ -333,7 +340,7 @@ export function applyConfigFile(cfg: TrainConfig, path: string): void {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read config file ${path}: ${(e as Error).message}`);
+    throw new UserError(`cannot read config file ${path}: ${oneLine((e as Error).message)}`);
   }
   let obj: unknown;
   try {

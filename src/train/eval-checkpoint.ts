@@ -15,7 +15,8 @@ import { Rng } from '../util/random.js';
 import { predsFile, savePredictions, stepFromFileName } from './checkpoint.js';
 import { finalizeConfig, readRunConfig, type TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { checkDataset } from './loop.js';
+import { readDatasetMetadata } from '../data/dataset-format.js';
+import { ioErrorMessage, makeFolders } from '../util/io-errors.js';
 import { buildModel } from './model-bridge.js';
 import { arcIdentifiersFor } from '../arc/detect.js';
 import { writeArcOutputs, type ArcOutputFiles } from '../arc/report.js';
@@ -30,6 +31,8 @@ export interface EvalCheckpointOptions {
   saveOutputs?: string[];
   /** overrides applied to the run's config (data_path, global_batch_size) */
   adjust?: (cfg: TrainConfig) => void;
+  /** where step_N_all_preds.safetensors goes (default: the checkpoint's folder) */
+  outputDir?: string;
 }
 
 export interface EvalCheckpointResult extends EvalResult {
@@ -38,6 +41,8 @@ export interface EvalCheckpointResult extends EvalResult {
   predictionsFile: string | null;
   /** ARC datasets: submission.json, arc_votes.json, arc_report.html in the checkpoint's folder */
   arcFiles?: ArcOutputFiles;
+  /** why the outputs could not be saved (the metrics are complete); null when saved or none asked */
+  saveError: string | null;
 }
 
 export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointResult {
@@ -59,9 +64,16 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   const arcIds = arcIdentifiersFor(cfg.data_path, cfg);
   cfg.eval_save_outputs = opts.saveOutputs ?? (arcIds ? ARC_DEFAULT_SAVE_OUTPUTS : DEFAULT_SAVE_OUTPUTS);
   finalizeConfig(cfg, cfgPath);
-  // The model's puzzle-identifier table is sized by the train split, as in the reference.
-  const meta = checkDataset(cfg);
-  const model = buildModel(cfg, meta.train, new Rng(cfg.seed), cfgPath);
+  // Only the test split is read: evaluation needs nothing else (its dataset.json carries the same
+  // vocab_size, seq_len and num_puzzle_identifiers as the train split's in the reference's builders).
+  let meta;
+  try {
+    meta = readDatasetMetadata(cfg.data_path, 'test');
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`data_path=${cfg.data_path}: ${e.message}`);
+    throw e;
+  }
+  const model = buildModel(cfg, meta, new Rng(cfg.seed), cfgPath);
   loadStateDict(model, weights, files.weights);
   const loader = new PuzzleDataset({
     dataPath: cfg.data_path, split: 'test', globalBatchSize: cfg.global_batch_size, testSetMode: true,
@@ -71,12 +83,21 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
     const step = stepFromFileName(files.weights);
     const res = evaluate(model, loader, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIds });
     let predictionsFile: string | null = null;
+    let saveError: string | null = null;
     if (res.outputs) {
-      predictionsFile = predsFile(cfg.checkpoint_path, step);
-      savePredictions(predictionsFile, res.outputs);
+      // A failure to save (a read-only run folder, a full disk) must not lose the metrics.
+      const file = predsFile(opts.outputDir ?? cfg.checkpoint_path, step);
+      try {
+        if (opts.outputDir) makeFolders(opts.outputDir);
+        savePredictions(file, res.outputs);
+        predictionsFile = file;
+      } catch (e) {
+        saveError = ioErrorMessage(e);
+        if (saveError === null) throw e;
+      }
     }
-    const arcFiles = res.arc ? writeArcOutputs(cfg.checkpoint_path, step, res.arc) : undefined;
-    return { ...res, step, config: cfg, predictionsFile, ...(arcFiles ? { arcFiles } : {}) };
+    const arcFiles = res.arc ? writeArcOutputs(opts.outputDir ?? cfg.checkpoint_path, step, res.arc) : undefined;
+    return { ...res, step, config: cfg, predictionsFile, saveError, ...(arcFiles ? { arcFiles } : {}) };
   } finally {
     loader.close();
   }

@@ -17,6 +17,7 @@ import { PuzzleDataset } from '../data/loader.js';
 import { lrAt } from '../optim/schedule.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { ioErrorMessage } from '../util/io-errors.js';
 import { Rng } from '../util/random.js';
 import { restoreCarry, serializeCarry } from './carry-state.js';
 import {
@@ -26,6 +27,9 @@ import {
   removeLeftovers,
   removeSuperseded,
   prepareRunDir,
+  runDirFor,
+  acquireRunLock,
+  releaseRunLock,
   RESUME_FORMAT,
   saveCheckpoint,
   savePredictions,
@@ -50,6 +54,8 @@ export interface TrainOptions {
   cfg: TrainConfig;
   /** continue from this resume point (the cfg must be the run's own all_config.yaml) */
   resume?: { dir: string; step: number };
+  /** a fresh run may replace a run folder holding another run (moved aside, never deleted) */
+  overwrite?: boolean;
   /** where progress and messages go (default: stderr / stdout) */
   log?: (line: string) => void;
   quiet?: boolean;
@@ -107,11 +113,14 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   });
 
   const arcIds = arcIdentifiersFor(cfg.data_path, cfg); // ARC: vote at each evaluation (ARC/pass@K)
-  const dir = opts.resume ? opts.resume.dir : prepareRunDir(cfg);
-  const metricsLog = new MetricsLog(join(dir, 'metrics.jsonl'));
+  // The model is built before the run folder is made or locked: bad inputs leave no folder behind.
+  const dir = opts.resume ? opts.resume.dir : runDirFor(cfg);
   const rng = new Rng(cfg.seed);
   const model = buildModel(cfg, meta.train, rng, join(dir, 'all_config.yaml'));
   const optim = buildOptimizers(model, cfg);
+  if (opts.resume) acquireRunLock(dir);
+  else prepareRunDir(cfg, { overwrite: opts.overwrite, log });
+  const metricsLog = new MetricsLog(join(dir, 'metrics.jsonl'));
 
   let step = 0;
   let iteration = 0;
@@ -252,10 +261,16 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
           `training stopped; ${lastGood()}. A lower lr or a longer warmup (lr_warmup_steps) usually helps.`,
       );
     }
+    const io = ioErrorMessage(e);
+    if (io !== null) throw new UserError(`${io}; training stopped; ${lastGood()}`);
     throw e;
   } finally {
     progress.finish();
-    metricsLog.flush();
+    try {
+      metricsLog.flush();
+    } catch {
+      // the disk that failed above may fail here too; the resume point keeps the log's length
+    }
     trainData.close();
     evalData.close();
   }
@@ -271,6 +286,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     eval: lastEval ?? {},
   };
   writeJsonAtomic(join(dir, 'summary.json'), summary);
+  releaseRunLock(dir);
   if (carry) model.disposeCarry(carry);
   optim.adam.dispose();
   return summary;

@@ -6,7 +6,8 @@
  * length, and resuming cuts the file back to it, so a line half-written by `kill -9` or lines of work
  * that is redone after resume never stay in the log.
  */
-import { UserError } from '../util/errors.js';
+import { UserError, oneLine } from '../util/errors.js';
+import { withPath } from '../util/io-errors.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 
 export type MetricRecord = { step: number; kind: 'train' | 'eval' } & Record<string, number | string>;
@@ -23,6 +24,10 @@ export class MetricsLog {
   /** Writes buffered lines; with `sync`, also fsyncs (before a resume point records the length). */
   flush(sync = false): void {
     if (this.pending.length === 0 && !sync) return;
+    withPath(this.path, () => this.write(sync));
+  }
+
+  private write(sync: boolean): void {
     const fd = openSync(this.path, 'a');
     try {
       if (this.pending.length) {
@@ -64,7 +69,7 @@ export function readMetrics(path: string): MetricRecord[] {
     try {
       out.push(JSON.parse(line) as MetricRecord);
     } catch (e) {
-      if (i < lines.length - 1) throw new UserError(`${path}:${i + 1}: not a JSON line (${(e as Error).message})`);
+      if (i < lines.length - 1) throw new UserError(`${path}:${i + 1}: not a JSON line (${oneLine((e as Error).message)})`);
     }
   }
   return out;

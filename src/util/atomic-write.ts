@@ -5,6 +5,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { withPath } from './io-errors.js';
 
 let counter = 0;
 
@@ -14,6 +15,10 @@ export function tempPathFor(path: string): string {
 
 /** Writes `data` (one buffer or several, concatenated) to `path` atomically. */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
+  withPath(path, () => writeAtomic(path, data));
+}
+
+function writeAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
   const tmp = tempPathFor(path);
   const parts = Array.isArray(data) ? data : [typeof data === 'string' ? Buffer.from(data) : data];
   const fd = openSync(tmp, 'w');
@@ -29,7 +34,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // e.g. the target is a folder: leave nothing behind
+    throw e;
+  }
   // Make the rename itself durable.
   try {
     const dfd = openSync(dirname(path), 'r');

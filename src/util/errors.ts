@@ -9,3 +9,8 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** `s` on one line: messages quoted from parsers (JSON.parse shows the text around an error) may hold newlines. */
+export function oneLine(s: string): string {
+  return s.replace(/\s*[\r\n]+\s*/g, ' ');
+}

@@ -14,6 +14,7 @@ import { ropeTables } from '../../src/nn/rotary.js';
 import { Rng } from '../../src/util/random.js';
 import { eachBackend } from '../nn/backends.js';
 import { assertClose, fixtureFiles, loadFixture, skipMessage } from '../nn/helpers.js';
+import { skipOrFail } from '../fixtures.js';
 
 function f32(f: SafetensorsFile, name: string): { data: Float32Array; shape: number[] } {
   const t = f.tensors.get(name);
@@ -68,7 +69,7 @@ function runBlock(f: SafetensorsFile, cfg: Record<string, any>, ownRope: boolean
 }
 
 test('layers fixture: block forward and backward with RoPE (every backend, fixture and own rope tables)', (t) => {
-  if (files.length === 0) return t.skip(skipMessage('layers'));
+  if (files.length === 0) return skipOrFail(t, skipMessage('layers'));
   for (const path of files) {
     const f = loadFixture(path);
     const cfg = sidecar(path).block ?? {};
@@ -88,7 +89,7 @@ test('layers fixture: block forward and backward with RoPE (every backend, fixtu
 });
 
 test('layers fixture: our rotary tables equal the reference tables', (t) => {
-  if (files.length === 0) return t.skip(skipMessage('layers'));
+  if (files.length === 0) return skipOrFail(t, skipMessage('layers'));
   for (const path of files) {
     const f = loadFixture(path);
     if (!f.tensors.has('block/rope/cos')) continue;
@@ -101,7 +102,7 @@ test('layers fixture: our rotary tables equal the reference tables', (t) => {
 });
 
 test('layers fixture: rms_norm, stablemax / softmax cross entropy and BCE values and gradients (every backend)', (t) => {
-  if (files.length === 0) return t.skip(skipMessage('layers'));
+  if (files.length === 0) return skipOrFail(t, skipMessage('layers'));
   for (const path of files) {
     const f = loadFixture(path);
     const eps = sidecar(path).block?.eps ?? 1e-5;

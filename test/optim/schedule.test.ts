@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { lrAt } from '../../src/optim/schedule.js';
-import { fixturesDir } from '../fixtures.js';
+import { fixturesDir, skipOrFail } from '../fixtures.js';
 
 test('warmup-cosine matches the reference table in layers.json', (t) => {
   const dir = fixturesDir();
   if (!existsSync(join(dir, 'layers.json'))) {
-    t.skip(`layers.json not in ${dir} (set HRM_FIXTURES_DIR)`);
+    skipOrFail(t, `layers.json not in ${dir} (set HRM_FIXTURES_DIR)`);
     return;
   }
   const table = JSON.parse(readFileSync(join(dir, 'layers.json'), 'utf8')).lr_schedule as {

@@ -17,10 +17,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/random.js';
-import { UserError } from '../../util/errors.js';
+import { UserError, oneLine } from '../../util/errors.js';
 import { cachedDihedralPermutation, dihedralShape, randomColourPermutation } from '../augment.js';
 import { DatasetMetadata, DatasetWriter, Split, buildDataset } from '../dataset-format.js';
 import { NpyStreamWriter } from '../npy.js';
+import { prepareOutputDir } from './output-dir.js';
 
 export const ARC_MAX_GRID = 30;
 export const ARC_SEQ_LEN = ARC_MAX_GRID * ARC_MAX_GRID;
@@ -95,7 +96,7 @@ export function readArcTask(file: string, testToTest: boolean): ArcTask {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UserError(`${file}: unreadable task JSON (${(e as Error).message})`);
+    throw new UserError(`${file}: unreadable task JSON (${oneLine((e as Error).message)})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${file}: expected a JSON object with "train" and "test"`);
   const o = raw as Record<string, unknown>;
@@ -217,6 +218,8 @@ export interface ArcBuildOptions {
   maxTasks?: number;
   /** keep only tasks whose grids all fit in maxGrid x maxGrid */
   maxGrid?: number;
+  /** replace an existing hrm dataset at outputDir (anything else is never replaced) */
+  force?: boolean;
 }
 
 export interface ArcBuildSummary {
@@ -284,6 +287,7 @@ function kaggleGroup(prefix: string, subset: string): TaskGroup {
 
 export async function buildArcDataset(o: ArcBuildOptions): Promise<ArcBuildSummary> {
   if (o.datasetDirs.length === 0 && !o.inputFilePrefix) throw new UserError('give at least one --dataset-dirs folder (or --input-file-prefix for Kaggle files)');
+  prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   const testSet = o.testSetName ?? 'evaluation';
   // 1. Read tasks and plan their augmentations (small: ids and colour maps only).
@@ -332,7 +336,7 @@ export async function buildArcDataset(o: ArcBuildOptions): Promise<ArcBuildSumma
       }
     }
     w.writeIdentifiers(names);
-  });
+  }, o.force);
   return summary;
 }
 

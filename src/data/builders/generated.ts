@@ -14,6 +14,7 @@ import { MazeGenerator } from '../maze-generator.js';
 import { SudokuRows, selectSudokuRows, writeSudokuSplits } from './sudoku.js';
 import { MazeRowBuffer, selectMazeRows, writeMazeSplits } from './maze.js';
 import { splitIndices } from './sources.js';
+import { prepareOutputDir } from './output-dir.js';
 
 export interface GenerateStats {
   count: number;
@@ -34,6 +35,8 @@ export interface SudokuGenerateOptions {
   seed: number;
   saveCsv?: string;
   quiet?: boolean;
+  /** replace an existing hrm dataset at outputDir (anything else is never replaced) */
+  force?: boolean;
 }
 
 export function generateSudokuRows(count: number, clues: [number, number], difficulty: Difficulty | undefined, rng: Rng, quiet = false): { rows: SudokuRows; stats: GenerateStats } {
@@ -61,6 +64,7 @@ export function generateSudokuRows(count: number, clues: [number, number], diffi
 }
 
 export async function generateSudokuDataset(o: SudokuGenerateOptions): Promise<GenerateStats> {
+  prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   const { rows, stats } = generateSudokuRows(o.count, o.clues, o.difficulty, rng, o.quiet);
   if (o.saveCsv) {
@@ -71,7 +75,7 @@ export async function generateSudokuDataset(o: SudokuGenerateOptions): Promise<G
   const s = splitIndices(rows.count, o.testFraction, rng);
   const train = selectSudokuRows(rows, s.train);
   const test = s.test.length > 0 ? selectSudokuRows(rows, s.test) : null;
-  await buildDataset(o.outputDir, (w) => writeSudokuSplits(w, train, test, o.numAug, rng, o.quiet));
+  await buildDataset(o.outputDir, (w) => writeSudokuSplits(w, train, test, o.numAug, rng, o.quiet), o.force);
   return stats;
 }
 
@@ -85,6 +89,8 @@ export interface MazeGenerateOptions {
   seed: number;
   saveCsv?: string;
   quiet?: boolean;
+  /** replace an existing hrm dataset at outputDir (anything else is never replaced) */
+  force?: boolean;
 }
 
 export function generateMazes(count: number, size: number, minPath: number, rng: Rng, quiet = false): { questions: string[]; answers: string[]; stats: GenerateStats } {
@@ -112,6 +118,7 @@ export function generateMazes(count: number, size: number, minPath: number, rng:
 
 export async function generateMazeDataset(o: MazeGenerateOptions): Promise<GenerateStats> {
   if (!(o.size >= 2 && o.size <= 255)) throw new UserError(`--size must be between 2 and 255, got ${o.size}`);
+  prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   const { questions, answers, stats } = generateMazes(o.count, o.size, o.minPath, rng, o.quiet);
   if (o.saveCsv) writeFileAtomic(o.saveCsv, ['question,answer', ...questions.map((q, i) => `${q},${answers[i]}`)].join('\n') + '\n');
@@ -122,6 +129,6 @@ export async function generateMazeDataset(o: MazeGenerateOptions): Promise<Gener
   const s = splitIndices(rows.count, o.testFraction, rng);
   const train = selectMazeRows(rows, s.train);
   const test = s.test.length > 0 ? selectMazeRows(rows, s.test) : null;
-  await buildDataset(o.outputDir, (w) => writeMazeSplits(w, train, test, o.aug, o.quiet));
+  await buildDataset(o.outputDir, (w) => writeMazeSplits(w, train, test, o.aug, o.quiet), o.force);
   return stats;
 }

@@ -12,6 +12,7 @@ import { DatasetWriter, SetArrays, buildDataset, singleExampleMetadata } from '.
 import { MAZE_CHARSET, checkMazeSolution } from '../maze-generator.js';
 import { gatherRows, resolveSources, splitIndices, subsampleIndices } from './sources.js';
 import type { BuildSummary } from './sudoku.js';
+import { prepareOutputDir } from './output-dir.js';
 
 export const MAZE_VOCAB = MAZE_CHARSET.length + 1;
 
@@ -36,6 +37,46 @@ function encode(field: string, allowPath: boolean, where: string, what: string, 
     }
     out[off + k] = t;
   }
+}
+
+/**
+ * Whether the answer's 'o' cells (token 5) join S (3) to G (4) through 4-neighbours, with none left
+ * over: a flood fill from S over 'o' cells must reach G and every 'o'.
+ */
+function pathConnects(labels: Uint8Array, off: number, side: number): boolean {
+  const L = side * side;
+  const seen = new Uint8Array(L);
+  const queue = new Int32Array(L);
+  let head = 0;
+  let tail = 0;
+  let paths = 0;
+  for (let k = 0; k < L; k++) {
+    if (labels[off + k] === 5) paths++;
+    if (labels[off + k] === 3) {
+      queue[tail++] = k;
+      seen[k] = 1;
+    }
+  }
+  let reachedG = false;
+  let reachedPaths = 0;
+  while (head < tail) {
+    const k = queue[head++];
+    const r = (k / side) | 0;
+    const c = k - r * side;
+    for (const nb of [r > 0 ? k - side : -1, r < side - 1 ? k + side : -1, c > 0 ? k - 1 : -1, c < side - 1 ? k + 1 : -1]) {
+      if (nb < 0 || seen[nb]) continue;
+      const t = labels[off + nb];
+      if (t === 4) {
+        reachedG = true;
+        seen[nb] = 1;
+      } else if (t === 5) {
+        seen[nb] = 1;
+        reachedPaths++;
+        queue[tail++] = nb;
+      }
+    }
+  }
+  return reachedG && reachedPaths === paths;
 }
 
 /** Collects validated mazes as tokens. */
@@ -84,6 +125,9 @@ export class MazeRowBuffer {
       }
     }
     if (s !== 1 || g !== 1) throw new UserError(`${where}: maze must have exactly one S and one G, has ${s} S and ${g} G`);
+    if (!pathConnects(this.labels, off, side)) {
+      throw new UserError(`${where}: answer has no path of 'o' cells from S to G (or has 'o' cells off that path)`);
+    }
     this.count++;
   }
 
@@ -169,9 +213,12 @@ export interface MazeBuildOptions {
   aug: boolean;
   seed: number;
   quiet?: boolean;
+  /** replace an existing hrm dataset at outputDir (anything else is never replaced) */
+  force?: boolean;
 }
 
 export async function buildMazeDataset(o: MazeBuildOptions): Promise<BuildSummary> {
+  prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   const src = resolveSources(o.source, o.testSource);
   let train = readMazeSource(src.train);
@@ -183,6 +230,6 @@ export async function buildMazeDataset(o: MazeBuildOptions): Promise<BuildSummar
     train = selectMazeRows(train, s.train);
   }
   if (o.subsampleSize !== undefined) train = selectMazeRows(train, subsampleIndices(train.count, o.subsampleSize, rng, 'mazes'));
-  await buildDataset(o.outputDir, (w) => writeMazeSplits(w, train, test, o.aug, o.quiet));
+  await buildDataset(o.outputDir, (w) => writeMazeSplits(w, train, test, o.aug, o.quiet), o.force);
   return { train: train.count, test: test?.count ?? 0, trainPuzzles: train.count * (o.aug ? 8 : 1) };
 }

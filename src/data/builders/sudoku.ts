@@ -14,6 +14,7 @@ import { readQuestionAnswerCsv, forEachLine } from '../csv.js';
 import { SetArrays, buildDataset, singleExampleMetadata, DatasetWriter } from '../dataset-format.js';
 import { SudokuSolver, agreesWithClues, isValidSolution, parseSudoku } from '../sudoku-solver.js';
 import { gatherRows, resolveSources, splitIndices, subsampleIndices } from './sources.js';
+import { prepareOutputDir } from './output-dir.js';
 
 export const SUDOKU_SEQ_LEN = 81;
 export const SUDOKU_VOCAB = 11;
@@ -186,6 +187,8 @@ export interface SudokuBuildOptions {
   numAug: number;
   seed: number;
   quiet?: boolean;
+  /** replace an existing hrm dataset at outputDir (anything else is never replaced) */
+  force?: boolean;
 }
 
 export interface BuildSummary {
@@ -195,6 +198,7 @@ export interface BuildSummary {
 }
 
 export async function buildSudokuDataset(o: SudokuBuildOptions): Promise<BuildSummary> {
+  prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   const src = resolveSources(o.source, o.testSource);
   let train = readSudokuSource(src.train, { minDifficulty: o.minDifficulty, quiet: o.quiet });
@@ -206,6 +210,6 @@ export async function buildSudokuDataset(o: SudokuBuildOptions): Promise<BuildSu
     train = selectSudokuRows(train, s.train);
   }
   if (o.subsampleSize !== undefined) train = selectSudokuRows(train, subsampleIndices(train.count, o.subsampleSize, rng, 'puzzles'));
-  await buildDataset(o.outputDir, (w) => writeSudokuSplits(w, train, test, o.numAug, rng, o.quiet));
+  await buildDataset(o.outputDir, (w) => writeSudokuSplits(w, train, test, o.numAug, rng, o.quiet), o.force);
   return { train: train.count, test: test?.count ?? 0, trainPuzzles: train.count * (1 + o.numAug) };
 }
