@@ -46,3 +46,46 @@ static void swiglu_backward(float *dgu, const float *dout, const float *gu, long
   HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
   for (long n = 0; n < N; n++) swiglu_backward_row(dgu + n * 2 * I, dout + n * I, gu + n * 2 * I, I);
 }
+
+/* bfloat16, as the reference's bf16 ops round: out = bf16(bf16(silu(gate)) * up). */
+static void swiglu_forward_bf16(float *out, const float *gu, long N, long I) {
+  HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
+  for (long n = 0; n < N; n++) {
+    const float *g = gu + n * 2 * I, *u = g + I;
+    float *o = out + n * I;
+    long i = 0;
+    for (; i + 16 <= I; i += 16) {
+      v16f gv = ld16(g + i);
+      st16(o + i, gv / (1.0f + vexp16(-gv)));
+    }
+    if (i < I) {
+      v16f gv = ld16n(g + i, I - i);
+      st16n(o + i, gv / (1.0f + vexp16(-gv)), I - i);
+    }
+    hrm_bf16_array(o, o, I);
+    for (i = 0; i < I; i++) o[i] = hrm_bf16(o[i] * u[i]);
+  }
+}
+
+/* The backward of those two bf16 ops (dout already bf16): d silu = bf16(dout * up),
+ * d up = bf16(dout * bf16(silu(gate))), d gate = bf16(d silu * silu'(gate)). */
+static void swiglu_backward_bf16(float *dgu, const float *dout, const float *gu, long N, long I) {
+  HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
+  for (long n = 0; n < N; n++) {
+    const float *g = gu + n * 2 * I, *u = g + I, *d = dout + n * I;
+    float *dg = dgu + n * 2 * I, *du = dg + I;
+    for (long i0 = 0; i0 < I; i0 += 16) {
+      long r = I - i0 < 16 ? I - i0 : 16;
+      v16f gv = ld16n(g + i0, r);
+      v16f sg = 1.0f / (1.0f + vexp16(-gv));
+      float silu[16], dsig[16];
+      st16(silu, gv * sg);
+      st16(dsig, sg * (1.0f + gv * (1.0f - sg)));
+      for (long k = 0; k < r; k++) {
+        long i = i0 + k;
+        du[i] = hrm_bf16(d[i] * hrm_bf16(silu[k]));
+        dg[i] = hrm_bf16(hrm_bf16(d[i] * u[i]) * dsig[k]);
+      }
+    }
+  }
+}
