@@ -217,3 +217,43 @@ if (!ISA_CHILD && backends.includes('native') && files.length > 0) {
     assert.equal(r.status, 0, `HRM_ISA=generic: ${failed.join('; ') || r.stderr.slice(-2000)}`);
   });
 }
+
+test('bfloat16 HRM: the carry, outputs and every gradient are bf16 values; float32 is not rounded', { skip: ISA_CHILD }, () => {
+  const base = {
+    batch_size: 3, seq_len: 9, vocab_size: 7, num_puzzle_identifiers: 4, hidden_size: 32, num_heads: 2, expansion: 2,
+    H_layers: 1, L_layers: 1, H_cycles: 2, L_cycles: 2, halt_max_steps: 2, halt_exploration_prob: 0, puzzle_emb_ndim: 40,
+  };
+  const isBf16 = (a: ArrayLike<number>): boolean => Array.from(a).every((v) => Math.fround(v) === v && (new Uint32Array(Float32Array.of(v).buffer)[0] & 0xffff) === 0);
+  for (const backend of availableBackends()) {
+    setBackend(backend);
+    for (const dtype of ['bfloat16', 'float32'] as const) {
+      const cfg = parseHRMConfig({ ...base, forward_dtype: dtype }, 'test');
+      const rng = new Rng(5);
+      const model = new HRM(cfg, rng);
+      // a puzzle embedding with values (the reference zero-inits it)
+      model.puzzleEmb!.set(Float32Array.from({ length: model.puzzleEmb!.size }, () => rng.normal()));
+      const n = cfg.batch_size * cfg.seq_len;
+      const batch: Batch = {
+        inputs: Int32Array.from({ length: n }, () => rng.int(cfg.vocab_size)),
+        labels: Int32Array.from({ length: n }, () => rng.int(cfg.vocab_size)),
+        puzzle_identifiers: Int32Array.from([0, 3, 1]),
+      };
+      const r = model.trainStep(model.initialCarry(cfg.batch_size), batch, { globalBatchSize: cfg.batch_size });
+      const parts: [string, ArrayLike<number>][] = [
+        ['z_H', r.carry.zH.toFloat32Array()],
+        ['z_L', r.carry.zL.toFloat32Array()],
+        ['logits', r.outputs.logits],
+        ['q_halt_logits', r.outputs.q_halt_logits],
+        ['puzzle-embedding gradient', r.puzzleEmbGrad!],
+        ...model.parameters().map(([name, p]): [string, ArrayLike<number>] => [`${name} gradient`, p.grad!.toFloat32Array()]),
+      ];
+      for (const [what, v] of parts) {
+        assert.ok(v.length > 0 && Array.from(v).some((x) => x !== 0), `${backend} ${dtype}: ${what} is empty or all zero`);
+        if (dtype === 'bfloat16') assert.ok(isBf16(v), `${backend}: ${what} has values that are not bfloat16`);
+      }
+      if (dtype === 'float32') assert.ok(!isBf16(parts[0][1]), `${backend}: the float32 carry is rounded to bfloat16`);
+      model.disposeCarry(r.carry);
+      model.dispose();
+    }
+  }
+});
