@@ -32,6 +32,10 @@ import { AdamATan2 } from '../../src/optim/adam-atan2.js';
 import { SparseSignSGD } from '../../src/optim/sign-sgd.js';
 import { Rng } from '../../src/util/random.js';
 import { asNumbers, listSafetensors, readSafetensors, repoRoot } from '../fixtures.js';
+import { hrm, TINY, tinySudoku } from '../train/tiny-data.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { roundBf16 } from '../../src/engine/index.js';
 
 function bf16FixturesDir(): string {
   const env = process.env.HRM_BF16_FIXTURES_DIR;
@@ -255,5 +259,25 @@ test('bfloat16 HRM: the carry, outputs and every gradient are bf16 values; float
       model.disposeCarry(r.carry);
       model.dispose();
     }
+  }
+});
+
+test('hrm train arch.forward_dtype=bfloat16 -> hrm eval: the run records bfloat16 and keeps H_init in bf16', { skip: ISA_CHILD }, () => {
+  const { root, data } = tinySudoku(32, 12);
+  try {
+    const run = join(root, 'run');
+    const tr = hrm(['train', ...TINY, 'arch.forward_dtype=bfloat16', `data_path=${data}`, `checkpoint_path=${run}`]);
+    assert.equal(tr.status, 0, tr.stderr);
+    assert.match(tr.stdout, /held-out 'all': exact accuracy [\d.]+%, token accuracy [\d.]+%/);
+    assert.match(readFileSync(join(run, 'all_config.yaml'), 'utf8'), /forward_dtype: bfloat16/);
+    const ck = readSafetensors(join(run, 'step_16.safetensors'));
+    for (const name of ['model.inner.H_init', 'model.inner.L_init']) {
+      const v = asNumbers(ck.tensors.get(name)!);
+      assert.ok(v.length > 0 && v.every((x) => roundBf16(x) === x), `${name} is not bfloat16 in the checkpoint`);
+    }
+    const ev = hrm(['eval', `checkpoint=${join(run, 'step_16.safetensors')}`]);
+    assert.equal(ev.status, 0, ev.stderr);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
