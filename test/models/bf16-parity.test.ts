@@ -230,8 +230,8 @@ test('bfloat16 HRM: the carry, outputs and every gradient are bf16 values; float
   const isBf16 = (a: ArrayLike<number>): boolean => Array.from(a).every((v) => Math.fround(v) === v && (new Uint32Array(Float32Array.of(v).buffer)[0] & 0xffff) === 0);
   for (const backend of availableBackends()) {
     setBackend(backend);
-    for (const dtype of ['bfloat16', 'float32'] as const) {
-      const cfg = parseHRMConfig({ ...base, forward_dtype: dtype }, 'test');
+    for (const [dtype, pos] of [['bfloat16', 'rope'], ['bfloat16', 'learned'], ['float32', 'rope']] as const) {
+      const cfg = parseHRMConfig({ ...base, forward_dtype: dtype, pos_encodings: pos }, 'test');
       const rng = new Rng(5);
       const model = new HRM(cfg, rng);
       // a puzzle embedding with values (the reference zero-inits it)
@@ -252,8 +252,8 @@ test('bfloat16 HRM: the carry, outputs and every gradient are bf16 values; float
         ...model.parameters().map(([name, p]): [string, ArrayLike<number>] => [`${name} gradient`, p.grad!.toFloat32Array()]),
       ];
       for (const [what, v] of parts) {
-        assert.ok(v.length > 0 && Array.from(v).some((x) => x !== 0), `${backend} ${dtype}: ${what} is empty or all zero`);
-        if (dtype === 'bfloat16') assert.ok(isBf16(v), `${backend}: ${what} has values that are not bfloat16`);
+        assert.ok(v.length > 0 && Array.from(v).some((x) => x !== 0), `${backend} ${dtype} ${pos}: ${what} is empty or all zero`);
+        if (dtype === 'bfloat16') assert.ok(isBf16(v), `${backend} ${pos}: ${what} has values that are not bfloat16`);
       }
       if (dtype === 'float32') assert.ok(!isBf16(parts[0][1]), `${backend}: the float32 carry is rounded to bfloat16`);
       model.disposeCarry(r.carry);
