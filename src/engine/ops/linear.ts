@@ -42,7 +42,9 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null, dtype: 
     // Save only what backward reads: x for dW, W for dx.
     const saved = [need[1] ? x : null, need[0] ? w : null].filter((t): t is Tensor => t !== null);
     record('linear', y, [x, w, bias], saved, (g0, sv, acc) => {
-      const g = roundedGrad(g0, kd); // dy is the gradient of a bf16 tensor in bf16
+      // dy is the gradient of a bf16 tensor, in bf16: gemm_bf16 rounds its operands as it packs them,
+      // so only the bias gradient needs a rounded copy
+      const g = need[2] ? roundedGrad(g0, kd) : g0.share();
       const k = g.backend.k;
       let i = 0;
       const sx = need[1] ? sv[i++] : null;
