@@ -33,16 +33,16 @@ interface Measured {
   fwdbwd: number;
 }
 
-function benchBackend(name: string, runs: number): Measured {
+function benchBackend(name: string, runs: number, dtype: E.ComputeDType = 'float32'): Measured {
   E.setBackend(name as 'native' | 'wasm');
   const be = E.getBackend();
   be.trim();
   const base = be.stats().bytesInUse;
   const { hidden, heads, expansion, batch, seq } = CONFIG;
   const rng = new Rng(0);
-  const block = new HRMBlock(rng, { hidden, heads, expansion });
+  const block = new HRMBlock(rng, { hidden, heads, expansion, dtype });
   const rope = new RotaryEmbedding(hidden / heads, seq);
-  const x = E.tensor(Float32Array.from({ length: batch * seq * hidden }, () => rng.normal()), [batch, seq, hidden]);
+  const x = E.tensor(Float32Array.from({ length: batch * seq * hidden }, () => (dtype === 'bfloat16' ? E.roundBf16(rng.normal()) : rng.normal())), [batch, seq, hidden]);
   const seed = E.ones([batch, seq, hidden]);
   const tokens = batch * seq;
   const config = { ...CONFIG, inter: swigluInter(hidden, expansion), isa: be.isa };
@@ -75,6 +75,7 @@ function benchBackend(name: string, runs: number): Measured {
       bench,
       backend: name,
       threads: be.threads,
+      dtype,
       tokens_per_s: Math.round(r.median),
       min: Math.round(r.min),
       max: Math.round(r.max),
@@ -87,7 +88,7 @@ function benchBackend(name: string, runs: number): Measured {
   };
   report('block-fwd', fwd, 2);
   const fb = report('block-fwdbwd', fwdbwd, 2);
-  if (process.env.HRM_BENCH_PROFILE === '1') profileKernels(name, be, fwdbwd, runs);
+  if (process.env.HRM_BENCH_PROFILE === '1' && dtype === 'float32') profileKernels(name, be, fwdbwd, runs);
   xg.dispose();
   x.dispose();
   seed.dispose();
@@ -173,7 +174,10 @@ export async function run(opts: BenchOptions): Promise<void> {
   const runs = opts.quick ? 5 : 9;
   const ours: Measured[] = [];
   try {
-    for (const name of opts.backends) ours.push(benchBackend(name, name === 'wasm' && opts.quick ? 3 : runs));
+    for (const name of opts.backends) {
+      ours.push(benchBackend(name, name === 'wasm' && opts.quick ? 3 : runs));
+      benchBackend(name, name === 'wasm' && opts.quick ? 3 : runs, 'bfloat16');
+    }
   } finally {
     E.setBackend(prev);
   }

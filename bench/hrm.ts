@@ -10,7 +10,7 @@
  * estimate the quiet single-thread figures.
  */
 import { cpus } from 'node:os';
-import { empty, getBackend, setBackend } from '../src/engine/index.js';
+import { empty, getBackend, setBackend, type ComputeDType } from '../src/engine/index.js';
 import { HRM, type Batch } from '../src/models/hrm/act.js';
 import { intermediateSize, parseHRMConfig, puzzleEmbLen, type HRMConfig } from '../src/models/hrm/config.js';
 import { AdamATan2 } from '../src/optim/adam-atan2.js';
@@ -59,7 +59,7 @@ export function trainStepFlops(c: HRMConfig): number {
 }
 
 /** GEMM GFLOP/s by wall clock (`wall`) and per CPU-second of this process (`cpu`). */
-async function gemmRate(runs: number): Promise<{ wall: number; cpu: number }> {
+async function gemmRate(runs: number, dtype: ComputeDType = 'float32'): Promise<{ wall: number; cpu: number }> {
   const [M, K, N] = [8192, 512, 1536];
   const a = empty([M, K]);
   const b = empty([K, N]);
@@ -67,7 +67,8 @@ async function gemmRate(runs: number): Promise<{ wall: number; cpu: number }> {
   const be = getBackend();
   be.k.fill(a.ptr, 0.5, a.size);
   be.k.fill(b.ptr, 0.25, b.size);
-  const timed = cpuTimed(() => be.k.gemm(0, 0, M, N, K, 1, a.ptr, K, b.ptr, N, 0, c.ptr, N));
+  const gemm = dtype === 'bfloat16' ? be.k.gemm_bf16 : be.k.gemm;
+  const timed = cpuTimed(() => gemm(0, 0, M, N, K, 1, a.ptr, K, b.ptr, N, 0, c.ptr, N));
   const t = await timeIt(timed.fn, runs, 1);
   a.dispose();
   b.dispose();
@@ -107,17 +108,24 @@ function randomBatch(c: HRMConfig, rng: Rng): Batch {
 }
 
 export async function run(opts: BenchOptions): Promise<void> {
-  const cfg = parseHRMConfig(BENCH_CONFIG, 'bench/hrm.ts');
+  for (const backend of opts.backends) {
+    for (const dtype of ['float32', 'bfloat16'] as const) await runOne(opts, backend, dtype);
+  }
+}
+
+/** The train step and eval segment in one compute dtype; mfu against the same dtype's GEMM. */
+async function runOne(opts: BenchOptions, backend: string, dtype: ComputeDType): Promise<void> {
+  const cfg = parseHRMConfig({ ...BENCH_CONFIG, forward_dtype: dtype }, 'bench/hrm.ts');
   const trainFlops = trainStepFlops(cfg);
   const evalFlops = segmentFlops(cfg).segment;
-  for (const backend of opts.backends) {
+  {
     setBackend(backend as Parameters<typeof setBackend>[0]);
     const threads = backend === 'wasm' ? 1 : Number(process.env.HRM_THREADS ?? cpus().length);
     // wasm is several times slower: fewer samples keep the whole bench in minutes
     const runs = opts.quick || backend === 'wasm' ? 3 : 7;
     // The machine is shared: take the better of two GEMM measurements (before and after), so the
     // utilisation is never flattered by a GEMM figure taken in a busy moment.
-    let gemm = await gemmRate(runs);
+    let gemm = await gemmRate(runs, dtype);
     const rng = new Rng(0);
     const model = new HRM(cfg, rng);
     const adam = new AdamATan2(model.parameters(), { betas: [0.9, 0.95], weightDecay: 0.1 });
@@ -141,19 +149,19 @@ export async function run(opts: BenchOptions): Promise<void> {
     const tEval = await timeIt(evalCpu.fn, runs, 1);
     model.disposeCarry(ec);
     adam.dispose();
-    const again = await gemmRate(runs);
+    const again = await gemmRate(runs, dtype);
     gemm = { wall: Math.max(gemm.wall, again.wall), cpu: Math.max(gemm.cpu, again.cpu) };
     const trainCpuMs = median(trainCpu.samples.slice(1));
     const evalCpuMs = median(evalCpu.samples.slice(1));
     const gfTrain = trainFlops / (tTrain.median / 1e3) / 1e9;
     emit({
-      bench: 'hrm-train-step', backend, threads, ms: round(tTrain.median), min: round(tTrain.min), max: round(tTrain.max),
+      bench: 'hrm-train-step', backend, threads, dtype, ms: round(tTrain.median), min: round(tTrain.min), max: round(tTrain.max),
       gflop: round(trainFlops / 1e9), gflops: round(gfTrain), gemm_gflops: round(gemm.wall), mfu: round(gfTrain / gemm.wall, 3),
       cpu_ms: round(trainCpuMs), mfu_cpu: round(trainFlops / (trainCpuMs / 1e3) / 1e9 / gemm.cpu, 3), config: BENCH_CONFIG,
     });
     const gfEval = evalFlops / (tEval.median / 1e3) / 1e9;
     emit({
-      bench: 'hrm-eval-segment', backend, threads, ms: round(tEval.median), min: round(tEval.min), max: round(tEval.max),
+      bench: 'hrm-eval-segment', backend, threads, dtype, ms: round(tEval.median), min: round(tEval.min), max: round(tEval.max),
       gflop: round(evalFlops / 1e9), gflops: round(gfEval), gemm_gflops: round(gemm.wall), mfu: round(gfEval / gemm.wall, 3),
       cpu_ms: round(evalCpuMs), mfu_cpu: round(evalFlops / (evalCpuMs / 1e3) / 1e9 / gemm.cpu, 3), config: BENCH_CONFIG,
     });

@@ -1,9 +1,11 @@
 /**
  * Shared helpers for `npm run bench`: every figure is one JSON line on stdout with at least
- * `bench`, `backend`, `threads`, the median figure with `min` and `max`, and its configuration.
+ * `bench`, `backend`, `threads`, `dtype` (the compute dtype: float32 unless the line says bfloat16),
+ * the median figure with `min` and `max`, and its configuration.
  */
 export function emit(line: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify(line) + '\n');
+  const { bench, backend, threads, dtype, ...rest } = line;
+  process.stdout.write(JSON.stringify({ bench, backend, threads, dtype: dtype ?? 'float32', ...rest }) + '\n');
 }
 
 export interface Timing {

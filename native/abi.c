@@ -20,6 +20,7 @@
 #include "kernels/losses.c"
 #include "kernels/reduce.c"
 #include "kernels/optim.c"
+#include "kernels/probe.c"
 
 #define F32(i) ((float *)(uintptr_t)a[i])
 #define I32(i) ((int32_t *)(uintptr_t)a[i])
@@ -81,6 +82,24 @@ HRM_ADAPTER(adam_atan2) {
   adam_atan2(F32(0), F32(1), F32(2), F32(3), INT(4), FLT(5), FLT(6), FLT(7), FLT(8), FLT(9), FLT(10));
 }
 HRM_ADAPTER(sign_sgd_rows) { sign_sgd_rows(F32(0), I32(1), F32(2), INT(3), INT(4), FLT(5), FLT(6)); }
+/* bfloat16 compute (values held widened in float32) and the FMA peak probe: kept together */
+HRM_ADAPTER(gemm_bf16) {
+  gemm_bf16((int)a[0], (int)a[1], (int)a[2], (int)a[3], (int)a[4], FLT(5), F32(6), (int)a[7], F32(8), (int)a[9],
+            FLT(10), F32(11), (int)a[12]);
+}
+HRM_ADAPTER(round_bf16) { round_bf16(F32(0), F32(1), INT(2)); }
+HRM_ADAPTER(add_rmsnorm_forward_bf16) {
+  add_rmsnorm_forward_bf16(F32(0), F32(1), F32(2), F32(3), INT(4), INT(5), FLT(6));
+}
+HRM_ADAPTER(attention_forward_bf16) {
+  attention_forward_bf16(F32(0), F32(1), F32(2), F32(3), F32(4), INT(5), INT(6), INT(7), INT(8));
+}
+HRM_ADAPTER(attention_backward_bf16) {
+  attention_backward_bf16(F32(0), F32(1), F32(2), F32(3), F32(4), F32(5), F32(6), INT(7), INT(8), INT(9), INT(10));
+}
+HRM_ADAPTER(swiglu_forward_bf16) { swiglu_forward_bf16(F32(0), F32(1), INT(2), INT(3)); }
+HRM_ADAPTER(swiglu_backward_bf16) { swiglu_backward_bf16(F32(0), F32(1), F32(2), INT(3), INT(4)); }
+HRM_ADAPTER(fma_peak) { fma_peak(F32(0), INT(1), INT(2)); }
 
 #ifdef __wasm__
 /* The argument buffer JS writes into (a byte offset in linear memory). */
@@ -107,5 +126,8 @@ const hrm_kernel HRM_CAT(hrm_table_, HRM_ISA_NAME)[] = {
     K(swiglu_forward), K(swiglu_backward), K(add), K(mul), K(add_rows), K(scale), K(axpy), K(fill), K(copy2d),
     K(stablemax_ce_forward), K(stablemax_ce_backward), K(softmax_ce_forward), K(softmax_ce_backward),
     K(bce_logits_forward), K(bce_logits_backward), K(sigmoid), K(argmax), K(sum), K(where_rows), K(adam_atan2),
-    K(sign_sgd_rows), {0, 0}};
+    K(sign_sgd_rows),
+    /* bfloat16 and the peak probe */
+    K(gemm_bf16), K(round_bf16), K(add_rmsnorm_forward_bf16), K(attention_forward_bf16), K(attention_backward_bf16),
+    K(swiglu_forward_bf16), K(swiglu_backward_bf16), K(fma_peak), {0, 0}};
 #endif

@@ -8,6 +8,12 @@
  * zeros outside), then walks the queries in blocks (8 rows forward, 32 backward): only a block of
  * scores [rows, Sp] lives in scratch, never S x S. The backward recomputes the probabilities from
  * lse instead of storing them. Scratch per thread: about 7 Sp Dp floats (1.8 MiB at S 1024, D 64).
+ *
+ * bfloat16 (attention_*_bf16) as FlashAttention computes it: RoPE in float32 on the bf16 q, k, then
+ * q, k, v rounded to bf16; scores, softmax and every product accumulate in float32; the probabilities
+ * are rounded to bf16 before they multiply V (the row sums use the float32 values), the output is
+ * rounded. Backward likewise rounds P before dV and dS before dQ, dK, rounds dq, dk, dv, and rounds
+ * again after RoPE's transpose (the gradient of the reference's upcast of q, k to float32).
  */
 #include "common.h"
 
@@ -173,17 +179,30 @@ static void att_zero_pad_t(float *Xt, long S, long Sp, long D, long Dp) {
 /* Loads q (rotated, times mul_q), k (rotated) and v of pair (b, h) into padded buffers (padding
  * zeroed). Kt / Vt are the transposes [Dp, Sp]; any of K, Kt, V, Vt may be 0. */
 static void att_load(const float *qkv, const float *cos, const float *sin, long b, long h, long S, long H, long D,
-                     long Sp, long Dp, float mul_q, float *Q, float *K, float *Kt, float *V, float *Vt) {
+                     long Sp, long Dp, float mul_q, float *Q, float *K, float *Kt, float *V, float *Vt, int bf16) {
   float kr[1024] __attribute__((aligned(64))); /* D <= 1024 */
+  float vr[1024] __attribute__((aligned(64)));
   for (long s = 0; s < S; s++) {
     const float *base = qkv + ((b * S + s) * 3) * H * D + h * D;
     const float *c = cos ? cos + s * D : 0, *sn = sin ? sin + s * D : 0;
-    rope_apply(Q + s * Dp, base, c, sn, D, mul_q);
+    float *qrow = Q + s * Dp;
+    if (bf16) { /* bf16(rope(q)), then the score scale in float32 */
+      rope_apply(qrow, base, c, sn, D, 1.0f);
+      hrm_bf16_array(qrow, qrow, D);
+      for (long d = 0; d < D; d++) qrow[d] *= mul_q;
+    } else {
+      rope_apply(qrow, base, c, sn, D, mul_q);
+    }
     float *krow = K ? K + s * Dp : kr;
     rope_apply(krow, base + H * D, c, sn, D, 1.0f);
+    if (bf16) hrm_bf16_array(krow, krow, D);
     if (Kt)
       for (long d = 0; d < D; d++) Kt[d * Sp + s] = krow[d];
     const float *v = base + 2 * H * D;
+    if (bf16) {
+      hrm_bf16_array(vr, v, D);
+      v = vr;
+    }
     if (V) hrm_copy(V + s * Dp, v, (size_t)D * 4);
     if (Vt)
       for (long d = 0; d < D; d++) Vt[d * Sp + s] = v[d];
@@ -196,11 +215,11 @@ static void att_load(const float *qkv, const float *cos, const float *sin, long 
 }
 
 static void attention_forward_pair(float *out, float *lse, const float *qkv, const float *cos, const float *sin,
-                                   long b, long h, long S, long H, long D, float *scr) {
+                                   long b, long h, long S, long H, long D, float *scr, int bf16) {
   long Sp = att_round32(S), Dp = hrm_round16(D);
   float *Q = scr, *Kt = Q + Sp * Dp, *V = Kt + Sp * Dp, *P = V + Sp * Dp, *O = P + ATT_R * Sp;
   float scale = 1.0f / __builtin_sqrtf((float)D);
-  att_load(qkv, cos, sin, b, h, S, H, D, Sp, Dp, scale, Q, 0, Kt, V, 0);
+  att_load(qkv, cos, sin, b, h, S, H, D, Sp, Dp, scale, Q, 0, Kt, V, 0, bf16);
   for (long i0 = 0; i0 < S; i0 += ATT_R) {
     att_rows_times_t(P, Sp, Q + i0 * Dp, Dp, Kt, Sp, D, Sp);
     float inv[ATT_R];
@@ -235,36 +254,38 @@ static void attention_forward_pair(float *out, float *lse, const float *qkv, con
       float l = hsum16(acc);
       inv[r] = 1.0f / l;
       lse[(b * H + h) * S + i0 + r] = mx + hrm_logf(l);
+      if (bf16) hrm_bf16_array(p, p, S);
     }
     att_rows_times(O, Dp, P, Sp, V, Dp, S, Dp);
     for (int r = 0; r < ATT_R && i0 + r < S; r++) {
       float *o = out + ((b * S + i0 + r) * H + h) * D;
       for (long d = 0; d < D; d++) o[d] = O[r * Dp + d] * inv[r];
+      if (bf16) hrm_bf16_array(o, o, D);
     }
   }
 }
 
-static void attention_forward(float *out, float *lse, const float *qkv, const float *cos, const float *sin, long B,
-                              long S, long H, long D) {
+static void attention_forward_any(float *out, float *lse, const float *qkv, const float *cos, const float *sin,
+                                  long B, long S, long H, long D, int bf16) {
   long Sp = att_round32(S), Dp = hrm_round16(D);
   long need = att_scratch_floats(Sp, Dp, 0);
   HRM_PRAGMA(omp parallel for schedule(dynamic, 1) if (B * H > 1))
   for (long bh = 0; bh < B * H; bh++) {
     float *scr = hrm_scratch(need);
-    if (scr) attention_forward_pair(out, lse, qkv, cos, sin, bh / H, bh % H, S, H, D, scr);
+    if (scr) attention_forward_pair(out, lse, qkv, cos, sin, bh / H, bh % H, S, H, D, scr, bf16);
     else hrm_fail();
   }
 }
 
 static void attention_backward_pair(float *dqkv, const float *dout, const float *qkv, const float *out,
                                     const float *lse, const float *cos, const float *sin, long b, long h, long S,
-                                    long H, long D, float *scr) {
+                                    long H, long D, float *scr, int bf16) {
   long Sp = att_round32(S), Dp = hrm_round16(D), M = Sp * Dp;
   float *Q = scr, *K = Q + M, *Kt = K + M, *Vt = Kt + M, *dO = Vt + M, *dK = dO + M, *dV = dK + M;
   float *P = dV + M, *dP = P + ATT_RB * Sp, *Oblk = dP + ATT_RB * Sp, *Di = Oblk + ATT_R * Dp, *L = Di + Sp;
   hrm_zero(dK, (size_t)(2 * M) * 4); /* dK, dV accumulate */
   float scale = 1.0f / __builtin_sqrtf((float)D);
-  att_load(qkv, cos, sin, b, h, S, H, D, Sp, Dp, scale, Q, K, Kt, 0, Vt);
+  att_load(qkv, cos, sin, b, h, S, H, D, Sp, Dp, scale, Q, K, Kt, 0, Vt, bf16);
   for (long s = 0; s < Sp; s++) {
     if (s >= S) {
       Di[s] = 0.0f;
@@ -306,6 +327,10 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
         st16(p + j, e);
         st16(dp + j, e * (ld16(dp + j) - di)); /* dS = P (dP - D_i) */
       }
+      if (bf16) { /* the operands of dV, dK and dQ, as FlashAttention rounds them */
+        hrm_bf16_array(p, p, Sp);
+        hrm_bf16_array(dp, dp, Sp);
+      }
     }
     /* dV += P^T dO, dK += dS^T (scale q), dQ = dS K */
     long rows = S - i0 < ATT_RB ? S - i0 : ATT_RB;
@@ -315,28 +340,61 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
       att_rows_times(Oblk, Dp, dP + t * Sp, Sp, K, Dp, S, Dp);
       for (int r = 0; r < ATT_R && i0 + t + r < S; r++) {
         long s = i0 + t + r;
-        rope_transpose(dqkv + ((b * S + s) * 3) * H * D + h * D, Oblk + r * Dp, cos ? cos + s * D : 0,
-                       sin ? sin + s * D : 0, D, scale);
+        float *dq = dqkv + ((b * S + s) * 3) * H * D + h * D;
+        if (bf16) { /* dq in bf16 (scaled: the scale is part of the scores), then RoPE's transpose, rounded */
+          for (long d = 0; d < D; d++) Oblk[r * Dp + d] = hrm_bf16(Oblk[r * Dp + d] * scale);
+          rope_transpose(dq, Oblk + r * Dp, cos ? cos + s * D : 0, sin ? sin + s * D : 0, D, 1.0f);
+          hrm_bf16_array(dq, dq, D);
+        } else {
+          rope_transpose(dq, Oblk + r * Dp, cos ? cos + s * D : 0, sin ? sin + s * D : 0, D, scale);
+        }
       }
     }
   }
   for (long s = 0; s < S; s++) {
     float *base = dqkv + ((b * S + s) * 3) * H * D + h * D;
     const float *c = cos ? cos + s * D : 0, *sn = sin ? sin + s * D : 0;
-    rope_transpose(base + H * D, dK + s * Dp, c, sn, D, 1.0f);
-    hrm_copy(base + 2 * H * D, dV + s * Dp, (size_t)D * 4);
+    if (bf16) {
+      hrm_bf16_array(dK + s * Dp, dK + s * Dp, D);
+      rope_transpose(base + H * D, dK + s * Dp, c, sn, D, 1.0f);
+      hrm_bf16_array(base + H * D, base + H * D, D);
+      hrm_bf16_array(base + 2 * H * D, dV + s * Dp, D);
+    } else {
+      rope_transpose(base + H * D, dK + s * Dp, c, sn, D, 1.0f);
+      hrm_copy(base + 2 * H * D, dV + s * Dp, (size_t)D * 4);
+    }
   }
 }
 
 /* dqkv (overwritten) = gradient of the loss w.r.t. the pre-RoPE qkv, given dout [B, S, H, D] */
-static void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out, const float *lse,
-                               const float *cos, const float *sin, long B, long S, long H, long D) {
+static void attention_backward_any(float *dqkv, const float *dout, const float *qkv, const float *out,
+                                   const float *lse, const float *cos, const float *sin, long B, long S, long H, long D,
+                                   int bf16) {
   long Sp = att_round32(S), Dp = hrm_round16(D);
   long need = att_scratch_floats(Sp, Dp, 1);
   HRM_PRAGMA(omp parallel for schedule(dynamic, 1) if (B * H > 1))
   for (long bh = 0; bh < B * H; bh++) {
     float *scr = hrm_scratch(need);
-    if (scr) attention_backward_pair(dqkv, dout, qkv, out, lse, cos, sin, bh / H, bh % H, S, H, D, scr);
+    if (scr) attention_backward_pair(dqkv, dout, qkv, out, lse, cos, sin, bh / H, bh % H, S, H, D, scr, bf16);
     else hrm_fail();
   }
+}
+
+static void attention_forward(float *out, float *lse, const float *qkv, const float *cos, const float *sin, long B,
+                              long S, long H, long D) {
+  attention_forward_any(out, lse, qkv, cos, sin, B, S, H, D, 0);
+}
+static void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out, const float *lse,
+                               const float *cos, const float *sin, long B, long S, long H, long D) {
+  attention_backward_any(dqkv, dout, qkv, out, lse, cos, sin, B, S, H, D, 0);
+}
+/* bf16 q, k, v (rounded here), float32 softmax and accumulation, bf16 out (see the top of the file) */
+static void attention_forward_bf16(float *out, float *lse, const float *qkv, const float *cos, const float *sin,
+                                   long B, long S, long H, long D) {
+  attention_forward_any(out, lse, qkv, cos, sin, B, S, H, D, 1);
+}
+static void attention_backward_bf16(float *dqkv, const float *dout, const float *qkv, const float *out,
+                                    const float *lse, const float *cos, const float *sin, long B, long S, long H,
+                                    long D) {
+  attention_backward_any(dqkv, dout, qkv, out, lse, cos, sin, B, S, H, D, 1);
 }

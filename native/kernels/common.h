@@ -295,4 +295,34 @@ static float *hrm_scratch(long floats) {
 
 static inline long hrm_round16(long n) { return (n + 15) & ~15L; }
 
+/* ---- bfloat16, held widened in float32 ----
+ * A bfloat16 value is the top 16 bits of a float32; the kernels keep bf16 tensors in float32 memory
+ * with the low 16 bits zero (as the reference fixtures store them), so every float32 kernel reads
+ * them unchanged and a product of two of them is exact in float32 (8 + 8 significant bits). Rounding
+ * is to nearest, ties to even, as PyTorch's float -> bfloat16 cast; NaN stays a (quiet) NaN; values
+ * past the largest bf16 round to infinity. */
+typedef uint32_t vnu __attribute__((vector_size(HRM_NW * 4)));
+HRM_INLINE float hrm_bf16(float x) {
+  uint32_t u;
+  __builtin_memcpy(&u, &x, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) u |= 0x00400000u;
+  else u += 0x7fffu + ((u >> 16) & 1u);
+  u &= 0xffff0000u;
+  __builtin_memcpy(&x, &u, 4);
+  return x;
+}
+HRM_INLINE vnf hrm_bf16n(vnf x) {
+  vnu u = (vnu)x;
+  vnu nan = (vnu)((u & 0x7fffffffu) > 0x7f800000u);
+  vnu r = u + 0x7fffu + ((u >> 16) & 1u);
+  r = (r & ~nan) | ((u | 0x00400000u) & nan);
+  return (vnf)(r & 0xffff0000u);
+}
+/* dst[i] = bf16(src[i]) for i < n (dst may be src) */
+HRM_INLINE void hrm_bf16_array(float *dst, const float *src, long n) {
+  long i = 0;
+  for (; i + HRM_NW <= n; i += HRM_NW) stn(dst + i, hrm_bf16n(ldn(src + i)));
+  for (; i < n; i++) dst[i] = hrm_bf16(src[i]);
+}
+
 #endif

@@ -73,3 +73,8 @@ static void copy2d(float *dst, long dst_stride, const float *src, long src_strid
     for (long r = 0; r < rows; r++) hrm_copy(dst + r * dst_stride, src + r * src_stride, (size_t)cols * 4);
   }
 }
+
+/* out = x rounded to bfloat16 (nearest, ties to even), widened to float32; out may be x */
+static void round_bf16(float *out, const float *x, long n) {
+  HRM_ELEMENTWISE(n, hrm_bf16_array(out + lo, x + lo, hi - lo));
+}

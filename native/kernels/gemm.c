@@ -18,6 +18,12 @@
  * one column strip per thread instead. Packing buffers are gemm's own: static in wasm (no libc,
  * one thread), allocated once and kept natively.
  *
+ * bfloat16 (gemm_bf16): the same blocking and micro-kernels; the packing rounds both operands to
+ * bfloat16 (nearest, ties to even) as it writes the panels, so the float32 FMAs then multiply bf16
+ * values exactly and accumulate in float32: what a bf16 matrix unit computes (up to summation order),
+ * on every ISA, with one packing variant instead of a micro-kernel per dtype. An AMX or AVX512_BF16
+ * path would be another micro-kernel + packing layout behind the same entry.
+ *
  * Included into the unity translation unit native/abi.c; every helper is static.
  */
 #if __has_include("common.h")
@@ -64,27 +70,28 @@ static float *gemm_bufB(int slot) {
 #endif
 
 /* op(A)[i0:i0+mc, p0:p0+kc] -> MR-row panels, each kc x MR (p-major); rows past mc are zero. */
-static void gemm_pack_A(int transA, const float *A, int lda, int i0, int mc, int p0, int kc, float *dst) {
-  if (transA) { /* A is [K,M]: row p holds op(A)[:,p] */
+static void gemm_pack_A(int transA, const float *A, int lda, int i0, int mc, int p0, int kc, float *dst, int bf16) {
+  if (transA) /* A is [K,M]: row p holds op(A)[:,p] */
     gemm_pack_cols(A + (long)p0 * lda + i0, lda, mc, GEMM_MR, kc, dst);
-    return;
-  }
-  for (int r = 0; r < mc; r += GEMM_MR) {
-    int mr = mc - r < GEMM_MR ? mc - r : GEMM_MR;
-    gemm_pack_rows(A + (long)(i0 + r) * lda + p0, lda, mr, GEMM_MR, kc, dst + (long)r * kc);
-  }
+  else
+    for (int r = 0; r < mc; r += GEMM_MR) {
+      int mr = mc - r < GEMM_MR ? mc - r : GEMM_MR;
+      gemm_pack_rows(A + (long)(i0 + r) * lda + p0, lda, mr, GEMM_MR, kc, dst + (long)r * kc);
+    }
+  /* the panels just written are still in L1/L2: rounding them costs a small share of the packing */
+  if (bf16) hrm_bf16_array(dst, dst, (long)(mc + GEMM_MR - 1) / GEMM_MR * GEMM_MR * kc);
 }
 
 /* op(B)[p0:p0+kc, j0:j0+nc] -> NR-column panels, each kc x NR (p-major); columns past nc are zero. */
-static void gemm_pack_B(int transB, const float *B, int ldb, int p0, int kc, int j0, int nc, float *dst) {
-  if (!transB) {
+static void gemm_pack_B(int transB, const float *B, int ldb, int p0, int kc, int j0, int nc, float *dst, int bf16) {
+  if (!transB)
     gemm_pack_cols(B + (long)p0 * ldb + j0, ldb, nc, GEMM_NR, kc, dst);
-    return;
-  }
-  for (int s = 0; s < nc; s += GEMM_NR) { /* B is [N,K]: op(B)[:,j] is row j of B */
-    int nr = nc - s < GEMM_NR ? nc - s : GEMM_NR;
-    gemm_pack_rows(B + (long)(j0 + s) * ldb + p0, ldb, nr, GEMM_NR, kc, dst + (long)s * kc);
-  }
+  else
+    for (int s = 0; s < nc; s += GEMM_NR) { /* B is [N,K]: op(B)[:,j] is row j of B */
+      int nr = nc - s < GEMM_NR ? nc - s : GEMM_NR;
+      gemm_pack_rows(B + (long)(j0 + s) * ldb + p0, ldb, nr, GEMM_NR, kc, dst + (long)s * kc);
+    }
+  if (bf16) hrm_bf16_array(dst, dst, (long)(nc + GEMM_NR - 1) / GEMM_NR * GEMM_NR * kc);
 }
 
 /* Partial tile: run the micro-kernel into a scratch tile, then merge the valid mr x nr corner. */
@@ -115,13 +122,17 @@ static void gemm_scale_only(int M, int N, float beta, float *C, int ldc) {
 
 /* Fallback when the packing buffers cannot be allocated: slow but correct. */
 static void gemm_unpacked(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
-                          const float *B, int ldb, float beta, float *C, int ldc) {
+                          const float *B, int ldb, float beta, float *C, int ldc, int bf16) {
   gemm_scale_only(M, N, beta, C, ldc);
   for (int i = 0; i < M; i++)
     for (int p = 0; p < K; p++) {
-      float a = alpha * (transA ? A[(long)p * lda + i] : A[(long)i * lda + p]);
+      float a = transA ? A[(long)p * lda + i] : A[(long)i * lda + p];
+      a = alpha * (bf16 ? hrm_bf16(a) : a);
       float *c = C + (long)i * ldc;
-      for (int j = 0; j < N; j++) c[j] += a * (transB ? B[(long)j * ldb + p] : B[(long)p * ldb + j]);
+      for (int j = 0; j < N; j++) {
+        float b = transB ? B[(long)j * ldb + p] : B[(long)p * ldb + j];
+        c[j] += a * (bf16 ? hrm_bf16(b) : b);
+      }
     }
 }
 
@@ -134,8 +145,8 @@ static int gemm_kstep(int K) {
 
 /* Rows [ic, ic+mc) of C[:, jc:jc+nc] += op(A) slice x the packed B block Bp (kc deep). */
 static void gemm_block(int transA, const float *A, int lda, int ic, int mc, int pc, int kc, int nc, const float *Bp,
-                       float *Ap, float *C, int ldc, float alpha, float beta) {
-  gemm_pack_A(transA, A, lda, ic, mc, pc, kc, Ap);
+                       float *Ap, float *C, int ldc, float alpha, float beta, int bf16) {
+  gemm_pack_A(transA, A, lda, ic, mc, pc, kc, Ap, bf16);
   for (int jr = 0; jr < nc; jr += GEMM_NR) {
     int nr = nc - jr < GEMM_NR ? nc - jr : GEMM_NR;
     const float *b = Bp + (long)jr * kc;
@@ -152,10 +163,10 @@ static void gemm_block(int transA, const float *A, int lda, int ic, int mc, int 
 
 /* One thread does all of C[M,N] (of the already offset operands), with the buffers of `slot`. */
 static void gemm_serial(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
-                        const float *B, int ldb, float beta, float *C, int ldc, int slot) {
+                        const float *B, int ldb, float beta, float *C, int ldc, int slot, int bf16) {
   float *Ap = gemm_bufA(slot), *Bp = gemm_bufB(slot);
   if (!Ap || !Bp) {
-    gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bf16);
     return;
   }
   int kstep = gemm_kstep(K);
@@ -164,10 +175,10 @@ static void gemm_serial(int transA, int transB, int M, int N, int K, float alpha
     for (int pc = 0; pc < K; pc += kstep) {
       int kc = K - pc < kstep ? K - pc : kstep;
       float bet = pc == 0 ? beta : 1.0f; /* later K slices accumulate onto the first */
-      gemm_pack_B(transB, B, ldb, pc, kc, jc, nc, Bp);
+      gemm_pack_B(transB, B, ldb, pc, kc, jc, nc, Bp, bf16);
       for (int ic = 0; ic < M; ic += GEMM_MC)
         gemm_block(transA, A, lda, ic, M - ic < GEMM_MC ? M - ic : GEMM_MC, pc, kc, nc, Bp, Ap, C + jc, ldc, alpha,
-                   bet);
+                   bet, bf16);
     }
   }
 }
@@ -204,7 +215,7 @@ static float *gemm_team_buffer(int N, int K) {
 /* nt threads pack B together, then take row blocks of C dynamically, each through every K slice
  * of the group (so its C rows stay in cache between slices). */
 static void gemm_team(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc, int nt, float *Bp) {
+                      const float *B, int ldb, float beta, float *C, int ldc, int nt, float *Bp, int bf16) {
   /* row blocks: at most MC rows, and at least about 4 per thread so that the dynamic schedule can
    * even out; whole micro-tiles so that only the last block has edge tiles */
   int tilesM = (M + GEMM_MR - 1) / GEMM_MR;
@@ -229,7 +240,7 @@ static void gemm_team(int transA, int transB, int M, int N, int K, float alpha, 
           int q0 = r * run, j0 = q0 * GEMM_NR, j1 = (q0 + run) * GEMM_NR < nc ? (q0 + run) * GEMM_NR : nc;
           for (int pc = g0; pc < g1; pc += kstep) {
             int kc = g1 - pc < kstep ? g1 - pc : kstep;
-            gemm_pack_B(transB, B, ldb, pc, kc, jc + j0, j1 - j0, Bp + (long)(pc - g0) * ncp + (long)j0 * kc);
+            gemm_pack_B(transB, B, ldb, pc, kc, jc + j0, j1 - j0, Bp + (long)(pc - g0) * ncp + (long)j0 * kc, bf16);
           }
         }
 #pragma omp for schedule(dynamic, 1)
@@ -238,7 +249,7 @@ static void gemm_team(int transA, int transB, int M, int N, int K, float alpha, 
           for (int pc = g0; pc < g1; pc += kstep) {
             int kc = g1 - pc < kstep ? g1 - pc : kstep;
             gemm_block(transA, A, lda, ic, mc, pc, kc, nc, Bp + (long)(pc - g0) * ncp, Ap, C + jc, ldc, alpha,
-                       pc == 0 ? beta : 1.0f);
+                       pc == 0 ? beta : 1.0f, bf16);
           }
         }
         /* the implicit barrier of the for keeps Bp until every thread is done with it */
@@ -249,7 +260,7 @@ static void gemm_team(int transA, int transB, int M, int N, int K, float alpha, 
 
 /* nt threads each do one column strip of C, packing their own B (for M too small to share out). */
 static void gemm_strips(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
-                        const float *B, int ldb, float beta, float *C, int ldc, int nt) {
+                        const float *B, int ldb, float beta, float *C, int ldc, int nt, int bf16) {
   int tiles = (N + GEMM_NR - 1) / GEMM_NR;
   if (nt > tiles) nt = tiles;
 #pragma omp parallel num_threads(nt)
@@ -259,15 +270,15 @@ static void gemm_strips(int transA, int transB, int M, int N, int K, float alpha
     if (j1 > N) j1 = N;
     if (j1 > j0) {
       const float *b = transB ? B + (long)j0 * ldb : B + j0;
-      gemm_serial(transA, transB, M, j1 - j0, K, alpha, A, lda, b, ldb, beta, C + j0, ldc, t);
+      gemm_serial(transA, transB, M, j1 - j0, K, alpha, A, lda, b, ldb, beta, C + j0, ldc, t, bf16);
     }
   }
 }
 #endif
 
-/* Row-major C[M,N] = alpha * op(A) * op(B) + beta * C; see the top of this file. */
-static void gemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
-                 const float *B, int ldb, float beta, float *C, int ldc) {
+/* Row-major C[M,N] = alpha * op(A) * op(B) + beta * C, operands rounded to bf16 when `bf16`. */
+static void gemm_any(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc, int bf16) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
     gemm_scale_only(M, N, beta, C, ldc);
@@ -289,20 +300,32 @@ static void gemm(int transA, int transB, int M, int N, int K, float alpha, const
     for (int t = 0; t < nt; t++) ok = ok && gemm_bufA(t) && (team || gemm_bufB(t));
     if (ok) {
       if (team)
-        gemm_team(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, Bp);
+        gemm_team(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, Bp, bf16);
       else
-        gemm_strips(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+        gemm_strips(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, bf16);
       return;
     }
   }
   /* called from inside another kernel's parallel region: each calling thread uses its own slot */
   int slot = omp_in_parallel() ? omp_get_thread_num() : 0;
   if (slot >= GEMM_MAX_THREADS) {
-    gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bf16);
     return;
   }
-  gemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, slot);
+  gemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, slot, bf16);
 #else
-  gemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 0);
+  gemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, bf16);
 #endif
+}
+
+/* float32: C = alpha * op(A) * op(B) + beta * C; see the top of this file. */
+static void gemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C, int ldc) {
+  gemm_any(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 0);
+}
+
+/* bfloat16 operands (rounded while packing), float32 accumulation and result. */
+static void gemm_bf16(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc) {
+  gemm_any(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1);
 }

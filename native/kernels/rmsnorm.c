@@ -43,3 +43,23 @@ static void rmsnorm_backward(float *ds, const float *dout, const float *out, con
   HRM_PRAGMA(omp parallel for schedule(static) if (N * C >= HRM_PAR_MIN))
   for (long n = 0; n < N; n++) rmsnorm_backward_row(ds + n * C, dout + n * C, out + n * C, rstd[n], C);
 }
+
+/* bfloat16, as the reference rounds: s = bf16(x + y) (a bf16 add), the norm in float32 on s,
+ * out = bf16(s * rstd). rstd is float32. */
+static void add_rmsnorm_forward_bf16(float *out, float *rstd, const float *x, const float *y, long N, long C,
+                                     float eps) {
+  HRM_PRAGMA(omp parallel for schedule(static) if (N * C >= HRM_PAR_MIN))
+  for (long n = 0; n < N; n++) {
+    float *o = out + n * C;
+    const float *xr = x + n * C;
+    if (y) {
+      const float *yr = y + n * C;
+      for (long c = 0; c < C; c++) o[c] = xr[c] + yr[c];
+      hrm_bf16_array(o, o, C);
+    } else {
+      hrm_bf16_array(o, xr, C);
+    }
+    add_rmsnorm_row(o, rstd + n, o, 0, C, eps);
+    hrm_bf16_array(o, o, C);
+  }
+}

@@ -57,6 +57,15 @@ export const KERNELS = [
   ['where_rows', ['out', 'cond', 'a', 'b', 'B', 'R']],
   ['adam_atan2', ['p', 'g', 'm', 'v', 'n', 'lr', 'wd', 'b1', 'b2', 'bc1', 'bc2']],
   ['sign_sgd_rows', ['w', 'ids', 'g', 'n', 'C', 'lr', 'wd']],
+  // bfloat16 compute (bf16 values held widened in float32; src/engine/dtype.ts picks these) and the probe
+  ['gemm_bf16', ['transA', 'transB', 'M', 'N', 'K', 'alpha', 'A', 'lda', 'B', 'ldb', 'beta', 'Cm', 'ldc']],
+  ['round_bf16', ['out', 'x', 'n']],
+  ['add_rmsnorm_forward_bf16', ['out', 'rstd', 'x', 'y', 'N', 'C', 'eps']],
+  ['attention_forward_bf16', ['out', 'lse', 'qkv', 'cos', 'sin', 'B', 'S', 'H', 'D']],
+  ['attention_backward_bf16', ['dqkv', 'dout', 'qkv', 'out', 'lse', 'cos', 'sin', 'B', 'S', 'H', 'D']],
+  ['swiglu_forward_bf16', ['out', 'gu', 'N', 'I']],
+  ['swiglu_backward_bf16', ['dgu', 'dout', 'gu', 'N', 'I']],
+  ['fma_peak', ['out', 'iters', 'threads']],
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number][0];
@@ -97,6 +106,17 @@ export interface Kernels {
   adam_atan2(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, wd: number, b1: number, b2: number, bc1: number,
     bc2: number): void;
   sign_sgd_rows(w: Ptr, ids: Ptr, g: Ptr, n: number, C: number, lr: number, wd: number): void;
+  gemm_bf16(transA: number, transB: number, M: number, N: number, K: number, alpha: number, A: Ptr, lda: number, B: Ptr,
+    ldb: number, beta: number, Cm: Ptr, ldc: number): void;
+  round_bf16(out: Ptr, x: Ptr, n: number): void;
+  add_rmsnorm_forward_bf16(out: Ptr, rstd: Ptr, x: Ptr, y: Ptr, N: number, C: number, eps: number): void;
+  attention_forward_bf16(out: Ptr, lse: Ptr, qkv: Ptr, cos: Ptr, sin: Ptr, B: number, S: number, H: number, D: number): void;
+  attention_backward_bf16(dqkv: Ptr, dout: Ptr, qkv: Ptr, out: Ptr, lse: Ptr, cos: Ptr, sin: Ptr, B: number, S: number,
+    H: number, D: number): void;
+  swiglu_forward_bf16(out: Ptr, gu: Ptr, N: number, I: number): void;
+  swiglu_backward_bf16(dgu: Ptr, dout: Ptr, gu: Ptr, N: number, I: number): void;
+  /** out[0] = float32 operations done, out[1] = a checksum; `threads` threads (wasm: 1) */
+  fma_peak(out: Ptr, iters: number, threads: number): void;
 }
 
 // Compile-time check that KERNELS and Kernels name the same kernels with the same arities.
@@ -266,8 +286,9 @@ function makeKernels(raw: RawBackend): Kernels {
 /** The attention kernels keep a head's q, k, v in scratch: refuse sizes the scratch cannot hold
  * (the formula is att_scratch_floats in native/kernels/attention.c, backward case). */
 function attentionCheck(name: string, raw: RawBackend): ((a: Float64Array) => void) | null {
-  if (name !== 'attention_forward' && name !== 'attention_backward') return null;
-  const [iS, iD, iCos] = name === 'attention_forward' ? [6, 8, 3] : [8, 10, 5];
+  const fwd = name === 'attention_forward' || name === 'attention_forward_bf16';
+  if (!fwd && name !== 'attention_backward' && name !== 'attention_backward_bf16') return null;
+  const [iS, iD, iCos] = fwd ? [6, 8, 3] : [8, 10, 5];
   return (a) => {
     const S = a[iS], D = a[iD];
     if (a[iCos] !== 0 && D % 2 !== 0) throw new RangeError(`${name}: RoPE needs an even head_dim, got ${D}`);

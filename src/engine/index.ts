@@ -17,6 +17,7 @@ export {
   shapeSize,
   fmtShape,
   type DType,
+  ELEMENT_BYTES,
   type GradNode,
 } from './tensor.js';
 export { backward, noGrad, enableGrad, tidy, isGradEnabled, needsGrad, record, releaseGraph, scopeDepth } from './autograd.js';
@@ -29,3 +30,5 @@ export { attention, type Rope } from './ops/attention.js';
 export { swiglu } from './ops/swiglu.js';
 export { stablemaxCrossEntropy, softmaxCrossEntropy, bceWithLogits } from './ops/losses.js';
 export { sum, mean, argmax } from './ops/reduce.js';
+export { toDType } from './ops/cast.js';
+export { dtypeKernels, roundBf16, roundBf16Array, COMPUTE_DTYPES, type ComputeDType, type DTypeKernels } from './dtype.js';

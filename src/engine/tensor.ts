@@ -11,6 +11,9 @@ import { track } from './autograd.js';
 
 export type DType = 'float32' | 'int32';
 
+/** Bytes per element of each storage dtype (bf16 compute keeps float32 storage: src/engine/dtype.ts). */
+export const ELEMENT_BYTES: Readonly<Record<DType, number>> = { float32: 4, int32: 4 };
+
 /** One backend allocation shared by a tensor and its views. */
 export class Storage {
   refs = 1;
@@ -86,7 +89,7 @@ export class Tensor {
 
   /** Byte address (native) or byte offset into linear memory (wasm) of the first element. */
   get ptr(): number {
-    return this.storage.ptr + this.offset * 4;
+    return this.storage.ptr + this.offset * ELEMENT_BYTES[this.dtype];
   }
 
   get backend(): Backend {
@@ -220,7 +223,7 @@ export function installViewOps(
 export function empty(shape: readonly number[], dtype: DType = 'float32', b: Backend = getBackend()): Tensor {
   checkShape(shape, 'empty');
   const size = shapeSize(shape);
-  const bytes = size * 4;
+  const bytes = size * ELEMENT_BYTES[dtype];
   const ptr = bytes > 0 ? b.alloc(bytes) : 0;
   return new Tensor([...shape], dtype, new Storage(b, ptr, bytes), 0);
 }

@@ -1,5 +1,5 @@
 /** SwiGLU MLP: [g, u] = h W_gu^T, out = (silu(g) * u) W_down^T. */
-import { swiglu, type Tensor } from '../engine/index.js';
+import { swiglu, type ComputeDType, type Tensor } from '../engine/index.js';
 import type { Rng } from '../util/random.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
@@ -16,17 +16,19 @@ export function swigluInter(hidden: number, expansion: number): number {
 export class SwiGLU extends Module {
   readonly gate_up_proj: Linear;
   readonly down_proj: Linear;
+  readonly _dtype: ComputeDType;
 
-  constructor(rng: Rng, hidden: number, expansion: number) {
+  constructor(rng: Rng, hidden: number, expansion: number, dtype: ComputeDType = 'float32') {
     super();
     const inter = swigluInter(hidden, expansion);
-    this.gate_up_proj = new Linear(rng, hidden, 2 * inter);
-    this.down_proj = new Linear(rng, inter, hidden);
+    this._dtype = dtype;
+    this.gate_up_proj = new Linear(rng, hidden, 2 * inter, { dtype });
+    this.down_proj = new Linear(rng, inter, hidden, { dtype });
   }
 
   forward(h: Tensor): Tensor {
     const gu = this.gate_up_proj.forward(h);
-    const a = swiglu(gu);
+    const a = swiglu(gu, this._dtype);
     gu.dispose();
     const y = this.down_proj.forward(a);
     a.dispose();

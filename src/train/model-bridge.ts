@@ -14,7 +14,7 @@ import type { LoadedTensors, Tensors } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 
 export function hrmConfigFor(cfg: TrainConfig, meta: DatasetMetadata, source: string): HRMConfig {
-  const { name: _name, loss, forward_dtype: _dtype, ...arch } = cfg.arch;
+  const { name: _name, loss, ...arch } = cfg.arch;
   return parseHRMConfig(
     {
       ...arch,

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { availableBackends, KERNELS, setBackend, type Backend, type KernelName } from '../../src/engine/backend.js';
+import { roundBf16 } from '../../src/engine/dtype.js';
 import { Rng } from '../../src/util/random.js';
 import * as ref from './kernel-reference.js';
 
@@ -23,6 +24,33 @@ interface Case {
   expect: Record<number, ArrayLike<number>>;
   /** tolerance relative to the largest expected magnitude (plus 1e-6 absolute) */
   tol?: number;
+  /**
+   * bfloat16 outputs: 'close' = every value a bf16 value, within one bf16 step of the reference and
+   * equal to it in >= 99% of places (a float32 rounding difference may flip a few roundings); 'rms' =
+   * every value a bf16 value and ||got - want|| / ||want|| <= tol (the reference does not round inside)
+   */
+  bf16?: 'close' | 'rms';
+  /** extra checks on the results (kernels without a reference array, e.g. the peak probe) */
+  check?: (res: (Arr | null)[]) => void;
+}
+
+const isBf16 = (x: number): boolean => Number.isNaN(x) || roundBf16(x) === x;
+const rb = (a: ArrayLike<number>): Float32Array => Float32Array.from(a, roundBf16);
+
+function assertBf16(what: string, got: ArrayLike<number>, want: ArrayLike<number>, mode: 'close' | 'rms', tol: number): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  let same = 0, num = 0, den = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (!isBf16(got[i])) assert.fail(`${what}: element ${i} = ${got[i]} is not a bfloat16 value`);
+    num += (got[i] - want[i]) ** 2;
+    den += want[i] ** 2;
+    if (got[i] === want[i]) same++;
+    else if (mode === 'close' && !(Math.abs(got[i] - want[i]) <= Math.abs(want[i]) * 2 ** -7 + 1e-30)) {
+      assert.fail(`${what}: element ${i}: got ${got[i]}, want ${want[i]} (more than one bf16 step)`);
+    }
+  }
+  if (mode === 'close') assert.ok(same >= 0.99 * want.length, `${what}: only ${same} of ${want.length} equal`);
+  else assert.ok(Math.sqrt(num / Math.max(den, 1e-300)) <= tol, `${what}: relative RMS ${Math.sqrt(num / den)} > ${tol}`);
 }
 
 /** Copies array arguments into backend memory, runs the kernel, returns every array argument after. */
@@ -191,7 +219,91 @@ function cases(): Case[] {
     const g = f32(n * C, (i) => (i % 6 === 0 ? 0 : rng.normal()));
     out.push({ what: 'sign_sgd_rows', kernel: 'sign_sgd_rows', args: [w, ids, g, n, C, 0.01, 0.5], expect: { 0: ref.signSgdRows(w, ids, g, n, C, 0.01, 0.5) } });
   }
+  bf16Cases(rng, out);
   return out;
+}
+
+/** The bfloat16 kernels (src/engine/dtype.ts) and the FMA peak probe. */
+function bf16Cases(rng: Rng, out: Case[]): void {
+  {
+    // ties to even both ways, the largest finite float (rounds to infinity), infinities, NaN, subnormals
+    const special = [1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8), 3.4028234663852886e38, Infinity, -Infinity, NaN, 1e-40, -3e-39, 0, -0];
+    const n = 1000 + special.length, x = f32(n, (i) => (i < special.length ? special[i] : 50 * rng.normal()));
+    const want = Float64Array.from(x, (v) => roundBf16(v));
+    assert.equal(roundBf16(1 + 2 ** -8), 1);
+    assert.equal(roundBf16(1 + 3 * 2 ** -8), 1 + 2 ** -6);
+    assert.equal(roundBf16(3.4028234663852886e38), Infinity);
+    out.push({ what: `round_bf16 ${n}`, kernel: 'round_bf16', args: [new Float32Array(n), x, n], expect: {},
+      check: (res) => {
+        const got = res[0] as Float32Array;
+        for (let i = 0; i < n; i++) assert.ok(Object.is(got[i], Math.fround(want[i])), `round_bf16(${x[i]}): got ${got[i]}, want ${want[i]}`);
+      } });
+    const big = normal(rng, 70001);
+    out.push({ what: 'round_bf16 (threads)', kernel: 'round_bf16', args: [new Float32Array(big.length), big, big.length], expect: { 0: Float64Array.from(big, (v) => roundBf16(v)) }, tol: 0 });
+  }
+  // gemm_bf16: exactly the float32 gemm of the rounded operands (bf16 products are exact in float32)
+  for (const [M, N, K] of [[37, 29, 23], [130, 70, 300]]) {
+    for (const [tA, tB] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+      const beta = tA ? 0.5 : 0;
+      const lda = (tA ? M : K) + 3, ldb = (tB ? K : N) + 1, ldc = N + 2;
+      const A = normal(rng, (tA ? K : M) * lda), B = normal(rng, (tB ? N : K) * ldb);
+      const C = beta === 0 ? f32(M * ldc, () => NaN) : normal(rng, M * ldc);
+      const want = ref.gemm(tA, tB, M, N, K, 0.7, rb(A), lda, rb(B), ldb, beta, C, ldc);
+      if (beta === 0) for (let i = 0; i < M; i++) for (let j = N; j < ldc; j++) want[i * ldc + j] = NaN;
+      out.push({ what: `gemm_bf16 ${M}x${N}x${K} t${tA}${tB} beta ${beta}`, kernel: 'gemm_bf16',
+        args: [tA, tB, M, N, K, 0.7, A, lda, B, ldb, beta, C, ldc], expect: { 11: want }, tol: 2e-5 });
+    }
+  }
+  for (const [N, C] of [[7, 45], [300, 256]]) {
+    const x = rb(normal(rng, N * C, 2)), y = rb(normal(rng, N * C)), eps = 1e-5;
+    const s = rb(f32(N * C, (i) => x[i] + y[i]));
+    const r = ref.addRmsnormForward(s, null, N, C, eps);
+    out.push({ what: `add_rmsnorm_forward_bf16 ${N}x${C}`, kernel: 'add_rmsnorm_forward_bf16', args: [new Float32Array(N * C), new Float32Array(N), x, y, N, C, eps],
+      expect: { 0: Float64Array.from(r.out, roundBf16), 1: r.rstd }, bf16: 'close' });
+    const r0 = ref.addRmsnormForward(x, null, N, C, eps);
+    out.push({ what: `add_rmsnorm_forward_bf16 ${N}x${C} y=0`, kernel: 'add_rmsnorm_forward_bf16', args: [new Float32Array(N * C), new Float32Array(N), x, null, N, C, eps],
+      expect: { 0: Float64Array.from(r0.out, roundBf16), 1: r0.rstd }, bf16: 'close' });
+  }
+  for (const [N, I] of [[9, 37], [100, 768]]) {
+    const gu = rb(normal(rng, N * 2 * I, 3)), dout = rb(normal(rng, N * I));
+    const fwd = new Float64Array(N * I), bwd = new Float64Array(N * 2 * I);
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < I; i++) {
+        const g = gu[n * 2 * I + i], u = gu[n * 2 * I + I + i], d = dout[n * I + i];
+        const sg = 1 / (1 + Math.exp(-g)), silu = roundBf16(g * sg);
+        fwd[n * I + i] = roundBf16(silu * u);
+        bwd[n * 2 * I + I + i] = roundBf16(d * silu);
+        bwd[n * 2 * I + i] = roundBf16(roundBf16(d * u) * sg * (1 + g * (1 - sg)));
+      }
+    }
+    out.push({ what: `swiglu_forward_bf16 ${N}x${I}`, kernel: 'swiglu_forward_bf16', args: [new Float32Array(N * I), gu, N, I], expect: { 0: fwd }, bf16: 'close' });
+    out.push({ what: `swiglu_backward_bf16 ${N}x${I}`, kernel: 'swiglu_backward_bf16', args: [new Float32Array(N * 2 * I), dout, gu, N, I], expect: { 0: bwd }, bf16: 'close' });
+  }
+  // attention_*_bf16 against the float64 reference on bf16 inputs: the kernel rounds q, k after RoPE,
+  // the probabilities, the output and the gradients, which the reference does not: about 2^-9
+  // relative per rounding, so it must land within 1e-2 relative RMS, and on bf16 values
+  for (const [B, S, H, D, rope] of [[2, 19, 3, 10, true], [1, 37, 2, 24, false], [3, 81, 2, 64, true]] as const) {
+    const qkv = rb(normal(rng, B * S * 3 * H * D));
+    const [cos, sin] = rope ? ropeTables(S, D) : [null, null];
+    const f = ref.attentionForward(qkv, cos, sin, B, S, H, D);
+    const what = `attention_bf16 ${B}x${S}x${H}x${D}${rope ? ' rope' : ''}`;
+    out.push({ what: `${what} forward`, kernel: 'attention_forward_bf16', args: [new Float32Array(B * S * H * D), new Float32Array(B * H * S), qkv, cos, sin, B, S, H, D],
+      expect: { 0: f.out }, bf16: 'rms', tol: 1e-2 });
+    const dout = rb(normal(rng, B * S * H * D));
+    const want = ref.attentionBackward(dout, qkv, cos, sin, B, S, H, D);
+    out.push({ what: `${what} backward`, kernel: 'attention_backward_bf16',
+      args: [new Float32Array(B * S * 3 * H * D), dout, qkv, rb(f.out), Float32Array.from(f.lse), cos, sin, B, S, H, D], expect: { 0: want }, bf16: 'rms', tol: 2e-2 });
+  }
+  {
+    const iters = 1000;
+    out.push({ what: 'fma_peak', kernel: 'fma_peak', args: [new Float32Array(2), iters, 2], expect: {},
+      check: (res) => {
+        const [flops, sum] = res[0] as Float32Array;
+        // 12 multiply-adds of 2 operations per lane per round, on 1 or 2 threads of >= 4 lanes
+        assert.ok(flops % (iters * 24 * 4) === 0 && flops >= iters * 24 * 4 && flops <= iters * 24 * 16 * 2, `fma_peak counted ${flops} operations`);
+        assert.ok(Number.isFinite(sum) && sum > 0, `fma_peak checksum ${sum}`);
+      } });
+  }
 }
 
 function compare(what: string, got: Arr, want: ArrayLike<number>, tol: number): void {
@@ -262,7 +374,13 @@ for (const name of backends) {
       test(c.what, () => {
         const be = setBackend(name);
         const res = runKernel(be, c.kernel, c.args);
-        for (const [i, want] of Object.entries(c.expect)) compare(`${name} ${c.what} (arg ${i})`, res[Number(i)]!, want, c.tol ?? 1e-5);
+        for (const [i, want] of Object.entries(c.expect)) {
+          const what = `${name} ${c.what} (arg ${i})`;
+          // rstd (argument 1 of the rmsnorm kernel) stays float32
+          if (c.bf16 && !(c.kernel === 'add_rmsnorm_forward_bf16' && i === '1')) assertBf16(what, res[Number(i)]!, want, c.bf16, c.tol ?? 0);
+          else compare(what, res[Number(i)]!, want, c.tol ?? 1e-5);
+        }
+        c.check?.(res);
       });
     }
   });
@@ -275,7 +393,12 @@ if (backends.length === 2) {
       const a = runKernel(nat, c.kernel, c.args), b = runKernel(wasm, c.kernel, c.args);
       for (const i of Object.keys(c.expect).map(Number)) {
         if (c.kernel === 'argmax') assert.deepEqual(a[i], b[i], c.what);
-        else compare(`native vs wasm: ${c.what} (arg ${i})`, a[i]!, b[i]!, c.kernel === 'gemm' || c.kernel.startsWith('attention') ? 2e-6 : 1e-6);
+        else if (c.bf16 && !(c.kernel === 'add_rmsnorm_forward_bf16' && i === 1)) {
+          // attention chains roundings (P, then the output): a flipped P moves a few outputs by two steps
+          const att = c.kernel.startsWith('attention');
+          assertBf16(`native vs wasm: ${c.what} (arg ${i})`, a[i]!, b[i]!, att ? 'rms' : 'close', att ? 5e-3 : 0);
+        }
+        else compare(`native vs wasm: ${c.what} (arg ${i})`, a[i]!, b[i]!, c.kernel.startsWith('gemm') || c.kernel.startsWith('attention') ? 2e-6 : 1e-6);
       }
     }
   });
@@ -289,7 +412,10 @@ if (backends.length === 2) {
         const a = runKernel(nat, c.kernel, c.args);
         nat.setThreads(2);
         const b = runKernel(nat, c.kernel, c.args);
-        for (const i of Object.keys(c.expect).map(Number)) compare(`1 vs 2 threads: ${c.what}`, a[i]!, b[i]!, 1e-6);
+        for (const i of Object.keys(c.expect).map(Number)) {
+          if (c.bf16 && !(c.kernel === 'add_rmsnorm_forward_bf16' && i === 1)) assertBf16(`1 vs 2 threads: ${c.what}`, a[i]!, b[i]!, 'close', 0);
+          else compare(`1 vs 2 threads: ${c.what}`, a[i]!, b[i]!, 1e-6);
+        }
       }
     } finally {
       nat.setThreads(before);

@@ -4,7 +4,9 @@
  * tables cos, sin [S, D] (or none), scale 1/sqrt(D) -> out [B, S, H*D].
  */
 import { needsGrad, record } from '../autograd.js';
+import { dtypeKernels, type ComputeDType } from '../dtype.js';
 import { type Tensor } from '../tensor.js';
+import { roundedGrad } from './cast.js';
 import { out, prepare, shapeErr } from './util.js';
 
 export interface Rope {
@@ -12,8 +14,10 @@ export interface Rope {
   sin: Tensor;
 }
 
-export function attention(qkv: Tensor, heads: number, rope: Rope | null): Tensor {
+/** bfloat16: as FlashAttention (native/kernels/attention.c): bf16 q, k, v and output, float32 inside. */
+export function attention(qkv: Tensor, heads: number, rope: Rope | null, dtype: ComputeDType = 'float32'): Tensor {
   const be = prepare('attention', [qkv, rope?.cos, rope?.sin]);
+  const kd = dtypeKernels(be.k, dtype);
   if (qkv.ndim !== 3) throw shapeErr('attention', 'qkv must be [B, S, 3*H*D]', ['qkv', qkv.shape]);
   const [B, S, W] = qkv.shape;
   if (!Number.isInteger(heads) || heads <= 0 || W % (3 * heads) !== 0) {
@@ -32,15 +36,17 @@ export function attention(qkv: Tensor, heads: number, rope: Rope | null): Tensor
   const sin = rope ? rope.sin.ptr : 0;
   const y = out([B, S, H * D], be);
   const lse = out([B, H, S], be);
-  if (y.size > 0) be.k.attention_forward(y.ptr, lse.ptr, qkv.ptr, cos, sin, B, S, H, D);
+  if (y.size > 0) kd.attention_forward(y.ptr, lse.ptr, qkv.ptr, cos, sin, B, S, H, D);
   if (needsGrad(qkv)) {
     const saved = [qkv, y, lse];
     if (rope) saved.push(rope.cos, rope.sin);
-    record('attention', y, [qkv], saved, (g, sv) => {
+    record('attention', y, [qkv], saved, (g0, sv) => {
+      const g = roundedGrad(g0, kd);
       const dqkv = out([B, S, W], g.backend);
       if (g.size > 0) {
-        g.backend.k.attention_backward(dqkv.ptr, g.ptr, sv[0].ptr, sv[1].ptr, sv[2].ptr, rope ? sv[3].ptr : 0, rope ? sv[4].ptr : 0, B, S, H, D);
+        kd.attention_backward(dqkv.ptr, g.ptr, sv[0].ptr, sv[1].ptr, sv[2].ptr, rope ? sv[3].ptr : 0, rope ? sv[4].ptr : 0, B, S, H, D);
       }
+      g.dispose();
       return [dqkv];
     });
   }

@@ -1,6 +1,8 @@
 /** Elementwise ops: add (same shape, or b broadcast over a's leading dims), sub, mul, scale, sigmoid, where. */
 import { needsGrad, record } from '../autograd.js';
+import { dtypeKernels, type ComputeDType } from '../dtype.js';
 import { fmtShape, zeros, type Tensor } from '../tensor.js';
+import { roundedGrad, roundInPlace } from './cast.js';
 import { out, prepare, sameShape, shapeErr } from './util.js';
 
 function trailing(a: readonly number[], b: readonly number[]): boolean {
@@ -9,9 +11,11 @@ function trailing(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** a + b; b has a's shape or a's trailing dims (e.g. a [hidden] vector added to every row). */
-export function add(a: Tensor, b: Tensor): Tensor {
+/** a + b; b has a's shape or a's trailing dims (e.g. a [hidden] vector added to every row).
+ * bfloat16: the sum is rounded, and so is its gradient. */
+export function add(a: Tensor, b: Tensor, dtype: ComputeDType = 'float32'): Tensor {
   const be = prepare('add', [a, b]);
+  const kd = dtypeKernels(be.k, dtype);
   const same = sameShape(a.shape, b.shape);
   if (!same && !trailing(a.shape, b.shape)) {
     throw shapeErr('add', "b must have a's shape or its trailing dims", ['a', a.shape], ['b', b.shape]);
@@ -20,20 +24,23 @@ export function add(a: Tensor, b: Tensor): Tensor {
   if (y.size > 0) {
     if (same) be.k.add(y.ptr, a.ptr, b.ptr, a.size);
     else be.k.add_rows(y.ptr, a.ptr, b.ptr, a.size, b.size);
+    roundInPlace(y, kd);
   }
   if (needsGrad(a, b)) {
     const bShape = [...b.shape];
     const bNeeds = b.requiresGrad;
-    record('add', y, [a, b], [], (g) => {
+    record('add', y, [a, b], [], (g0) => {
+      const g = roundedGrad(g0, kd);
       let db: Tensor | null = null;
       if (bNeeds) {
         if (same) db = g.share();
         else {
           db = zeros(bShape, 'float32', g.backend);
           if (db.size > 0) g.backend.k.bias_grad(db.ptr, g.ptr, g.size / db.size, db.size);
+          roundInPlace(db, kd);
         }
       }
-      return [g.share(), db];
+      return [g, db];
     });
   }
   return y;
@@ -88,16 +95,20 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   return y;
 }
 
-/** s * x for a number s. */
-export function scale(x: Tensor, s: number): Tensor {
+/** s * x for a number s. bfloat16: the product is rounded, and so is its gradient. */
+export function scale(x: Tensor, s: number, dtype: ComputeDType = 'float32'): Tensor {
   const be = prepare('scale', [x]);
+  const kd = dtypeKernels(be.k, dtype);
   if (!Number.isFinite(s)) throw new Error(`scale: factor ${s} is not finite (x ${fmtShape(x.shape)})`);
   const y = out(x.shape, be);
   if (y.size > 0) be.k.scale(y.ptr, x.ptr, s, x.size);
+  roundInPlace(y, kd);
   if (needsGrad(x)) {
-    record('scale', y, [x], [], (g) => {
+    record('scale', y, [x], [], (g0) => {
+      const g = roundedGrad(g0, kd);
       const dx = out(g.shape, g.backend);
       if (g.size > 0) g.backend.k.scale(dx.ptr, g.ptr, s, g.size);
+      g.dispose();
       return [dx];
     });
   }

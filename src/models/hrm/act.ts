@@ -26,7 +26,7 @@
  * and B values. A carry is consumed by the step that takes it (its tensors are disposed); use the
  * returned one. Metrics are sums over rows with the reference's names (see act-loss-head.ts).
  */
-import { backward, noGrad, scale, tensor, tidy, where, zeros, type Tensor } from '../../engine/index.js';
+import { backward, noGrad, roundBf16Array, scale, tensor, tidy, where, zeros, type Tensor } from '../../engine/index.js';
 import { actLossHead } from '../../losses/act-loss-head.js';
 import type { Rng } from '../../util/random.js';
 import type { HRMConfig } from './config.js';
@@ -198,7 +198,8 @@ export class HRM {
     let nHalted = 0;
     for (let b = 0; b < B; b++) nHalted += carry.halted[b] ? 1 : 0;
     const tile = (v: Tensor): Tensor => {
-      const row = v.toFloat32Array();
+      // H_init / L_init are bf16 in a bf16 model (also when loaded from a float32 checkpoint)
+      const row = this.inner.dtype === 'bfloat16' ? roundBf16Array(v.toFloat32Array()) : v.toFloat32Array();
       const full = new Float32Array(B * S * D);
       for (let i = 0; i < B * S; i++) full.set(row, i * D);
       return tensor(full, [B, S, D]);

@@ -3,6 +3,7 @@
  * default, plus the data-derived sizes. `parseHRMConfig` validates a plain object (from YAML, JSON or a
  * fixture's metadata) and throws a UserError naming the source and the key on anything wrong.
  */
+import type { ComputeDType } from '../../engine/dtype.js';
 import { UserError } from '../../util/errors.js';
 import { swigluInter } from '../../nn/swiglu.js';
 
@@ -30,6 +31,8 @@ export interface HRMConfig {
   rms_norm_eps: number;
   rope_theta: number;
   loss_type: LossType;
+  /** what the forward and backward compute in (src/engine/dtype.ts); absent: float32 */
+  forward_dtype?: ComputeDType;
 }
 
 /** Reference defaults; the data keys have none and must be given. */
@@ -51,8 +54,8 @@ export const HRM_DEFAULTS = {
 
 const DATA_KEYS = ['batch_size', 'seq_len', 'vocab_size', 'num_puzzle_identifiers'] as const;
 const POSITIVE_INT_KEYS = ['hidden_size', 'num_heads', 'H_layers', 'L_layers', 'H_cycles', 'L_cycles', 'halt_max_steps'] as const;
-/** Keys the reference's config carries that do not change what we compute (float32 only here). */
-const IGNORED_KEYS = new Set(['name', 'forward_dtype', 'loss', '__pydantic_extra__']);
+/** Keys the reference's config carries that do not change what we compute. */
+const IGNORED_KEYS = new Set(['name', 'loss', '__pydantic_extra__']);
 const KNOWN_KEYS = new Set<string>([
   ...DATA_KEYS,
   ...POSITIVE_INT_KEYS,
@@ -63,6 +66,7 @@ const KNOWN_KEYS = new Set<string>([
   'rms_norm_eps',
   'rope_theta',
   'loss_type',
+  'forward_dtype',
 ]);
 
 function num(obj: Record<string, unknown>, key: string, source: string, fallback?: number): number {
@@ -158,6 +162,8 @@ export function parseHRMConfig(obj: unknown, source: string): HRMConfig {
     rope_theta: theta,
     loss_type: lossRaw,
   };
+  // only bfloat16 is written out, so that float32 configurations stay what they were
+  if (o.forward_dtype === 'bfloat16') cfg.forward_dtype = 'bfloat16';
   return cfg;
 }
 

@@ -9,7 +9,7 @@
  *
  * Shapes: B batch, T = seq_len, P puzzle-embedding positions, S = T + P, D = hidden_size.
  */
-import { add, concat, embedding, linear, noGrad, scale, tensor, tidy, zeros, type Tensor } from '../../engine/index.js';
+import { add, concat, embedding, linear, noGrad, roundBf16Array, scale, tensor, tidy, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
 import { HRMBlock } from '../../nn/block.js';
 import { truncNormalFill } from '../../nn/init.js';
 import { RotaryEmbedding } from '../../nn/rotary.js';
@@ -56,9 +56,12 @@ export class HRMInner {
   readonly rope: RotaryEmbedding | null;
   /** name -> tensor and kind, in the reference's state-dict order */
   readonly entries: { name: string; tensor: Tensor; kind: StateKind }[] = [];
+  /** forward_dtype: every op's compute dtype (bfloat16: as the reference rounds, src/engine/dtype.ts) */
+  readonly dtype: ComputeDType;
 
   constructor(config: HRMConfig, rng: Rng) {
     this.config = config;
+    const dt = (this.dtype = config.forward_dtype ?? 'float32');
     const D = config.hidden_size;
     this.P = puzzleEmbLen(config);
     this.S = config.seq_len + this.P;
@@ -76,7 +79,7 @@ export class HRMInner {
     const level = (prefix: 'H_level' | 'L_level', n: number): HRMBlock[] => {
       const out: HRMBlock[] = [];
       for (let i = 0; i < n; i++) {
-        const block = new HRMBlock(rng, { hidden: D, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps });
+        const block = new HRMBlock(rng, { hidden: D, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps, dtype: dt });
         // the block's own names (self_attn.qkv_proj.weight, ...) under the reference's prefix
         for (const [name, t] of block.stateDict(`model.inner.${prefix}.layers.${i}.`)) {
           t.keep().name = name;
@@ -97,8 +100,13 @@ export class HRMInner {
     this.embedPos = config.pos_encodings === 'learned' ? param('embed_pos.embedding_weight', [this.S, D], embStd) : null;
     this.H = level('H_level', config.H_layers);
     this.L = level('L_level', config.L_layers);
-    this.HInit = buffer('H_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
-    this.LInit = buffer('L_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
+    // the reference makes H_init / L_init in the forward dtype
+    const init = (): Float32Array => {
+      const v = truncNormalFill(rng, new Float32Array(D), 1);
+      return dt === 'bfloat16' ? roundBf16Array(v) : v;
+    };
+    this.HInit = buffer('H_init', tensor(init(), [D]));
+    this.LInit = buffer('L_init', tensor(init(), [D]));
     this.rope = config.pos_encodings === 'rope' ? new RotaryEmbedding(D / config.num_heads, this.S, config.rope_theta) : null;
     this.rope?.cos.keep();
     this.rope?.sin.keep();
@@ -124,28 +132,29 @@ export class HRMInner {
     if (data.inputs.length !== B * T) {
       throw new Error(`HRM: inputs have ${data.inputs.length} values, expected batch ${B} x seq_len ${T}`);
     }
-    let e = embedding(tensor(data.inputs, [B, T], 'int32'), this.embedTokens);
+    const dt = this.dtype;
+    let e = embedding(tensor(data.inputs, [B, T], 'int32'), this.embedTokens, dt);
     let puzzleLocal: Tensor | null = null;
     if (this.puzzleEmb && this.P > 0) {
       const ids = tensor(data.puzzle_identifiers, [B], 'int32');
       let pe: Tensor;
       if (training) {
         puzzleLocal = noGrad(() => embedding(ids, this.puzzleEmb!)).requireGrad('model.inner.puzzle_emb.local_weights');
-        pe = puzzleLocal;
+        pe = toDType(puzzleLocal, dt);
       } else {
-        pe = embedding(ids, this.puzzleEmb);
+        pe = embedding(ids, this.puzzleEmb, dt);
       }
       const pad = this.P * D - c.puzzle_emb_ndim;
       if (pad > 0) pe = concat([pe, zeros([B, pad])], 1);
       e = concat([pe.reshape(B, this.P, D), e], 1);
     }
-    if (this.embedPos) e = scale(add(e, this.embedPos), 0.707106781);
-    return { e: scale(e, Math.sqrt(D)), puzzleLocal };
+    if (this.embedPos) e = scale(add(e, toDType(this.embedPos, dt), dt), 0.707106781, dt);
+    return { e: scale(e, Math.sqrt(D), dt), puzzleLocal };
   }
 
   /** A reasoning module: f(h, x) = blocks(h + x), each block post-norm (src/nn/block.ts). */
   level(blocks: HRMBlock[], h: Tensor, injection: Tensor): Tensor {
-    h = add(h, injection);
+    h = add(h, injection, this.dtype);
     for (const block of blocks) h = block.forward(h, this.rope);
     return h;
   }
@@ -167,7 +176,7 @@ export class HRMInner {
           const last = i === c.H_cycles - 1;
           const lSteps = last ? c.L_cycles - 1 : c.L_cycles;
           if (lSteps > 0) {
-            const injection = add(zH, e);
+            const injection = add(zH, e, this.dtype);
             for (let j = 0; j < lSteps; j++) zL = this.level(this.L, zL, injection);
           }
           if (!last) zH = this.level(this.H, zH, zL);
@@ -177,12 +186,12 @@ export class HRMInner {
     );
     const run = (): InnerOutput => {
       // the 1-step gradient: only this last L step and H step record
-      const zL = this.level(this.L, zLpre, add(zHpre, e));
+      const zL = this.level(this.L, zLpre, add(zHpre, e, this.dtype));
       const zH = this.level(this.H, zHpre, zL);
       const D = c.hidden_size;
       // (the Q target's forward needs only the Q head)
-      const logits = wantLogits ? linear(this.P > 0 ? zH.narrow(1, this.P, c.seq_len) : zH, this.lmHead) : zeros([B, c.seq_len, 0]);
-      const q = linear(zH.narrow(1, 0, 1).reshape(B, D), this.qHeadW, this.qHeadB);
+      const logits = wantLogits ? linear(this.P > 0 ? zH.narrow(1, this.P, c.seq_len) : zH, this.lmHead, null, this.dtype) : zeros([B, c.seq_len, 0]);
+      const q = linear(zH.narrow(1, 0, 1).reshape(B, D), this.qHeadW, this.qHeadB, this.dtype);
       return {
         zH: zH.detach(),
         zL: zL.detach(),
