@@ -20,6 +20,7 @@
 #include "kernels/losses.c"
 #include "kernels/reduce.c"
 #include "kernels/optim.c"
+#include "kernels/transpose.c"
 
 #define F32(i) ((float *)(uintptr_t)a[i])
 #define I32(i) ((int32_t *)(uintptr_t)a[i])
@@ -81,6 +82,7 @@ HRM_ADAPTER(adam_atan2) {
   adam_atan2(F32(0), F32(1), F32(2), F32(3), INT(4), FLT(5), FLT(6), FLT(7), FLT(8), FLT(9), FLT(10));
 }
 HRM_ADAPTER(sign_sgd_rows) { sign_sgd_rows(F32(0), I32(1), F32(2), INT(3), INT(4), FLT(5), FLT(6)); }
+HRM_ADAPTER(transpose) { transpose(F32(0), F32(1), INT(2), INT(3), INT(4)); }
 
 #ifdef __wasm__
 /* The argument buffer JS writes into (a byte offset in linear memory). */
@@ -107,5 +109,7 @@ const hrm_kernel HRM_CAT(hrm_table_, HRM_ISA_NAME)[] = {
     K(swiglu_forward), K(swiglu_backward), K(add), K(mul), K(add_rows), K(scale), K(axpy), K(fill), K(copy2d),
     K(stablemax_ce_forward), K(stablemax_ce_backward), K(softmax_ce_forward), K(softmax_ce_backward),
     K(bce_logits_forward), K(bce_logits_backward), K(sigmoid), K(argmax), K(sum), K(where_rows), K(adam_atan2),
-    K(sign_sgd_rows), {0, 0}};
+    K(sign_sgd_rows),
+    K(transpose),
+    {0, 0}};
 #endif

@@ -57,6 +57,7 @@ export const KERNELS = [
   ['where_rows', ['out', 'cond', 'a', 'b', 'B', 'R']],
   ['adam_atan2', ['p', 'g', 'm', 'v', 'n', 'lr', 'wd', 'b1', 'b2', 'bc1', 'bc2']],
   ['sign_sgd_rows', ['w', 'ids', 'g', 'n', 'C', 'lr', 'wd']],
+  ['transpose', ['out', 'x', 'B', 'R', 'C']],
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number][0];
@@ -97,6 +98,7 @@ export interface Kernels {
   adam_atan2(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, wd: number, b1: number, b2: number, bc1: number,
     bc2: number): void;
   sign_sgd_rows(w: Ptr, ids: Ptr, g: Ptr, n: number, C: number, lr: number, wd: number): void;
+  transpose(out: Ptr, x: Ptr, B: number, R: number, C: number): void;
 }
 
 // Compile-time check that KERNELS and Kernels name the same kernels with the same arities.
