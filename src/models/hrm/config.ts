@@ -7,7 +7,8 @@ import { UserError } from '../../util/errors.js';
 import { swigluInter } from '../../nn/swiglu.js';
 
 export type PosEncodings = 'rope' | 'learned';
-export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
+import type { LossType } from '../shared/act.js';
+export type { LossType };
 
 export interface HRMConfig {
   // from the data

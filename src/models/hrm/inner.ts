@@ -14,29 +14,12 @@ import { HRMBlock } from '../../nn/block.js';
 import { truncNormalFill } from '../../nn/init.js';
 import { RotaryEmbedding } from '../../nn/rotary.js';
 import type { Rng } from '../../util/random.js';
+import type { InnerOutput, RecurrentInner, SegmentData, StateKind } from '../shared/act.js';
 import { puzzleEmbLen, type HRMConfig } from './config.js';
 
-export interface InnerOutput {
-  /** the new carry, detached, [B, S, D] */
-  zH: Tensor;
-  zL: Tensor;
-  /** [B, T, vocab] ([B, T, 0] when not wanted) */
-  logits: Tensor;
-  /** [B] */
-  qHalt: Tensor;
-  qContinue: Tensor;
-  /** training with a puzzle embedding: the [B, ndim] copy of the batch's rows that receives the gradient */
-  puzzleLocal: Tensor | null;
-}
+export type { InnerOutput, SegmentData, StateKind } from '../shared/act.js';
 
-export interface SegmentData {
-  inputs: Int32Array; // [B * T]
-  puzzle_identifiers: Int32Array; // [B]
-}
-
-export type StateKind = 'parameter' | 'buffer';
-
-export class HRMInner {
+export class HRMInner implements RecurrentInner {
   readonly config: HRMConfig;
   /** puzzle-embedding positions P and inner sequence length S */
   readonly P: number;
