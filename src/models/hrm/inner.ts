@@ -10,6 +10,7 @@
  * Shapes: B batch, T = seq_len, P puzzle-embedding positions, S = T + P, D = hidden_size.
  */
 import { add, concat, embedding, linear, noGrad, scale, tensor, tidy, zeros, type Tensor } from '../../engine/index.js';
+import { headDim } from '../../nn/attention.js';
 import { HRMBlock } from '../../nn/block.js';
 import { truncNormalFill } from '../../nn/init.js';
 import { RotaryEmbedding } from '../../nn/rotary.js';
@@ -82,7 +83,7 @@ export class HRMInner implements RecurrentInner {
     this.L = level('L_level', config.L_layers);
     this.HInit = buffer('H_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
     this.LInit = buffer('L_init', tensor(truncNormalFill(rng, new Float32Array(D), 1), [D]));
-    this.rope = config.pos_encodings === 'rope' ? new RotaryEmbedding(D / config.num_heads, this.S, config.rope_theta) : null;
+    this.rope = config.pos_encodings === 'rope' ? new RotaryEmbedding(headDim(D, config.num_heads), this.S, config.rope_theta) : null;
     this.rope?.cos.keep();
     this.rope?.sin.keep();
   }
