@@ -6,7 +6,8 @@
  * voting (ARC).
  */
 import type { PuzzleDataset } from '../data/loader.js';
-import type { HRM, HRMOutputs } from '../models/hrm/act.js';
+import type { ReasoningModel } from '../models/registry.js';
+import type { ACTOutputs as HRMOutputs } from '../models/shared/act.js';
 import type { Tensors } from './checkpoint.js';
 
 export interface EvalResult {
@@ -17,7 +18,7 @@ export interface EvalResult {
   seconds: number;
 }
 
-export function evaluate(model: HRM, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void): EvalResult {
+export function evaluate(model: ReasoningModel, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void): EvalResult {
   const t0 = Date.now();
   const { seq_len: T, vocab_size: V } = model.config;
   const B = loader.opts.globalBatchSize;

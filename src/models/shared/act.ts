@@ -111,6 +111,7 @@ export interface RecurrentInner {
 export interface ACTConfig {
   batch_size: number;
   seq_len: number;
+  vocab_size: number;
   num_puzzle_identifiers: number;
   hidden_size: number;
   halt_max_steps: number;
