@@ -43,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
     saveOutputs,
     adjust: (cfg) => adjust.forEach((a) => applyOverride(cfg, a)),
   });
-  console.log(`step ${res.step}, ${res.seconds.toFixed(1)}s`);
+  console.log(`step ${res.step}, ${res.seconds.toFixed(1)}s${res.weightsFile !== checkpoint ? ` (the run's EMA weights: ${res.weightsFile})` : ''}`);
   for (const [set, m] of Object.entries(res.sets)) console.log(formatEval({ [set]: m }));
   if (res.predictionsFile) console.log(`outputs (${[...res.outputs!.keys()].join(', ')}): ${res.predictionsFile}`);
   return 0;

@@ -5,12 +5,12 @@
  * the file name. Outputs named in save_outputs go to `step_N_all_preds.safetensors` beside it.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PuzzleDataset } from '../data/loader.js';
 import { loadStateDictFile } from '../models/hrm/state-dict.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { predsFile, savePredictions, stepFromFileName } from './checkpoint.js';
+import { emaWeightsFile, predsFile, savePredictions, stepFromFileName } from './checkpoint.js';
 import { finalizeConfig, readRunConfig, type TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { checkDataset } from './loop.js';
@@ -24,12 +24,16 @@ export interface EvalCheckpointOptions {
   saveOutputs?: string[];
   /** overrides applied to the run's config (data_path, global_batch_size) */
   adjust?: (cfg: TrainConfig) => void;
+  /** evaluate step_N.safetensors itself even when its EMA weights (step_N.ema.safetensors) are there */
+  rawWeights?: boolean;
 }
 
 export interface EvalCheckpointResult extends EvalResult {
   step: number;
   config: TrainConfig;
   predictionsFile: string | null;
+  /** the weights file evaluated (the EMA's when the run kept one) */
+  weightsFile: string;
 }
 
 export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointResult {
@@ -45,7 +49,11 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   // The model's puzzle-identifier table is sized by the train split, as in the reference.
   const meta = checkDataset(cfg);
   const model = buildModel(cfg, meta.train, new Rng(cfg.seed), cfgPath);
-  loadStateDictFile(model, ckpt);
+  // a run trained with ema evaluates its EMA weights (step_N.ema.safetensors beside step_N.safetensors)
+  const m = /^step_(\d+)\.safetensors$/.exec(basename(ckpt));
+  const ema = m && !opts.rawWeights ? emaWeightsFile(dirname(ckpt), Number(m[1])) : null;
+  const weightsUsed = ema && existsSync(ema) ? ema : ckpt;
+  loadStateDictFile(model, weightsUsed);
   const loader = new PuzzleDataset({
     dataPath: cfg.data_path, split: 'test', globalBatchSize: cfg.global_batch_size, testSetMode: true,
     epochsPerIter: 1, rank: 0, numReplicas: 1, seed: cfg.seed,
@@ -58,7 +66,7 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
       predictionsFile = predsFile(cfg.checkpoint_path, step);
       savePredictions(predictionsFile, res.outputs);
     }
-    return { ...res, step, config: cfg, predictionsFile };
+    return { ...res, step, config: cfg, predictionsFile, weightsFile: weightsUsed };
   } finally {
     loader.close();
   }

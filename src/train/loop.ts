@@ -178,6 +178,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       dir,
       {
         weights: stateDict(model),
+        emaWeights: optim.ema ? optim.ema.withShadow(() => stateDict(model)) : undefined,
         state,
         resume: {
           format: RESUME_FORMAT, step, total_steps: total, iteration: at.iteration, batches_done: at.batches,

@@ -96,6 +96,16 @@ for (const [label, arch] of [
       assert.notDeepEqual(Array.from(side.tensors.get(k0)!.data as Float32Array), Array.from(weights.tensors.get(k0.slice(4))!.data as Float32Array), 'the EMA differs from the raw weights');
       const evals = readFileSync(join(a, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"eval"'));
       assert.equal(evals.length, 4);
+      // the EMA model state beside the weights (what evaluation uses), written atomically with them
+      const emaFile = readSafetensors(join(a, `step_${last}.ema.safetensors`));
+      for (const k of emaKeys) assert.deepEqual(Array.from(emaFile.tensors.get(k.slice(4))!.data as Float32Array), Array.from(side.tensors.get(k)!.data as Float32Array));
+      const ev = hrm(['eval', `checkpoint=${join(a, `step_${last}.safetensors`)}`, 'save_outputs=[]']);
+      assert.equal(ev.status, 0, ev.stderr);
+      assert.match(ev.stdout, /the run's EMA weights: .*step_\d+\.ema\.safetensors/);
+      // hrm eval of the EMA weights reproduces the training run's last evaluation
+      const lastEval = JSON.parse(evals[evals.length - 1]) as Record<string, number>;
+      const acc = Object.keys(lastEval).find((k) => k.endsWith('/accuracy') && !k.endsWith('exact_accuracy'))!;
+      assert.ok(ev.stdout.includes(` accuracy ${lastEval[acc].toFixed(4)}`), `hrm eval: ${ev.stdout}; training's last eval ${acc} = ${lastEval[acc]}`);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
