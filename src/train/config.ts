@@ -12,7 +12,8 @@ import YAML from 'yaml';
 import { UserError } from '../util/errors.js';
 import { lookupModel, MODELS } from '../models/registry.js';
 
-export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
+import type { LossType } from '../models/shared/act.js';
+export type { LossType };
 
 export interface ArchConfig {
   name: string;
