@@ -145,3 +145,27 @@ test("TRM's README Sudoku line runs unchanged and trains a step (HRM_SLOW_TESTS=
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('load_checkpoint starts from saved weights, freeze_weights trains only the puzzle embedding, min_eval_interval skips early evaluations', () => {
+  const { root, data } = tinySudoku(32, 8);
+  try {
+    const base = ['arch=trm', ...TINY_TRM, 'ema=False', `data_path=${data}`, '--quiet'];
+    const a = join(root, 'a');
+    const c = join(root, 'c');
+    assert.equal(hrm(['train', ...base, 'epochs=2', `checkpoint_path=${a}`]).status, 0);
+    const start = join(a, `step_${Math.max(...resumePoints(a))}.safetensors`);
+    const r = hrm(['train', ...base, `load_checkpoint=${start}`, 'freeze_weights=True', 'min_eval_interval=2', `checkpoint_path=${c}`]);
+    assert.equal(r.status, 0, r.stderr);
+    const before = readSafetensors(start).tensors;
+    const after = readSafetensors(join(c, `step_${Math.max(...resumePoints(c))}.safetensors`)).tensors;
+    for (const [k, t] of before) {
+      const same = Buffer.compare(Buffer.from((t.data as Float32Array).buffer), Buffer.from((after.get(k)!.data as Float32Array).buffer)) === 0;
+      assert.equal(same, !k.includes('puzzle_emb'), `${k}: ${same ? 'unchanged' : 'changed'}`);
+    }
+    const evals = readFileSync(join(c, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"eval"'));
+    assert.equal(evals.length, 2, 'iterations 0 and 1 (< min_eval_interval 2) are not evaluated');
+    assert.throws(() => loadTrainConfig({ overrides: ['ema_rate=2'] }), /ema_rate must be <= 1/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
