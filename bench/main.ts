@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark module and prints one JSON line per figure.
- * Usage: node dist/bench/main.js [--only gemm,block,hrm,solve] [--backend native|wasm|all] [--torch]
+ * Usage: node dist/bench/main.js [--only gemm,block,hrm,solve,trm] [--backend native|wasm|all] [--torch]
  *   --torch   also run ../shared/bench/torch_block.py (needs python3 with torch) and print ratios
  * Each module exports `run(opts)`.
  */
@@ -16,6 +16,7 @@ const MODULES: Record<string, () => Promise<{ run(o: BenchOptions): Promise<void
   memory: () => import('./memory.js'),
   hrm: () => import('./hrm.js'),
   solve: () => import('./solve.js'),
+  trm: () => import('./trm.js'),
 };
 
 async function main(): Promise<void> {

@@ -21,6 +21,7 @@
 #include "kernels/reduce.c"
 #include "kernels/optim.c"
 #include "kernels/probe.c"
+#include "kernels/transpose.c"
 
 #define F32(i) ((float *)(uintptr_t)a[i])
 #define I32(i) ((int32_t *)(uintptr_t)a[i])
@@ -100,6 +101,7 @@ HRM_ADAPTER(attention_backward_bf16) {
 HRM_ADAPTER(swiglu_forward_bf16) { swiglu_forward_bf16(F32(0), F32(1), INT(2), INT(3)); }
 HRM_ADAPTER(swiglu_backward_bf16) { swiglu_backward_bf16(F32(0), F32(1), F32(2), INT(3), INT(4)); }
 HRM_ADAPTER(fma_peak) { fma_peak(F32(0), INT(1), INT(2)); }
+HRM_ADAPTER(transpose) { transpose(F32(0), F32(1), INT(2), INT(3), INT(4)); }
 
 #ifdef __wasm__
 /* The argument buffer JS writes into (a byte offset in linear memory). */
@@ -129,5 +131,8 @@ const hrm_kernel HRM_CAT(hrm_table_, HRM_ISA_NAME)[] = {
     K(sign_sgd_rows),
     /* bfloat16 and the peak probe */
     K(gemm_bf16), K(round_bf16), K(add_rmsnorm_forward_bf16), K(attention_forward_bf16), K(attention_backward_bf16),
-    K(swiglu_forward_bf16), K(swiglu_backward_bf16), K(fma_peak), {0, 0}};
+    K(swiglu_forward_bf16), K(swiglu_backward_bf16), K(fma_peak),
+    /* TRM's mlp_t */
+    K(transpose),
+    {0, 0}};
 #endif

@@ -1,6 +1,6 @@
 // Builds the web page (web/) into dist/web/: esbuild bundles web/src/main.ts (the page) and
 // web/src/worker.ts (the engine in a Worker, with the project's own src/ code) for the browser, with
-// node:fs/path/os/url/module/zlib replaced by the shims in web/src/shims/. The .wasm is not copied:
+// node:fs/path/os/url/module/zlib/worker_threads replaced by the shims in web/src/shims/. The .wasm is not copied:
 // `hrm serve` serves wasm/hrm_kernels.wasm itself. `--check` also type-checks web/ with tsc.
 // Usage: node scripts/build-web.mjs [--check]
 import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -50,6 +50,7 @@ try {
       'node:url': shim('node-misc.ts'),
       'node:module': shim('node-misc.ts'),
       'node:zlib': shim('node-misc.ts'),
+      'node:worker_threads': shim('node-misc.ts'),
     },
     inject: [shim('globals.ts')],
   });

@@ -19,10 +19,13 @@ export function repoRoot(): string {
   return d;
 }
 
-/** The fixtures folder (it may not exist: callers skip with a message naming it). */
-export function fixturesDir(): string {
-  const env = process.env.HRM_FIXTURES_DIR;
-  return env ? resolve(env) : resolve(repoRoot(), '..', 'shared', 'fixtures', 'reference');
+/**
+ * The fixtures folder (it may not exist: callers skip with a message naming it): $envVar, else
+ * ../shared/fixtures/<name> beside the repository (e.g. fixturesDir('trm', 'TRM_FIXTURES_DIR')).
+ */
+export function fixturesDir(name = 'reference', envVar = 'HRM_FIXTURES_DIR'): string {
+  const env = process.env[envVar];
+  return env ? resolve(env) : resolve(repoRoot(), '..', 'shared', 'fixtures', name);
 }
 
 /** Every *.safetensors in dir, sorted (none when dir does not exist). */

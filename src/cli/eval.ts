@@ -65,7 +65,7 @@ async function runEval(args: string[]): Promise<number> {
     adjust: (cfg) => adjust.forEach((a) => applyOverride(cfg, a)),
     outputDir,
   });
-  console.log(`step ${res.step}, ${res.seconds.toFixed(1)}s`);
+  console.log(`step ${res.step}, ${res.seconds.toFixed(1)}s${res.weightsFile !== checkpoint ? ` (the run's EMA weights: ${res.weightsFile})` : ''}`);
   for (const [set, m] of Object.entries(res.sets)) console.log(formatEval({ [set]: m }));
   if (res.arcFiles) console.log(`ARC: submission ${res.arcFiles.submission}, per-task report ${res.arcFiles.report} (hrm arc report ${res.config.checkpoint_path})`);
   if (res.predictionsFile) console.log(`outputs (${[...res.outputs!.keys()].join(', ')}): ${res.predictionsFile}`);

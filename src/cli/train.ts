@@ -20,6 +20,14 @@ Trains an HRM with the reference's recipe (pretrain.py). Keys are the reference'
     lr=1e-4 puzzle_emb_lr=1e-4 weight_decay=1.0 puzzle_emb_weight_decay=1.0
 A YAML or JSON file gives a base (overrides win): hrm train --config configs/quickstart.yaml
 
+arch=<model> selects a model with its defaults (as Hydra's arch group): hrm_v1 (default), trm
+(Tiny Recursive Model; its keys arch.mlp_t, arch.puzzle_emb_len, arch.no_ACT_continue) or
+transformers_baseline; TRM's README line runs as written, e.g.
+  hrm train arch=trm data_paths="[data/sudoku-extreme-1k-aug-1000]" evaluators="[]" epochs=50000 \
+    eval_interval=5000 lr=1e-4 puzzle_emb_lr=1e-4 weight_decay=1.0 puzzle_emb_weight_decay=1.0 \
+    arch.mlp_t=True arch.pos_encodings=none arch.L_layers=2 arch.H_cycles=3 arch.L_cycles=6 ema=True
+ema=True keeps an average of the weights for evaluation (step_N.ema.safetensors).
+
 The run folder checkpoints/<project_name>/<run_name>/ (or checkpoint_path) gets all_config.yaml,
 step_N.safetensors (reference state-dict names), step_N.resume.safetensors (what resume needs),
 metrics.jsonl, curves.svg and summary.json. resume= continues a run exactly where its last

@@ -66,6 +66,7 @@ export const KERNELS = [
   ['swiglu_forward_bf16', ['out', 'gu', 'N', 'I']],
   ['swiglu_backward_bf16', ['dgu', 'dout', 'gu', 'N', 'I']],
   ['fma_peak', ['out', 'iters', 'threads']],
+  ['transpose', ['out', 'x', 'B', 'R', 'C']],
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number][0];
@@ -117,6 +118,7 @@ export interface Kernels {
   swiglu_backward_bf16(dgu: Ptr, dout: Ptr, gu: Ptr, N: number, I: number): void;
   /** out[0] = float32 operations done, out[1] = a checksum; `threads` threads (wasm: 1) */
   fma_peak(out: Ptr, iters: number, threads: number): void;
+  transpose(out: Ptr, x: Ptr, B: number, R: number, C: number): void;
 }
 
 // Compile-time check that KERNELS and Kernels name the same kernels with the same arities.

@@ -28,6 +28,7 @@ export { embedding } from './ops/embedding.js';
 export { addRmsNorm, rmsNorm } from './ops/norm.js';
 export { attention, type Rope } from './ops/attention.js';
 export { swiglu } from './ops/swiglu.js';
+export { transpose } from './ops/transpose.js';
 export { stablemaxCrossEntropy, softmaxCrossEntropy, bceWithLogits } from './ops/losses.js';
 export { sum, mean, argmax } from './ops/reduce.js';
 export { toDType } from './ops/cast.js';

@@ -17,7 +17,7 @@ import {
   tensor,
   type Tensor,
 } from '../engine/index.js';
-import type { LossType } from '../models/hrm/config.js';
+import type { LossType } from '../models/shared/act.js';
 
 export const IGNORE_LABEL_ID = -100;
 

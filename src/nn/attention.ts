@@ -1,8 +1,20 @@
-/** Attention: qkv_proj -> fused multi-head attention with RoPE -> o_proj (no biases), as the reference. */
+/**
+ * Attention: qkv_proj -> fused multi-head attention with RoPE -> o_proj (no biases), as the reference.
+ * head_dim = floor(hidden / heads), as the reference computes it: when heads do not divide hidden (TRM's
+ * baseline: 12 heads in 512 -> 42), attention works in heads * head_dim dimensions and o_proj maps them
+ * back to hidden.
+ */
 import { attention, type ComputeDType, type Rope, type Tensor } from '../engine/index.js';
 import type { Rng } from '../util/random.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
+
+/** floor(hidden / heads); at least 1. */
+export function headDim(hidden: number, heads: number): number {
+  const d = Math.floor(hidden / heads);
+  if (!(d >= 1)) throw new Error(`Attention: ${heads} heads do not fit in hidden ${hidden}`);
+  return d;
+}
 
 export class Attention extends Module {
   readonly qkv_proj: Linear;
@@ -12,11 +24,11 @@ export class Attention extends Module {
 
   constructor(rng: Rng, hidden: number, heads: number, dtype: ComputeDType = 'float32') {
     super();
-    if (hidden % heads !== 0) throw new Error(`Attention: hidden ${hidden} is not a multiple of ${heads} heads`);
+    const inner = heads * headDim(hidden, heads);
     this._heads = heads;
     this._dtype = dtype;
-    this.qkv_proj = new Linear(rng, hidden, 3 * hidden, { dtype });
-    this.o_proj = new Linear(rng, hidden, hidden, { dtype });
+    this.qkv_proj = new Linear(rng, hidden, 3 * inner, { dtype });
+    this.o_proj = new Linear(rng, inner, hidden, { dtype });
   }
 
   /** h [B, S, hidden] -> [B, S, hidden]. */

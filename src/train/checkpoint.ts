@@ -4,6 +4,8 @@
  *   checkpoints/<project_name>/<run_name>/     (or checkpoint_path)
  *     all_config.yaml                the full configuration (reference layout)
  *     step_N.safetensors             model state with the reference's state-dict names (model.inner.*)
+ *     step_N.ema.safetensors         with ema: the model state with the EMA of the weights (what
+ *                                    evaluation uses; TRM saves its EMA copy as the checkpoint)
  *     step_N.resume.safetensors      what resume needs besides the weights: optimizer moments, the ACT
  *                                    carry, random state, data position, metrics length (JSON metadata)
  *     step_N_all_preds.safetensors   evaluation outputs named in eval_save_outputs (the reference
@@ -173,6 +175,7 @@ export function releaseRunLock(dir: string): void {
 }
 
 export const weightsFile = (dir: string, step: number) => join(dir, `step_${step}.safetensors`);
+export const emaWeightsFile = (dir: string, step: number) => join(dir, `step_${step}.ema.safetensors`);
 export const resumeFile = (dir: string, step: number) => join(dir, `step_${step}.resume.safetensors`);
 export const predsFile = (dir: string, step: number) => join(dir, `step_${step}_all_preds.safetensors`);
 
@@ -217,6 +220,8 @@ export interface Checkpoint<T extends Tensors | LoadedTensors = Tensors> {
   /** optimizer moments and carry tensors, prefixed `optim/m/`, `optim/v/`, `carry/` */
   state: T;
   resume: ResumeMeta;
+  /** with ema: the model state with the EMA weights in place of the parameters */
+  emaWeights?: T;
 }
 
 /**
@@ -226,6 +231,7 @@ export interface Checkpoint<T extends Tensors | LoadedTensors = Tensors> {
 export function saveCheckpoint(dir: string, ck: Checkpoint, keepCheckpoints = 0): void {
   const step = ck.resume.step;
   writeSafetensors(weightsFile(dir, step), ck.weights, { format: 'pt' });
+  if (ck.emaWeights) writeSafetensors(emaWeightsFile(dir, step), ck.emaWeights, { format: 'pt', note: 'hrm-ts: EMA of the weights' });
   writeSafetensors(resumeFile(dir, step), ck.state, { [RESUME_FORMAT]: JSON.stringify(ck.resume) });
   for (const n of readdirSync(dir)) {
     const m = /^step_(\d+)\.resume\.safetensors$/.exec(n);
@@ -234,7 +240,11 @@ export function saveCheckpoint(dir: string, ck: Checkpoint, keepCheckpoints = 0)
   removeSuperseded(dir, ck.resume);
   if (keepCheckpoints > 0) {
     const steps = listSteps(dir).map((s) => s.step).sort((a, b) => b - a);
-    for (const s of steps.slice(keepCheckpoints)) if (s !== step) rmSync(weightsFile(dir, s), { force: true });
+    for (const s of steps.slice(keepCheckpoints)) {
+      if (s === step) continue;
+      rmSync(weightsFile(dir, s), { force: true });
+      rmSync(emaWeightsFile(dir, s), { force: true });
+    }
   }
 }
 
@@ -244,6 +254,7 @@ export function removeSuperseded(dir: string, resume: ResumeMeta): void {
   if (old === undefined || old === null || old === resume.step) return;
   rmSync(resumeFile(dir, old), { force: true });
   rmSync(weightsFile(dir, old), { force: true });
+  rmSync(emaWeightsFile(dir, old), { force: true });
 }
 
 /** The step files in a run folder. */

@@ -10,8 +10,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import YAML from 'yaml';
 import { UserError, oneLine } from '../util/errors.js';
+import { lookupModel, MODELS } from '../models/registry.js';
 
-export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
+import type { LossType } from '../models/shared/act.js';
+export type { LossType };
 
 export interface ArchConfig {
   name: string;
@@ -27,10 +29,14 @@ export interface ArchConfig {
   expansion: number;
   /** null in a config means "= hidden_size" (the reference's `${.hidden_size}`); resolved by validation. */
   puzzle_emb_ndim: number;
-  pos_encodings: 'rope' | 'learned';
+  pos_encodings: 'rope' | 'learned' | 'none';
   rms_norm_eps: number;
   rope_theta: number;
   forward_dtype: string;
+  /** TRM's keys (src/models/registry.ts; absent for HRM) */
+  mlp_t?: boolean;
+  puzzle_emb_len?: number;
+  no_ACT_continue?: boolean;
 }
 
 export interface TrainConfig {
@@ -57,6 +63,21 @@ export interface TrainConfig {
   checkpoint_every_steps: number;
   /** Ours: keep only the newest this many `step_N.safetensors` (0 = keep all, like the reference). */
   keep_checkpoints: number;
+  // TRM's pretrain.py keys
+  /** training data folders (TRM); when given, the first one is data_path (several are not merged yet) */
+  data_paths: string[];
+  data_paths_test: string[];
+  /** evaluator names (accepted; the ARC evaluator comes with the ARC evaluation work) */
+  evaluators: unknown[];
+  /** no evaluation before this many epochs (TRM) */
+  min_eval_interval: number;
+  /** start from these weights (a step_N.safetensors) */
+  load_checkpoint: string | null;
+  /** TRM: no optimizer steps for the parameters (only the puzzle embedding trains) */
+  freeze_weights: boolean;
+  /** exponential moving average of the weights, used for evaluation and saved with the checkpoints */
+  ema: boolean;
+  ema_rate: number;
 }
 
 export const HRM_V1_NAME = 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1';
@@ -107,6 +128,14 @@ export function defaultConfig(): TrainConfig {
     eval_save_outputs: [],
     checkpoint_every_steps: 0,
     keep_checkpoints: 0,
+    data_paths: [],
+    data_paths_test: [],
+    evaluators: [],
+    min_eval_interval: 0,
+    load_checkpoint: null,
+    freeze_weights: false,
+    ema: false,
+    ema_rate: 0.999,
   };
 }
 
@@ -118,7 +147,8 @@ type Kind =
   | { t: 'float'; min?: number; max?: number; minExclusive?: boolean }
   | { t: 'bool' }
   | { t: 'string'; nullable?: boolean; oneOf?: string[] }
-  | { t: 'list' };
+  | { t: 'list' }
+  | { t: 'any-list' };
 
 const SCHEMA: Record<string, Kind> = {
   data_path: { t: 'string' },
@@ -141,6 +171,14 @@ const SCHEMA: Record<string, Kind> = {
   eval_save_outputs: { t: 'list' },
   checkpoint_every_steps: { t: 'int', min: 0 },
   keep_checkpoints: { t: 'int', min: 0 },
+  data_paths: { t: 'list' },
+  data_paths_test: { t: 'list' },
+  evaluators: { t: 'any-list' },
+  min_eval_interval: { t: 'int', min: 0, nullable: true },
+  load_checkpoint: { t: 'string', nullable: true },
+  freeze_weights: { t: 'bool' },
+  ema: { t: 'bool' },
+  ema_rate: { t: 'float', min: 0, max: 1 },
   'arch.name': { t: 'string' },
   'arch.loss.name': { t: 'string', oneOf: LOSS_NAMES },
   'arch.loss.loss_type': { t: 'string', oneOf: LOSS_TYPES },
@@ -148,20 +186,39 @@ const SCHEMA: Record<string, Kind> = {
   'arch.halt_max_steps': { t: 'int', min: 1 },
   'arch.H_cycles': { t: 'int', min: 1 },
   'arch.L_cycles': { t: 'int', min: 1 },
-  'arch.H_layers': { t: 'int', min: 1 },
-  'arch.L_layers': { t: 'int', min: 1 },
+  'arch.H_layers': { t: 'int', min: 0 },
+  'arch.L_layers': { t: 'int', min: 0 },
   'arch.hidden_size': { t: 'int', min: 1 },
   'arch.num_heads': { t: 'int', min: 1 },
   'arch.expansion': { t: 'float', min: 0, minExclusive: true },
   'arch.puzzle_emb_ndim': { t: 'int', min: 0, nullable: true },
-  'arch.pos_encodings': { t: 'string', oneOf: ['rope', 'learned'] },
+  'arch.pos_encodings': { t: 'string', oneOf: ['rope', 'learned', 'none'] },
   'arch.rms_norm_eps': { t: 'float', min: 0, minExclusive: true },
   'arch.rope_theta': { t: 'float', min: 0, minExclusive: true },
   'arch.forward_dtype': { t: 'string', oneOf: [...FORWARD_DTYPES] },
+  'arch.mlp_t': { t: 'bool' },
+  'arch.puzzle_emb_len': { t: 'int', min: 0 },
+  'arch.no_ACT_continue': { t: 'bool' },
 };
 
 /** Hydra/OmegaConf bookkeeping keys a reference config file may carry; they mean nothing here. */
 const IGNORED_KEYS = new Set(['defaults', 'hydra']);
+
+/** The model keys of the config plus the data sizes, as the model's parseConfig takes them. */
+export function modelKeys(cfg: TrainConfig, data: { seq_len: number; vocab_size: number; num_puzzle_identifiers: number }): Record<string, unknown> {
+  const { name: _name, loss, ...arch } = cfg.arch;
+  return { ...arch, loss_type: loss.loss_type, batch_size: cfg.global_batch_size, ...data };
+}
+
+/** The folder evaluation reads its test split from: data_paths_test's one folder, else data_path. */
+export function testDataPath(cfg: TrainConfig): string {
+  return cfg.data_paths_test[0] ?? cfg.data_path;
+}
+
+/** Every accepted arch.name spelling (for help texts). */
+export function modelNames(): string[] {
+  return MODELS.flatMap((m) => m.names);
+}
 
 export function knownKeys(): string[] {
   return Object.keys(SCHEMA);
@@ -175,7 +232,7 @@ export function parseOverrideValue(raw: string): unknown {
   const s = raw.trim();
   if (s === '' ) return '';
   if (/^(null|~)$/i.test(s)) return null;
-  if (/^true$/i.test(s)) return true;
+  if (/^true$/i.test(s)) return true; // also Python's True (TRM's README writes ema=True)
   if (/^false$/i.test(s)) return false;
   if (/^[+-]?\d+$/.test(s)) return Number(s);
   if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
@@ -294,6 +351,9 @@ function coerce(key: string, value: unknown, where: string): unknown {
       if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw bad('a list of names like [inputs,logits]');
       return list;
     }
+    case 'any-list':
+      if (!Array.isArray(value)) throw bad('a list');
+      return value;
   }
 }
 
@@ -312,10 +372,23 @@ export function getPath(cfg: TrainConfig, key: string): unknown {
 
 /** Sets one dotted key after checking its name and value; `where` names the source in errors. */
 export function setKey(cfg: TrainConfig, key: string, value: unknown, where: string): void {
+  if (key === 'arch' && typeof value === 'string') {
+    selectArch(cfg, value, where);
+    return;
+  }
   if (!(key in SCHEMA)) throw unknownKeyError(key, where);
   // The reference writes `${.hidden_size}` for the puzzle embedding width.
   if (key === 'arch.puzzle_emb_ndim' && typeof value === 'string' && /^\$\{\.?hidden_size\}$/.test(value.trim())) value = null;
   setPath(cfg, key, coerce(key, value, where));
+}
+
+/**
+ * `arch=<model>` (Hydra's config-group choice, as `arch=trm` in TRM's README): the whole arch section
+ * becomes that model's defaults (src/models/registry.ts).
+ */
+export function selectArch(cfg: TrainConfig, name: string, where: string): void {
+  const e = lookupModel(name, where);
+  cfg.arch = structuredClone({ name: e.canonical, ...e.archDefaults }) as unknown as ArchConfig;
 }
 
 /** Applies a nested object (from a YAML/JSON file) key by key. */
@@ -366,16 +439,15 @@ export function applyOverride(cfg: TrainConfig, arg: string): void {
 /** Checks relations between keys and fills derived values; throws UserError naming `where`. */
 export function finalizeConfig(cfg: TrainConfig, where = 'config'): TrainConfig {
   const a = cfg.arch;
-  if (a.name !== HRM_V1_NAME) {
-    throw new UserError(`${where}: arch.name '${a.name}' is not supported (only '${HRM_V1_NAME}')`);
-  }
+  const model = lookupModel(a.name, where);
   if (a.puzzle_emb_ndim === null || a.puzzle_emb_ndim === undefined) a.puzzle_emb_ndim = a.hidden_size;
-  if (a.hidden_size % a.num_heads !== 0) {
-    throw new UserError(`${where}: arch.hidden_size (${a.hidden_size}) must be divisible by arch.num_heads (${a.num_heads})`);
+  // The model's own schema checks the arch keys now (the data sizes are placeholders until the data is read).
+  model.parseConfig(modelKeys(cfg, { seq_len: 1, vocab_size: 1, num_puzzle_identifiers: 1 }), `${where}: arch`);
+  if (cfg.data_paths.length > 1) {
+    throw new UserError(`${where}: data_paths has ${cfg.data_paths.length} folders; training on several datasets at once is not supported yet (give one)`);
   }
-  if (a.pos_encodings === 'rope' && (a.hidden_size / a.num_heads) % 2 !== 0) {
-    throw new UserError(`${where}: rope needs an even head size; hidden_size/num_heads = ${a.hidden_size / a.num_heads}`);
-  }
+  if (cfg.data_paths.length === 1) cfg.data_path = cfg.data_paths[0];
+  if (cfg.data_paths_test.length > 1) throw new UserError(`${where}: data_paths_test: only one test folder is supported`);
   const perIter = cfg.eval_interval ?? cfg.epochs;
   if (cfg.epochs % perIter !== 0) {
     throw new UserError(`${where}: eval_interval (${perIter}) must divide epochs (${cfg.epochs}); e.g. eval_interval=${largestDivisorAtMost(cfg.epochs, perIter)}`);
@@ -415,7 +487,10 @@ export function defaultRunName(cfg: TrainConfig): string {
 export function loadTrainConfig(opts: { file?: string; overrides: string[] }): TrainConfig {
   const cfg = defaultConfig();
   if (opts.file) applyConfigFile(cfg, opts.file);
-  for (const o of opts.overrides) applyOverride(cfg, o);
+  // Hydra applies a group choice (arch=trm) before the keys, wherever it stands on the line.
+  const isGroup = (o: string) => /^\+{0,2}arch=/.test(o);
+  for (const o of opts.overrides.filter(isGroup)) applyOverride(cfg, o);
+  for (const o of opts.overrides.filter((o) => !isGroup(o))) applyOverride(cfg, o);
   return finalizeConfig(cfg, opts.file ?? 'config');
 }
 

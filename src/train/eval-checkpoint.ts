@@ -12,7 +12,9 @@ import { loadStateDict } from '../models/hrm/state-dict.js';
 import { locateModel, readModelSpec, readWeights } from '../models/hrm/load.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { predsFile, savePredictions, stepFromFileName } from './checkpoint.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { lookupModel } from '../models/registry.js';
+import { emaWeightsFile, predsFile, savePredictions, stepFromFileName } from './checkpoint.js';
 import { finalizeConfig, readRunConfig, type TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { readDatasetMetadata } from '../data/dataset-format.js';
@@ -33,6 +35,8 @@ export interface EvalCheckpointOptions {
   adjust?: (cfg: TrainConfig) => void;
   /** where step_N_all_preds.safetensors goes (default: the checkpoint's folder) */
   outputDir?: string;
+  /** evaluate step_N.safetensors itself even when its EMA weights (step_N.ema.safetensors) are there */
+  rawWeights?: boolean;
 }
 
 export interface EvalCheckpointResult extends EvalResult {
@@ -43,6 +47,8 @@ export interface EvalCheckpointResult extends EvalResult {
   arcFiles?: ArcOutputFiles;
   /** why the outputs could not be saved (the metrics are complete); null when saved or none asked */
   saveError: string | null;
+  /** the weights file evaluated (the EMA's when the run kept one) */
+  weightsFile: string;
 }
 
 export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointResult {
@@ -53,12 +59,17 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   if (!existsSync(cfgPath)) throw new UserError(`checkpoint=${ckpt}: no all_config.yaml ${isDir ? 'in it' : 'next to it'} (${cfgPath}); evaluation needs the run's configuration`);
   // a reference checkpoint folder (or its `checkpoint` torch zip), a run folder or a step_N.safetensors
   const files = locateModel(ckpt);
-  const weights = readWeights(files);
-  // sizes the weights fix (a published all_config.yaml may lack some) go into the configuration
-  const spec = readModelSpec(files, weights);
   const cfg = readRunConfig(cfgPath);
-  const { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings } = spec.arch;
-  Object.assign(cfg.arch, { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings });
+  // a run trained with ema evaluates its EMA weights (step_N.ema.safetensors beside step_N.safetensors)
+  const ema = files.format !== 'reference' && !opts.rawWeights ? emaWeightsFile(dirname(files.weights), files.step) : null;
+  const weightsUsed = ema && existsSync(ema) ? ema : files.weights;
+  const weights = weightsUsed === files.weights ? readWeights(files) : readSafetensors(weightsUsed).tensors;
+  if (lookupModel(cfg.arch.name, cfgPath).key === 'hrm_v1') {
+    // sizes the weights fix (a published all_config.yaml may lack some) go into the configuration
+    const spec = readModelSpec(files, weights);
+    const { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings } = spec.arch;
+    Object.assign(cfg.arch, { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings });
+  }
   cfg.checkpoint_path = dirname(files.weights);
   opts.adjust?.(cfg);
   const arcIds = arcIdentifiersFor(cfg.data_path, cfg);
@@ -74,7 +85,7 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
     throw e;
   }
   const model = buildModel(cfg, meta, new Rng(cfg.seed), cfgPath);
-  loadStateDict(model, weights, files.weights);
+  loadStateDict(model, weights, weightsUsed);
   const loader = new PuzzleDataset({
     dataPath: cfg.data_path, split: 'test', globalBatchSize: cfg.global_batch_size, testSetMode: true,
     epochsPerIter: 1, rank: 0, numReplicas: 1, seed: cfg.seed,
@@ -97,7 +108,7 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
       }
     }
     const arcFiles = res.arc ? writeArcOutputs(opts.outputDir ?? cfg.checkpoint_path, step, res.arc) : undefined;
-    return { ...res, step, config: cfg, predictionsFile, saveError, ...(arcFiles ? { arcFiles } : {}) };
+    return { ...res, step, config: cfg, predictionsFile, saveError, weightsFile: weightsUsed, ...(arcFiles ? { arcFiles } : {}) };
   } finally {
     loader.close();
   }

@@ -7,7 +7,8 @@
  * the `ARC` set (pass@K under both rules) to the metrics.
  */
 import type { PuzzleDataset } from '../data/loader.js';
-import type { HRM, HRMOutputs } from '../models/hrm/act.js';
+import type { ReasoningModel } from '../models/registry.js';
+import type { ACTOutputs as HRMOutputs } from '../models/shared/act.js';
 import type { Tensors } from './checkpoint.js';
 import { ArcVoter, passAtK, scoreMetrics, type TaskVotes } from '../arc/voting.js';
 import { arcIdentifiersFor } from '../arc/detect.js';
@@ -27,7 +28,7 @@ export interface EvaluateOptions {
   arcIdentifiers?: string[] | null;
 }
 
-export function evaluate(model: HRM, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void, options: EvaluateOptions = {}): EvalResult {
+export function evaluate(model: ReasoningModel, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void, options: EvaluateOptions = {}): EvalResult {
   const t0 = Date.now();
   const arcIds = options.arcIdentifiers === undefined ? arcIdentifiersFor(loader.opts.dataPath) : options.arcIdentifiers;
   const voter = arcIds ? new ArcVoter(arcIds, model.config.seq_len) : null;

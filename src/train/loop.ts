@@ -37,14 +37,14 @@ import {
   writeJsonAtomic,
   type Tensors,
 } from './checkpoint.js';
-import { totalSteps, type TrainConfig } from './config.js';
+import { testDataPath, totalSteps, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { arcIdentifiersFor } from '../arc/detect.js';
 import { writeArcOutputs } from '../arc/report.js';
 import { MetricsLog, readMetrics } from './metrics-log.js';
-import { buildModel, buildOptimizers, exportOptimizer, importOptimizer } from './model-bridge.js';
-import { loadStateDict, stateDict } from '../models/hrm/state-dict.js';
-import type { HRMCarry } from '../models/hrm/act.js';
+import { buildModel, buildOptimizers, exportOptimizer, importOptimizer, withEvalWeights } from './model-bridge.js';
+import { loadStateDict, loadStateDictFile, stateDict } from '../models/hrm/state-dict.js';
+import type { ACTCarry as HRMCarry } from '../models/shared/act.js';
 import { curvesSvg } from './plot.js';
 import { TrainProgress } from './train-progress.js';
 import { basename, join } from 'node:path';
@@ -73,7 +73,14 @@ export function checkDataset(cfg: TrainConfig): { train: DatasetMetadata; test: 
     }
   };
   const train = read('train');
-  const test = read('test');
+  const testPath = testDataPath(cfg);
+  let test: DatasetMetadata;
+  try {
+    test = readDatasetMetadata(testPath, 'test');
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${testPath === cfg.data_path ? where : `data_paths_test=${testPath}`}: ${e.message}`);
+    throw e;
+  }
   if (train.seq_len !== test.seq_len || train.vocab_size !== test.vocab_size) {
     throw new UserError(`${where}: train and test splits disagree on seq_len/vocab_size`);
   }
@@ -108,7 +115,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     epochsPerIter, rank: 0, numReplicas: 1, seed: cfg.seed,
   });
   const evalData = new PuzzleDataset({
-    dataPath: cfg.data_path, split: 'test', globalBatchSize: cfg.global_batch_size, testSetMode: true,
+    dataPath: testDataPath(cfg), split: 'test', globalBatchSize: cfg.global_batch_size, testSetMode: true,
     epochsPerIter: 1, rank: 0, numReplicas: 1, seed: cfg.seed,
   });
 
@@ -117,6 +124,8 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   const dir = opts.resume ? opts.resume.dir : runDirFor(cfg);
   const rng = new Rng(cfg.seed);
   const model = buildModel(cfg, meta.train, rng, join(dir, 'all_config.yaml'));
+  // TRM's load_checkpoint: start a new run from these weights (resume= continues a run instead)
+  if (cfg.load_checkpoint && !opts.resume) loadStateDictFile(model, cfg.load_checkpoint);
   const optim = buildOptimizers(model, cfg);
   if (opts.resume) acquireRunLock(dir);
   else prepareRunDir(cfg, { overwrite: opts.overwrite, log });
@@ -181,6 +190,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       dir,
       {
         weights: stateDict(model),
+        emaWeights: optim.ema ? optim.ema.withShadow(() => stateDict(model)) : undefined,
         state,
         resume: {
           format: RESUME_FORMAT, step, total_steps: total, iteration: at.iteration, batches_done: at.batches,
@@ -216,9 +226,10 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         // Checked before the optimizers move: the weights stay those of the last good step.
         if (!Number.isFinite(r.loss)) throw new NonFiniteLoss(step, r.metrics);
         const lr = lrAt(step, cfg.lr, cfg.lr_warmup_steps, total, cfg.lr_min_ratio);
-        optim.adam.step(lr);
+        if (!cfg.freeze_weights) optim.adam.step(lr);
         if (optim.puzzleEmb) optim.puzzleEmb.step(lrAt(step, cfg.puzzle_emb_lr, cfg.lr_warmup_steps, total, cfg.lr_min_ratio), r.puzzleEmbGrad, r.puzzleEmbIds);
         optim.adam.zeroGrad();
+        optim.ema?.update();
         const sums = r.metrics;
         const reduced = reduceTrainMetrics(sums, cfg.global_batch_size, lr);
         metricsLog.append({ step, kind: 'train', ...reduced });
@@ -236,9 +247,13 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       // The reference keeps looping (and evaluating the same weights) once total_steps is reached; we stop.
       const atEnd = iteration === totalIters - 1 || step >= total;
 
-      // Evaluation after every iteration, then the checkpoint (which is also the resume point).
+      // Evaluation after every iteration (from min_eval_interval on), then the checkpoint (also the resume point).
       progress.pause();
-      const ev = evaluate(model, evalData, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIds });
+      if (iteration < (cfg.min_eval_interval ?? 0) && !atEnd) {
+        if (cfg.checkpoint_every_eval) checkpoint(false, { iteration: iteration + 1, batches: 0 });
+        continue;
+      }
+      const ev = withEvalWeights(optim, () => evaluate(model, evalData, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIds }));
       const flat: Record<string, number> = {};
       for (const [set, m] of Object.entries(ev.sets)) for (const [k, v] of Object.entries(m)) flat[`${set}/${k}`] = v;
       lastEval = flat;
@@ -289,6 +304,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   releaseRunLock(dir);
   if (carry) model.disposeCarry(carry);
   optim.adam.dispose();
+  optim.ema?.dispose();
   return summary;
 }
 

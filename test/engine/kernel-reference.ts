@@ -301,3 +301,10 @@ export function signSgdRows(w: F, ids: F, g: F, n: number, C: number, lr: number
   }
   return out;
 }
+
+/** out[b, c, r] = x[b, r, c] */
+export function transpose(x: F, B: number, R: number, C: number): Float64Array {
+  const out = new Float64Array(B * R * C);
+  for (let b = 0; b < B; b++) for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[b * R * C + c * R + r] = x[b * R * C + r * C + c];
+  return out;
+}

@@ -220,6 +220,11 @@ function cases(): Case[] {
     out.push({ what: 'sign_sgd_rows', kernel: 'sign_sgd_rows', args: [w, ids, g, n, C, 0.01, 0.5], expect: { 0: ref.signSgdRows(w, ids, g, n, C, 0.01, 0.5) } });
   }
   bf16Cases(rng, out);
+  for (const [B, R, C] of [[3, 18, 37], [5, 83, 130]]) {
+    // odd sizes cross the 32-wide tiles; the second is large enough to run threaded
+    const x = normal(rng, B * R * C);
+    out.push({ what: `transpose ${B}x${R}x${C}`, kernel: 'transpose', args: [new Float32Array(B * R * C), x, B, R, C], expect: { 0: ref.transpose(x, B, R, C) } });
+  }
   return out;
 }
 

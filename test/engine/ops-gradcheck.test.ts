@@ -178,6 +178,15 @@ const CASES: Case[] = [
   { name: 'reshape', inputs: [{ shape: [2, 6], grad: true }], ref: ([x]) => x.slice(), run: ([x]) => x.reshape(3, -1) },
   { name: 'copy', inputs: [{ shape: [5], grad: true }], ref: ([x]) => x.slice(), run: ([x]) => E.copy(x) },
   {
+    name: 'transpose (last two axes)',
+    inputs: [{ shape: [2, 3, 5], grad: true }],
+    ref: ([x]) => Float64Array.from({ length: 30 }, (_, i) => {
+      const [b, c, r] = [Math.floor(i / 15), Math.floor((i % 15) / 3), i % 3];
+      return x[b * 15 + r * 5 + c];
+    }),
+    run: ([x]) => E.transpose(x),
+  },
+  {
     name: 'add (same shape)',
     inputs: [{ shape: [3, 4], grad: true }, { shape: [3, 4], grad: true }],
     ref: ([a, b]) => a.map((v, i) => v + b[i]),

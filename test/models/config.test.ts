@@ -45,7 +45,8 @@ test('loss type from loss_type, loss, or the reference loss object', () => {
 
 test('bad values throw UserErrors naming the source and key', () => {
   const bad: [Record<string, unknown>, RegExp][] = [
-    [{ ...data, hidden_size: 100, num_heads: 3 }, /cfg\.yaml: hidden_size \(100\) must be divisible by num_heads \(3\)/],
+    [{ ...data, hidden_size: 100, num_heads: 3 }, /cfg\.yaml: rope needs an even head dimension, hidden_size \/\/ num_heads = 33/],
+    [{ ...data, hidden_size: 4, num_heads: 8 }, /cfg\.yaml: num_heads \(8\) must not exceed hidden_size \(4\)/],
     [{ ...data, H_layers: 0 }, /cfg\.yaml: model key 'H_layers' must be an integer >= 1/],
     [{ ...data, expansion: 'big' }, /'expansion' must be a number/],
     [{ ...data, pos_encodings: 'alibi' }, /'pos_encodings' must be 'rope' or 'learned'/],

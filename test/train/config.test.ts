@@ -94,7 +94,7 @@ test('bad values fail clearly', () => {
   throwsUser(() => loadTrainConfig({ overrides: ['arch.loss.loss_type=mse'] }), /one of stablemax_cross_entropy, softmax_cross_entropy/);
   throwsUser(() => loadTrainConfig({ overrides: ['checkpoint_every_eval=maybe'] }), /true or false/);
   throwsUser(() => loadTrainConfig({ overrides: ['lr'] }), /expected key=value/);
-  throwsUser(() => loadTrainConfig({ overrides: ['arch.hidden_size=100', 'arch.num_heads=8'] }), /divisible by arch.num_heads/);
+  throwsUser(() => loadTrainConfig({ overrides: ['arch.hidden_size=100', 'arch.num_heads=4'] }), /rope needs an even head dimension, hidden_size \/\/ num_heads = 25/);
   throwsUser(() => loadTrainConfig({ overrides: ['eval_save_outputs=[logit]'] }), /unknown output 'logit' \(did you mean 'logits'\?\)/);
 });
 

@@ -8,7 +8,8 @@ import { UserError } from '../../util/errors.js';
 import { swigluInter } from '../../nn/swiglu.js';
 
 export type PosEncodings = 'rope' | 'learned';
-export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
+import type { LossType } from '../shared/act.js';
+export type { LossType };
 
 export interface HRMConfig {
   // from the data
@@ -112,15 +113,16 @@ export function parseHRMConfig(obj: unknown, source: string): HRMConfig {
 
   const hidden_size = int(o, 'hidden_size', source, 1, HRM_DEFAULTS.hidden_size);
   const num_heads = int(o, 'num_heads', source, 1, HRM_DEFAULTS.num_heads);
-  if (hidden_size % num_heads !== 0) {
-    throw new UserError(`${source}: hidden_size (${hidden_size}) must be divisible by num_heads (${num_heads})`);
+  // head_dim = hidden_size // num_heads as the reference (attention in num_heads * head_dim dimensions)
+  if (num_heads > hidden_size) {
+    throw new UserError(`${source}: num_heads (${num_heads}) must not exceed hidden_size (${hidden_size})`);
   }
   const pos = o.pos_encodings ?? HRM_DEFAULTS.pos_encodings;
   if (pos !== 'rope' && pos !== 'learned') {
     throw new UserError(`${source}: model key 'pos_encodings' must be 'rope' or 'learned', got ${JSON.stringify(pos)}`);
   }
-  if (pos === 'rope' && (hidden_size / num_heads) % 2 !== 0) {
-    throw new UserError(`${source}: rope needs an even head dimension, hidden_size/num_heads = ${hidden_size / num_heads}`);
+  if (pos === 'rope' && Math.floor(hidden_size / num_heads) % 2 !== 0) {
+    throw new UserError(`${source}: rope needs an even head dimension, hidden_size // num_heads = ${Math.floor(hidden_size / num_heads)}`);
   }
   let lossRaw: unknown = o.loss_type ?? o.loss ?? HRM_DEFAULTS.loss_type;
   if (typeof lossRaw === 'object' && lossRaw !== null) lossRaw = (lossRaw as Record<string, unknown>).loss_type;

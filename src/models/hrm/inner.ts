@@ -1,7 +1,9 @@
 /**
  * The HRM inner model (REFERENCE.md section 1): token and puzzle embeddings, the H_level and L_level
  * reasoning modules (post-norm blocks with input injection by addition), H_init/L_init, one ACT segment
- * with the 1-step gradient, the LM head and the Q head.
+ * with the 1-step gradient, the LM head and the Q head. What HRM shares with TRM and the baseline
+ * (embeddings, puzzle positions, heads, H_init/L_init, the state names) is src/models/shared/inner-base.ts;
+ * this file holds HRM's two levels and its segment.
  *
  * Parameters and buffers carry the reference's state-dict names with the `model.` prefix the training
  * wrapper adds (`model.inner.H_level.layers.0.self_attn.qkv_proj.weight`, ...), so gradients, state dicts
@@ -9,154 +11,40 @@
  *
  * Shapes: B batch, T = seq_len, P puzzle-embedding positions, S = T + P, D = hidden_size.
  */
-import { add, concat, embedding, linear, noGrad, roundBf16Array, scale, tensor, tidy, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { add, noGrad, tidy, type Tensor } from '../../engine/index.js';
 import { HRMBlock } from '../../nn/block.js';
-import { truncNormalFill } from '../../nn/init.js';
-import { RotaryEmbedding } from '../../nn/rotary.js';
 import type { Rng } from '../../util/random.js';
+import type { InnerOutput, RecurrentInner, SegmentData } from '../shared/act.js';
+import { InnerBase } from '../shared/inner-base.js';
 import { puzzleEmbLen, type HRMConfig } from './config.js';
 
-export interface InnerOutput {
-  /** the new carry, detached, [B, S, D] */
-  zH: Tensor;
-  zL: Tensor;
-  /** [B, T, vocab] ([B, T, 0] when not wanted) */
-  logits: Tensor;
-  /** [B] */
-  qHalt: Tensor;
-  qContinue: Tensor;
-  /** training with a puzzle embedding: the [B, ndim] copy of the batch's rows that receives the gradient */
-  puzzleLocal: Tensor | null;
-}
+export type { InnerOutput, SegmentData, StateKind } from '../shared/act.js';
 
-export interface SegmentData {
-  inputs: Int32Array; // [B * T]
-  puzzle_identifiers: Int32Array; // [B]
-}
-
-export type StateKind = 'parameter' | 'buffer';
-
-export class HRMInner {
+export class HRMInner extends InnerBase implements RecurrentInner {
   readonly config: HRMConfig;
-  /** puzzle-embedding positions P and inner sequence length S */
-  readonly P: number;
-  readonly S: number;
-  readonly embedTokens: Tensor;
-  readonly lmHead: Tensor;
-  readonly qHeadW: Tensor;
-  readonly qHeadB: Tensor;
-  readonly embedPos: Tensor | null;
-  /** [num_puzzle_identifiers, puzzle_emb_ndim], a buffer updated by SparseSignSGD */
-  readonly puzzleEmb: Tensor | null;
-  readonly HInit: Tensor;
-  readonly LInit: Tensor;
-  readonly H: HRMBlock[];
-  readonly L: HRMBlock[];
-  /** RoPE tables [S, head_dim] ([f, f] halves), or null with learned positions */
-  readonly rope: RotaryEmbedding | null;
-  /** name -> tensor and kind, in the reference's state-dict order */
-  readonly entries: { name: string; tensor: Tensor; kind: StateKind }[] = [];
-  /** forward_dtype: every op's compute dtype (bfloat16: as the reference rounds, src/engine/dtype.ts) */
-  readonly dtype: ComputeDType;
+  declare readonly LInit: Tensor;
 
   constructor(config: HRMConfig, rng: Rng) {
-    this.config = config;
-    const dt = (this.dtype = config.forward_dtype ?? 'float32');
-    const D = config.hidden_size;
-    this.P = puzzleEmbLen(config);
-    this.S = config.seq_len + this.P;
-    const embStd = 1 / Math.sqrt(D);
-    const param = (name: string, shape: number[], std: number): Tensor => {
-      const t = tensor(truncNormalFill(rng, new Float32Array(shape.reduce((a, b) => a * b, 1)), std), shape).keep().requireGrad(`model.inner.${name}`);
-      this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'parameter' });
-      return t;
-    };
-    const buffer = (name: string, t: Tensor): Tensor => {
-      t.keep().name = `model.inner.${name}`;
-      this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'buffer' });
-      return t;
-    };
-    const level = (prefix: 'H_level' | 'L_level', n: number): HRMBlock[] => {
-      const out: HRMBlock[] = [];
-      for (let i = 0; i < n; i++) {
-        const block = new HRMBlock(rng, { hidden: D, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps, dtype: dt });
-        // the block's own names (self_attn.qkv_proj.weight, ...) under the reference's prefix
-        for (const [name, t] of block.stateDict(`model.inner.${prefix}.layers.${i}.`)) {
-          t.keep().name = name;
-          this.entries.push({ name, tensor: t, kind: 'parameter' });
-        }
-        out.push(block);
-      }
-      return out;
-    };
+    const dtype = config.forward_dtype ?? 'float32';
+    const blocks = (n: number): HRMBlock[] =>
+      Array.from({ length: n }, () => new HRMBlock(rng, { hidden: config.hidden_size, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps, dtype }));
     // Created in the reference's module order (the random streams differ from torch's anyway).
-    this.embedTokens = param('embed_tokens.embedding_weight', [config.vocab_size, D], embStd);
-    this.lmHead = param('lm_head.weight', [config.vocab_size, D], 1 / Math.sqrt(D));
-    this.qHeadW = param('q_head.weight', [2, D], 0);
-    this.qHeadB = param('q_head.bias', [2], 0);
-    // The reference starts the Q head at "halt strongly disfavoured": zero weights, bias -5.
-    this.qHeadB.set([-5, -5]);
-    this.puzzleEmb = config.puzzle_emb_ndim > 0 ? buffer('puzzle_emb.weights', zeros([config.num_puzzle_identifiers, config.puzzle_emb_ndim])) : null;
-    this.embedPos = config.pos_encodings === 'learned' ? param('embed_pos.embedding_weight', [this.S, D], embStd) : null;
-    this.H = level('H_level', config.H_layers);
-    this.L = level('L_level', config.L_layers);
-    // the reference makes H_init / L_init in the forward dtype
-    const init = (): Float32Array => {
-      const v = truncNormalFill(rng, new Float32Array(D), 1);
-      return dt === 'bfloat16' ? roundBf16Array(v) : v;
-    };
-    this.HInit = buffer('H_init', tensor(init(), [D]));
-    this.LInit = buffer('L_init', tensor(init(), [D]));
-    this.rope = config.pos_encodings === 'rope' ? new RotaryEmbedding(D / config.num_heads, this.S, config.rope_theta) : null;
-    this.rope?.cos.keep();
-    this.rope?.sin.keep();
+    super(config, puzzleEmbLen(config), rng, { withLInit: true, dtype }, () => {
+      const H = blocks(config.H_layers);
+      const L = blocks(config.L_layers);
+      return [['H_level', H], ['L_level', L]];
+    });
+    this.config = config;
   }
 
-  /** Frees every tensor of the model. */
-  dispose(): void {
-    for (const e of this.entries) e.tensor.dispose();
-    this.rope?.dispose();
+  /** The H_level blocks. */
+  get H(): HRMBlock[] {
+    return this.levels[0] as HRMBlock[];
   }
 
-  /** Trainable parameters, [name, tensor]. */
-  parameters(): [string, Tensor][] {
-    return this.entries.filter((e) => e.kind === 'parameter').map((e) => [e.name, e.tensor]);
-  }
-
-  /** The input embedding [B, S, D]; in training the puzzle rows are a fresh leaf that gets the gradient. */
-  inputEmbeddings(data: SegmentData, training: boolean): { e: Tensor; puzzleLocal: Tensor | null } {
-    const c = this.config;
-    const B = data.puzzle_identifiers.length;
-    const T = c.seq_len;
-    const D = c.hidden_size;
-    if (data.inputs.length !== B * T) {
-      throw new Error(`HRM: inputs have ${data.inputs.length} values, expected batch ${B} x seq_len ${T}`);
-    }
-    const dt = this.dtype;
-    let e = embedding(tensor(data.inputs, [B, T], 'int32'), this.embedTokens, dt);
-    let puzzleLocal: Tensor | null = null;
-    if (this.puzzleEmb && this.P > 0) {
-      const ids = tensor(data.puzzle_identifiers, [B], 'int32');
-      let pe: Tensor;
-      if (training) {
-        puzzleLocal = noGrad(() => embedding(ids, this.puzzleEmb!)).requireGrad('model.inner.puzzle_emb.local_weights');
-        pe = toDType(puzzleLocal, dt);
-      } else {
-        pe = embedding(ids, this.puzzleEmb, dt);
-      }
-      const pad = this.P * D - c.puzzle_emb_ndim;
-      if (pad > 0) pe = concat([pe, zeros([B, pad])], 1);
-      e = concat([pe.reshape(B, this.P, D), e], 1);
-    }
-    if (this.embedPos) e = scale(add(e, toDType(this.embedPos, dt), dt), 0.707106781, dt);
-    return { e: scale(e, Math.sqrt(D), dt), puzzleLocal };
-  }
-
-  /** A reasoning module: f(h, x) = blocks(h + x), each block post-norm (src/nn/block.ts). */
-  level(blocks: HRMBlock[], h: Tensor, injection: Tensor): Tensor {
-    h = add(h, injection, this.dtype);
-    for (const block of blocks) h = block.forward(h, this.rope);
-    return h;
+  /** The L_level blocks. */
+  get L(): HRMBlock[] {
+    return this.levels[1] as HRMBlock[];
   }
 
   /**
@@ -165,7 +53,6 @@ export class HRMInner {
    */
   forward(zH0: Tensor, zL0: Tensor, data: SegmentData, training: boolean, grad: boolean, wantLogits = true): InnerOutput {
     const c = this.config;
-    const B = data.puzzle_identifiers.length;
     const { e, puzzleLocal } = this.inputEmbeddings(data, training && grad);
     const [zHpre, zLpre] = noGrad(() =>
       tidy(() => {
@@ -188,18 +75,8 @@ export class HRMInner {
       // the 1-step gradient: only this last L step and H step record
       const zL = this.level(this.L, zLpre, add(zHpre, e, this.dtype));
       const zH = this.level(this.H, zHpre, zL);
-      const D = c.hidden_size;
       // (the Q target's forward needs only the Q head)
-      const logits = wantLogits ? linear(this.P > 0 ? zH.narrow(1, this.P, c.seq_len) : zH, this.lmHead, null, this.dtype) : zeros([B, c.seq_len, 0]);
-      const q = linear(zH.narrow(1, 0, 1).reshape(B, D), this.qHeadW, this.qHeadB, this.dtype);
-      return {
-        zH: zH.detach(),
-        zL: zL.detach(),
-        logits,
-        qHalt: q.narrow(1, 0, 1).reshape(B),
-        qContinue: q.narrow(1, 1, 1).reshape(B),
-        puzzleLocal,
-      };
+      return { zH: zH.detach(), zL: zL.detach(), ...this.heads(zH, wantLogits), puzzleLocal };
     };
     return grad ? run() : noGrad(run);
   }

@@ -67,6 +67,11 @@ export function statSync(path: string): Stats {
   return s;
 }
 
+/** the in-memory file system has no links */
+export function lstatSync(path: string): Stats {
+  return statSync(path);
+}
+
 export function readdirSync(path: string): string[] {
   const p = normalize(path);
   if (!isDir(p)) throw fsError(files.has(p) ? 'ENOTDIR' : 'ENOENT', 'scandir', path);

@@ -1,5 +1,5 @@
 /**
- * node:os, node:url, node:module and node:zlib for the browser bundles: only what the project imports.
+ * node:os, node:url, node:module, node:zlib and node:worker_threads for the browser bundles: only what the project imports.
  * The wasm backend is single-threaded (availableParallelism 1); the native addon never loads here.
  * Torch checkpoints are stored zips (torch.save does not compress), so inflate is never needed for them.
  */
@@ -21,3 +21,6 @@ export const crc32 = undefined;
 export function inflateRawSync(): never {
   throw new Error('this zip archive has compressed members, which the page cannot read; convert it with hrm convert first');
 }
+
+/** the page never builds datasets; the builders' signal handling only asks whether it runs on the main thread */
+export const isMainThread = true;

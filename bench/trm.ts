@@ -1,0 +1,90 @@
+/**
+ * TRM benchmark (`npm run bench -- --only trm`) at the paper's configuration: hidden 512, 8 heads,
+ * expansion 4, 2 layers, 3 x 6 cycles, puzzle_emb_len 16, Sudoku (seq 81, vocab 11), for
+ *   trm-train-step:  one ACT segment (H_cycles-1 cycles without gradient, one with) + loss + backward +
+ *                    both optimizers + the EMA update, at batch 16 (TRM trains at 768: ~60 GB of
+ *                    activations at float32 with mlp_t, beyond this machine)
+ *   trm-solve:       one puzzle (batch 1) through all halt_max_steps = 16 evaluation segments
+ * each with attention (RoPE) and with mlp_t (no positions), TRM's Sudoku model. Timings are medians
+ * over few runs (a step takes seconds); the machine may be shared, so `cpu_ms` (process CPU time per
+ * run) comes with them.
+ */
+import { cpus } from 'node:os';
+import { setBackend } from '../src/engine/index.js';
+import { buildRegisteredModel } from '../src/models/registry.js';
+import type { Batch } from '../src/models/shared/act.js';
+import { AdamATan2 } from '../src/optim/adam-atan2.js';
+import { EMA } from '../src/optim/ema.js';
+import { SparseSignSGD } from '../src/optim/sign-sgd.js';
+import { Rng } from '../src/util/random.js';
+import type { BenchOptions } from './main.js';
+import { emit, round, summarize, timeIt } from './util.js';
+
+const PAPER = {
+  seq_len: 81, vocab_size: 11, num_puzzle_identifiers: 1, hidden_size: 512, num_heads: 8, expansion: 4,
+  L_layers: 2, H_cycles: 3, L_cycles: 6, halt_max_steps: 16, halt_exploration_prob: 0.1, puzzle_emb_len: 16,
+};
+const VARIANTS = [
+  { name: 'attention', keys: { pos_encodings: 'rope', mlp_t: false } },
+  { name: 'mlp_t', keys: { pos_encodings: 'none', mlp_t: true } },
+];
+
+function randomBatch(B: number, T: number, rng: Rng): Batch {
+  const inputs = Int32Array.from({ length: B * T }, () => 1 + rng.int(10));
+  const labels = Int32Array.from(inputs, (v) => (rng.random() < 0.5 ? -100 : v));
+  return { inputs, labels, puzzle_identifiers: new Int32Array(B) };
+}
+
+function cpuMs(fn: () => void): { fn: () => void; samples: number[] } {
+  const samples: number[] = [];
+  return {
+    samples,
+    fn: () => {
+      const c0 = process.cpuUsage();
+      fn();
+      const c = process.cpuUsage(c0);
+      samples.push((c.user + c.system) / 1e3);
+    },
+  };
+}
+
+export async function run(opts: BenchOptions): Promise<void> {
+  for (const backend of opts.backends) {
+    setBackend(backend as Parameters<typeof setBackend>[0]);
+    const threads = backend === 'wasm' ? 1 : Number(process.env.HRM_THREADS ?? cpus().length);
+    const runs = opts.quick || backend === 'wasm' ? 1 : 3;
+    for (const v of VARIANTS) {
+      const trainB = 16;
+      const rng = new Rng(0);
+      const config = { ...PAPER, ...v.keys, batch_size: trainB };
+      const model = buildRegisteredModel('trm', config, rng, 'bench/trm.ts');
+      const adam = new AdamATan2(model.parameters(), { betas: [0.9, 0.95], weightDecay: 0.1 });
+      const sgd = new SparseSignSGD(model.puzzleEmb!, 0.1);
+      const ema = new EMA(model.parameters(), 0.999);
+      let carry = model.initialCarry(trainB);
+      const train = cpuMs(() => {
+        const r = model.trainStep(carry, randomBatch(trainB, PAPER.seq_len, rng), { globalBatchSize: trainB });
+        carry = r.carry;
+        adam.step(1e-4);
+        sgd.step(1e-4, r.puzzleEmbGrad, r.puzzleEmbIds);
+        adam.zeroGrad();
+        ema.update();
+      });
+      const t = await timeIt(train.fn, runs, 1);
+      model.disposeCarry(carry);
+      const cpu = summarize(train.samples.slice(1)).median;
+      emit({ bench: 'trm-train-step', variant: v.name, backend, threads, batch: trainB, ms: round(t.median), min: round(t.min), max: round(t.max), cpu_ms: round(cpu), config });
+      const puzzle = randomBatch(1, PAPER.seq_len, rng);
+      const solve = cpuMs(() => {
+        let c = model.initialCarry(1);
+        for (let s = 0; s < PAPER.halt_max_steps; s++) c = model.evalStep(c, puzzle).carry;
+        model.disposeCarry(c);
+      });
+      const ts = await timeIt(solve.fn, runs, 1);
+      emit({ bench: 'trm-solve', variant: v.name, backend, threads, segments: PAPER.halt_max_steps, ms: round(ts.median), min: round(ts.min), max: round(ts.max), cpu_ms: round(summarize(solve.samples.slice(1)).median), config: { ...config, batch_size: 1 } });
+      ema.dispose();
+      adam.dispose();
+      model.dispose();
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The plain-transformer baseline's configuration (TRM's `transformers_baseline`): H_layers blocks applied
+ * once per segment (H_cycles times, the last with gradient), the shared ACT wrapper. Defaults from its
+ * upstream arch config: H_layers 8, hidden 512, 12 heads (head_dim 42: attention in 504 dimensions,
+ * o_proj 504 -> 512), expansion 4, H_cycles 1, halt_max_steps 16, RoPE. L_layers/L_cycles are accepted
+ * and ignored.
+ */
+import type { LossType } from '../shared/act.js';
+import { checkHeads, DATA_KEYS, parseLossType, parseWithSchema, type KeySpec } from '../shared/config-schema.js';
+import type { PositionEncoding } from '../shared/inner-base.js';
+import { UserError } from '../../util/errors.js';
+
+export interface BaselineConfig {
+  batch_size: number;
+  seq_len: number;
+  vocab_size: number;
+  num_puzzle_identifiers: number;
+  hidden_size: number;
+  num_heads: number;
+  expansion: number;
+  H_layers: number;
+  L_layers: number;
+  H_cycles: number;
+  L_cycles: number;
+  halt_max_steps: number;
+  halt_exploration_prob: number;
+  pos_encodings: PositionEncoding;
+  puzzle_emb_ndim: number;
+  /** 0 = ceil(puzzle_emb_ndim / hidden_size) */
+  puzzle_emb_len: number;
+  no_ACT_continue: boolean;
+  rms_norm_eps: number;
+  rope_theta: number;
+  loss_type: LossType;
+}
+
+export const BASELINE_SCHEMA: Record<string, KeySpec> = {
+  ...DATA_KEYS,
+  hidden_size: { t: 'int', min: 1, def: 512 },
+  num_heads: { t: 'int', min: 1, def: 12 },
+  expansion: { t: 'float', positive: true, def: 4 },
+  H_layers: { t: 'int', min: 1, def: 8 },
+  L_layers: { t: 'int', min: 0, def: 0 },
+  H_cycles: { t: 'int', min: 1, def: 1 },
+  L_cycles: { t: 'int', min: 0, def: 1 },
+  halt_max_steps: { t: 'int', min: 1, def: 16 },
+  halt_exploration_prob: { t: 'float', min: 0, max: 1, def: 0.1 },
+  pos_encodings: { t: 'enum', of: ['rope', 'learned', 'none'], def: 'rope' },
+  puzzle_emb_ndim: { t: 'int', min: 0 },
+  puzzle_emb_len: { t: 'int', min: 0, def: 0 },
+  no_ACT_continue: { t: 'bool', def: false },
+  rms_norm_eps: { t: 'float', positive: true, def: 1e-5 },
+  rope_theta: { t: 'float', positive: true, def: 10000 },
+};
+
+export function parseBaselineConfig(obj: unknown, source: string): BaselineConfig {
+  const o = (typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? { ...(obj as Record<string, unknown>) } : obj) as Record<string, unknown>;
+  if (typeof o === 'object' && o !== null && (o.puzzle_emb_ndim === undefined || o.puzzle_emb_ndim === null)) {
+    o.puzzle_emb_ndim = o.hidden_size ?? BASELINE_SCHEMA.hidden_size.def;
+  }
+  const v = parseWithSchema(o, source, BASELINE_SCHEMA) as unknown as Omit<BaselineConfig, 'loss_type'>;
+  const cfg: BaselineConfig = { ...v, loss_type: parseLossType(o, source) };
+  checkHeads(cfg.hidden_size, cfg.num_heads, cfg.pos_encodings, source);
+  if (baselinePuzzleEmbLen(cfg) * cfg.hidden_size < cfg.puzzle_emb_ndim) {
+    throw new UserError(`${source}: puzzle_emb_len (${cfg.puzzle_emb_len}) positions of hidden_size ${cfg.hidden_size} cannot hold puzzle_emb_ndim ${cfg.puzzle_emb_ndim}`);
+  }
+  return cfg;
+}
+
+export function baselinePuzzleEmbLen(cfg: Pick<BaselineConfig, 'puzzle_emb_len' | 'puzzle_emb_ndim' | 'hidden_size'>): number {
+  if (cfg.puzzle_emb_ndim === 0) return 0;
+  return cfg.puzzle_emb_len === 0 ? Math.ceil(cfg.puzzle_emb_ndim / cfg.hidden_size) : cfg.puzzle_emb_len;
+}

@@ -1,0 +1,386 @@
+/**
+ * The ACT wrapper shared by every recursive model (HRM, TRM, the transformer baseline): the carry
+ * (latent state, step counts, halting flags, the rows' own data), the reset of halted rows from the
+ * model's initial states, halting by the Q values with exploration in training, all halt_max_steps
+ * segments in evaluation, the Q target from a second forward pass (unless no_ACT_continue), and the
+ * ACT loss head (REFERENCE.md sections 2 and 3; TRM's ACT wrapper is the same with no_ACT_continue).
+ *
+ * A model is an inner network (`RecurrentInner`: one segment from a carry) wrapped by `ACTModel`.
+ * Usage (the trainer, evaluator and tests):
+ *   let carry = model.initialCarry(batchSize);            // all rows halted: the first batch fills every row
+ *   const r = model.trainStep(carry, batch, { globalBatchSize });   // forward + backward, grads in p.grad
+ *   carry = r.carry;  adam.step(lr);  sgd.step(pzLr, r.puzzleEmbGrad, r.puzzleEmbIds);  adam.zeroGrad();
+ *   const e = model.evalStep(carry, batch);                // one segment, no gradient
+ * A carry is consumed by the step that takes it (its tensors are disposed); use the returned one.
+ */
+import { backward, noGrad, roundBf16Array, scale, tensor, tidy, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { actLossHead } from '../../losses/act-loss-head.js';
+import type { Rng } from '../../util/random.js';
+
+export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
+
+export interface Batch {
+  inputs: Int32Array;
+  labels: Int32Array;
+  puzzle_identifiers: Int32Array;
+}
+
+export interface ACTCarry {
+  /** [B, S, hidden], no gradient */
+  zH: Tensor;
+  /** [B, S, hidden] ([B, 0] for a model with one latent) */
+  zL: Tensor;
+  steps: Int32Array;
+  /** 1 = halted */
+  halted: Uint8Array;
+  /** the rows each carry row is working on */
+  data: Batch;
+}
+
+export interface ACTOutputs {
+  /** [B * seq_len * vocab] */
+  logits: Float32Array;
+  /** argmax of the logits, [B * seq_len] */
+  preds: Int32Array;
+  q_halt_logits: Float32Array;
+  q_continue_logits: Float32Array;
+  /** training only (null with no_ACT_continue) */
+  target_q_continue: Float32Array | null;
+}
+
+export interface ACTForwardResult {
+  carry: ACTCarry;
+  /** summed loss (scalar) with its graph when training */
+  lossSum: Tensor;
+  metrics: Record<string, number>;
+  outputs: ACTOutputs;
+  allHalted: boolean;
+  /** training with a puzzle embedding: the [B, ndim] leaf that gets the rows' gradient */
+  puzzleLocal: Tensor | null;
+}
+
+export interface ACTStepResult {
+  carry: ACTCarry;
+  /** the summed loss, before dividing by the global batch size */
+  loss: number;
+  metrics: Record<string, number>;
+  outputs: ACTOutputs;
+  allHalted: boolean;
+  /** gradient of loss/globalBatchSize w.r.t. the batch's puzzle rows [B * ndim] (null without puzzle embedding) */
+  puzzleEmbGrad: Float32Array | null;
+  /** the puzzle ids of those rows (the carry's current data) */
+  puzzleEmbIds: Int32Array;
+}
+
+export type StateKind = 'parameter' | 'buffer';
+
+/** What one segment of an inner network returns. */
+export interface InnerOutput {
+  /** the new carry, detached */
+  zH: Tensor;
+  zL: Tensor;
+  /** [B, T, vocab] ([B, T, 0] when not wanted) */
+  logits: Tensor;
+  /** [B] */
+  qHalt: Tensor;
+  qContinue: Tensor;
+  puzzleLocal: Tensor | null;
+}
+
+export interface SegmentData {
+  inputs: Int32Array; // [B * T]
+  puzzle_identifiers: Int32Array; // [B]
+}
+
+/** An inner network: one segment from (zH, zL), and its state. */
+export interface RecurrentInner {
+  /** sequence length inside the model (seq_len + puzzle-embedding positions) */
+  readonly S: number;
+  readonly HInit: Tensor;
+  /** the compute dtype (absent: float32) */
+  readonly dtype?: ComputeDType;
+  /** null: the model carries one latent (zL is [B, 0]) */
+  readonly LInit: Tensor | null;
+  readonly puzzleEmb: Tensor | null;
+  readonly entries: { name: string; tensor: Tensor; kind: StateKind }[];
+  parameters(): [string, Tensor][];
+  dispose(): void;
+  /** One segment; with `grad` false nothing records. Returns the detached new carry, logits and Q values. */
+  forward(zH0: Tensor, zL0: Tensor, data: SegmentData, training: boolean, grad: boolean, wantLogits?: boolean): InnerOutput;
+}
+
+/** The ACT keys every model has. */
+export interface ACTConfig {
+  batch_size: number;
+  seq_len: number;
+  vocab_size: number;
+  num_puzzle_identifiers: number;
+  hidden_size: number;
+  halt_max_steps: number;
+  halt_exploration_prob: number;
+  loss_type: LossType;
+  /** TRM: halt when q_halt > 0, no Q-continue target (HRM: q_halt > q_continue) */
+  no_ACT_continue?: boolean;
+}
+
+/**
+ * Halting after a segment (REFERENCE.md section 2, step 3), given the rows' new step counts: a row halts
+ * at halt_max_steps; in training (halt_max_steps > 1) also when q_halt > q_continue, unless exploration
+ * (probability `explorationProb` per row, drawn afresh every segment) set a minimum step count uniform in
+ * [2, halt_max_steps] that the row has not reached. Returns the flags and the drawn minimums (0 = none).
+ * (no_ACT_continue passes zeros as qContinue: q_halt > 0.)
+ */
+export function decideHalting(
+  steps: Int32Array,
+  qHalt: Float32Array,
+  qContinue: Float32Array,
+  opts: { training: boolean; maxSteps: number; explorationProb: number; rng: Rng },
+): { halted: Uint8Array; minSteps: Int32Array } {
+  const B = steps.length;
+  const halted = new Uint8Array(B);
+  const minSteps = new Int32Array(B);
+  for (let b = 0; b < B; b++) halted[b] = steps[b] >= opts.maxSteps ? 1 : 0;
+  if (opts.training && opts.maxSteps > 1) {
+    for (let b = 0; b < B; b++) {
+      if (qHalt[b] > qContinue[b]) halted[b] = 1;
+      if (opts.explorationProb > 0 && opts.rng.random() < opts.explorationProb) minSteps[b] = opts.rng.intRange(2, opts.maxSteps);
+      if (steps[b] < minSteps[b]) halted[b] = 0;
+    }
+  }
+  return { halted, minSteps };
+}
+
+export class ACTModel<C extends ACTConfig, I extends RecurrentInner> {
+  /** for error messages ('HRM', 'TRM', ...) */
+  readonly modelName: string;
+  readonly config: C;
+  readonly inner: I;
+  private rng: Rng;
+
+  constructor(modelName: string, config: C, inner: I, rng: Rng) {
+    this.modelName = modelName;
+    this.config = config;
+    this.rng = rng;
+    this.inner = inner;
+  }
+
+  parameters(): [string, Tensor][] {
+    return this.inner.parameters();
+  }
+
+  /** Every persistent tensor (parameters and buffers) with its reference state-dict name. */
+  namedState(): { name: string; tensor: Tensor; kind: StateKind }[] {
+    return this.inner.entries;
+  }
+
+  get puzzleEmb(): Tensor | null {
+    return this.inner.puzzleEmb;
+  }
+
+  /** The random stream used for halting exploration (its state belongs in a checkpoint). */
+  get random(): Rng {
+    return this.rng;
+  }
+
+  private latentL(batchSize: number): Tensor {
+    return this.inner.LInit ? zeros([batchSize, this.inner.S, this.config.hidden_size]) : zeros([batchSize, 0]);
+  }
+
+  initialCarry(batchSize: number): ACTCarry {
+    const { S } = this.inner;
+    const D = this.config.hidden_size;
+    const T = this.config.seq_len;
+    return {
+      zH: zeros([batchSize, S, D]).keep(),
+      zL: this.latentL(batchSize).keep(),
+      steps: new Int32Array(batchSize),
+      halted: new Uint8Array(batchSize).fill(1),
+      data: {
+        inputs: new Int32Array(batchSize * T),
+        labels: new Int32Array(batchSize * T),
+        puzzle_identifiers: new Int32Array(batchSize),
+      },
+    };
+  }
+
+  /** Frees the model's tensors (parameters, buffers, RoPE tables). */
+  dispose(): void {
+    this.inner.dispose();
+  }
+
+  /** Frees a carry's tensors (when a run ends). */
+  disposeCarry(carry: ACTCarry): void {
+    carry.zH.dispose();
+    carry.zL.dispose();
+  }
+
+  private checkBatch(carry: ACTCarry, batch: Batch): void {
+    const B = carry.steps.length;
+    const T = this.config.seq_len;
+    const who = this.modelName;
+    if (batch.inputs.length !== B * T || batch.labels.length !== B * T || batch.puzzle_identifiers.length !== B) {
+      throw new Error(
+        `${who}: batch has ${batch.inputs.length} inputs, ${batch.labels.length} labels, ${batch.puzzle_identifiers.length} ids; ` +
+          `the carry expects batch ${B} x seq_len ${T}`,
+      );
+    }
+    const nIds = this.config.num_puzzle_identifiers;
+    for (const id of batch.puzzle_identifiers) {
+      if (id < 0 || id >= nIds) throw new Error(`${who}: puzzle identifier ${id} outside [0, ${nIds})`);
+    }
+  }
+
+  /**
+   * One ACT step on `batch`. Call inside tidy(); with training the returned lossSum carries the graph.
+   * The input carry's tensors are disposed.
+   */
+  forward(carry: ACTCarry, batch: Batch, opts: { training: boolean }): ACTForwardResult {
+    this.checkBatch(carry, batch);
+    const c = this.config;
+    const B = carry.steps.length;
+    const T = c.seq_len;
+    const { S } = this.inner;
+    const D = c.hidden_size;
+
+    // 1. Reset halted rows: fresh state from H_init/L_init, step 0, the new batch's data.
+    let nHalted = 0;
+    for (let b = 0; b < B; b++) nHalted += carry.halted[b] ? 1 : 0;
+    const tile = (v: Tensor): Tensor => {
+      // H_init / L_init are bf16 in a bf16 model (also when loaded from a float32 checkpoint)
+      const row = this.inner.dtype === 'bfloat16' ? roundBf16Array(v.toFloat32Array()) : v.toFloat32Array();
+      const full = new Float32Array(B * S * D);
+      for (let i = 0; i < B * S; i++) full.set(row, i * D);
+      return tensor(full, [B, S, D]);
+    };
+    const LInit = this.inner.LInit;
+    let zH0: Tensor;
+    let zL0: Tensor;
+    if (nHalted === 0) {
+      [zH0, zL0] = [carry.zH.detach(), carry.zL.detach()];
+    } else if (nHalted === B) {
+      [zH0, zL0] = [tile(this.inner.HInit), LInit ? tile(LInit) : zeros([B, 0])];
+    } else {
+      const haltedT = tensor(carry.halted, [B], 'int32');
+      [zH0, zL0] = noGrad(() => [
+        where(haltedT, tile(this.inner.HInit), carry.zH),
+        LInit ? where(haltedT, tile(LInit), carry.zL) : zeros([B, 0]),
+      ]);
+    }
+    this.disposeCarry(carry);
+    const steps = new Int32Array(B);
+    const data: Batch = {
+      inputs: new Int32Array(B * T),
+      labels: new Int32Array(B * T),
+      puzzle_identifiers: new Int32Array(B),
+    };
+    for (let b = 0; b < B; b++) {
+      const src = carry.halted[b] ? batch : carry.data;
+      steps[b] = carry.halted[b] ? 0 : carry.steps[b];
+      data.inputs.set(src.inputs.subarray(b * T, (b + 1) * T), b * T);
+      data.labels.set(src.labels.subarray(b * T, (b + 1) * T), b * T);
+      data.puzzle_identifiers[b] = src.puzzle_identifiers[b];
+    }
+
+    // 2. One segment.
+    const out = this.inner.forward(zH0, zL0, data, opts.training, opts.training);
+    const qHalt = out.qHalt.toFloat32Array();
+    const qCont = out.qContinue.toFloat32Array();
+
+    // 3. Steps and halting.
+    const maxSteps = c.halt_max_steps;
+    const noContinue = c.no_ACT_continue === true;
+    for (let b = 0; b < B; b++) steps[b] += 1;
+    const { halted } = decideHalting(steps, qHalt, noContinue ? new Float32Array(B) : qCont, {
+      training: opts.training,
+      maxSteps,
+      explorationProb: c.halt_exploration_prob,
+      rng: this.rng,
+    });
+    let target: Float32Array | null = null;
+    if (opts.training && maxSteps > 1 && !noContinue) {
+      // The Q target: the next segment's Q values from the new carry (no gradient).
+      target = noGrad(() =>
+        tidy(() => {
+          const next = this.inner.forward(out.zH, out.zL, data, false, false, false);
+          const nh = next.qHalt.toFloat32Array();
+          const nc = next.qContinue.toFloat32Array();
+          const t = new Float32Array(B);
+          for (let b = 0; b < B; b++) {
+            const x = steps[b] >= maxSteps ? nh[b] : Math.max(nh[b], nc[b]);
+            t[b] = 1 / (1 + Math.exp(-x));
+          }
+          return t;
+        }),
+      );
+    }
+
+    // 4. Loss head on the rows' own labels.
+    const head = actLossHead({
+      logits: out.logits,
+      qHaltLogits: out.qHalt,
+      qContinueLogits: out.qContinue,
+      targetQContinue: target,
+      labels: data.labels,
+      halted,
+      steps,
+      lossType: c.loss_type,
+    });
+    let allHalted = true;
+    for (let b = 0; b < B; b++) if (!halted[b]) allHalted = false;
+    return {
+      carry: { zH: out.zH.keep(), zL: out.zL.keep(), steps, halted, data },
+      lossSum: head.lossSum,
+      metrics: head.metrics,
+      outputs: {
+        logits: head.logitsHost,
+        preds: head.preds,
+        q_halt_logits: qHalt,
+        q_continue_logits: qCont,
+        target_q_continue: target,
+      },
+      allHalted,
+      puzzleLocal: out.puzzleLocal,
+    };
+  }
+
+  /**
+   * A training step's forward and backward: gradients of lossSum / globalBatchSize accumulate into
+   * the parameters' .grad; the puzzle rows' gradient is returned for SparseSignSGD.
+   */
+  trainStep(carry: ACTCarry, batch: Batch, opts: { globalBatchSize: number }): ACTStepResult {
+    return tidy(() => {
+      const r = this.forward(carry, batch, { training: true });
+      const loss = r.lossSum.item();
+      backward(scale(r.lossSum, 1 / opts.globalBatchSize));
+      const g = r.puzzleLocal?.grad ?? null;
+      const puzzleEmbGrad = g ? g.toFloat32Array() : r.puzzleLocal ? new Float32Array(r.puzzleLocal.size) : null;
+      return {
+        carry: r.carry,
+        loss,
+        metrics: r.metrics,
+        outputs: r.outputs,
+        allHalted: r.allHalted,
+        puzzleEmbGrad,
+        puzzleEmbIds: r.carry.data.puzzle_identifiers,
+      };
+    });
+  }
+
+  /** One evaluation segment (no gradient, no early halting). */
+  evalStep(carry: ACTCarry, batch: Batch): ACTStepResult {
+    return noGrad(() =>
+      tidy(() => {
+        const r = this.forward(carry, batch, { training: false });
+        return {
+          carry: r.carry,
+          loss: r.lossSum.item(),
+          metrics: r.metrics,
+          outputs: r.outputs,
+          allHalted: r.allHalted,
+          puzzleEmbGrad: null,
+          puzzleEmbIds: r.carry.data.puzzle_identifiers,
+        };
+      }),
+    );
+  }
+}

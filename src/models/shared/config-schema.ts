@@ -1,0 +1,91 @@
+/**
+ * A small schema-driven parser for model configurations (TRM, the transformer baseline): each key with
+ * its kind, range and default; unknown keys are an error (a typo would silently fall back to a default);
+ * every error is one UserError naming the source and the key. The data keys (batch_size, seq_len,
+ * vocab_size, num_puzzle_identifiers) have no default.
+ */
+import { UserError } from '../../util/errors.js';
+import type { LossType } from './act.js';
+
+export type KeySpec =
+  | { t: 'int'; min: number; def?: number }
+  | { t: 'float'; min?: number; max?: number; positive?: boolean; def: number }
+  | { t: 'bool'; def: boolean }
+  | { t: 'enum'; of: readonly string[]; def: string };
+
+/** Keys a config may carry that do not change what we compute. */
+const IGNORED = new Set(['name', 'forward_dtype', 'loss', 'loss_type', '__pydantic_extra__']);
+
+export const DATA_KEYS: Record<string, KeySpec> = {
+  batch_size: { t: 'int', min: 1 },
+  seq_len: { t: 'int', min: 1 },
+  vocab_size: { t: 'int', min: 1 },
+  num_puzzle_identifiers: { t: 'int', min: 1 },
+};
+
+function bool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'True') return true;
+  if (v === 'false' || v === 'False') return false;
+  return null;
+}
+
+/** Validates `obj` against `schema`; returns every schema key with its value. */
+export function parseWithSchema(obj: unknown, source: string, schema: Record<string, KeySpec>): Record<string, number | boolean | string> {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new UserError(`${source}: the model configuration must be an object`);
+  const o = obj as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!(k in schema) && !IGNORED.has(k)) throw new UserError(`${source}: unknown model key '${k}' (known: ${Object.keys(schema).join(', ')})`);
+  }
+  const out: Record<string, number | boolean | string> = {};
+  for (const [k, spec] of Object.entries(schema)) {
+    const v = o[k];
+    if (v === undefined || v === null) {
+      if (spec.def === undefined) throw new UserError(`${source}: missing required model key '${k}'`);
+      out[k] = spec.def;
+      continue;
+    }
+    if (spec.t === 'bool') {
+      const b = bool(v);
+      if (b === null) throw new UserError(`${source}: model key '${k}' must be true or false, got ${JSON.stringify(v)}`);
+      out[k] = b;
+    } else if (spec.t === 'enum') {
+      if (typeof v !== 'string' || !spec.of.includes(v)) {
+        throw new UserError(`${source}: model key '${k}' must be one of ${spec.of.join(', ')}, got ${JSON.stringify(v)}`);
+      }
+      out[k] = v;
+    } else {
+      const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw new UserError(`${source}: model key '${k}' must be a number, got ${JSON.stringify(v)}`);
+      if (spec.t === 'int' && (!Number.isInteger(n) || n < spec.min)) {
+        throw new UserError(`${source}: model key '${k}' must be an integer >= ${spec.min}, got ${n}`);
+      }
+      if (spec.t === 'float') {
+        if (spec.positive && !(n > 0)) throw new UserError(`${source}: model key '${k}' must be positive, got ${n}`);
+        if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+          throw new UserError(`${source}: model key '${k}' must be in [${spec.min ?? '-inf'}, ${spec.max ?? 'inf'}], got ${n}`);
+        }
+      }
+      out[k] = n;
+    }
+  }
+  return out;
+}
+
+/** `loss_type`, also given as `loss` or the reference's `loss: {loss_type: ...}` object. */
+export function parseLossType(obj: Record<string, unknown>, source: string): LossType {
+  let raw: unknown = obj.loss_type ?? obj.loss ?? 'stablemax_cross_entropy';
+  if (typeof raw === 'object' && raw !== null) raw = (raw as Record<string, unknown>).loss_type;
+  if (typeof raw === 'string') raw = raw.replace(/^.*@/, '');
+  if (raw !== 'stablemax_cross_entropy' && raw !== 'softmax_cross_entropy') {
+    throw new UserError(`${source}: model key 'loss_type' must be 'stablemax_cross_entropy' or 'softmax_cross_entropy', got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+/** head_dim = hidden // heads must be >= 1, and even for RoPE. */
+export function checkHeads(hidden: number, heads: number, pos: string, source: string): void {
+  if (heads > hidden) throw new UserError(`${source}: num_heads (${heads}) must not exceed hidden_size (${hidden})`);
+  const d = Math.floor(hidden / heads);
+  if (pos === 'rope' && d % 2 !== 0) throw new UserError(`${source}: rope needs an even head dimension, hidden_size // num_heads = ${d}`);
+}

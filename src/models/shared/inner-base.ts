@@ -1,0 +1,165 @@
+/**
+ * What the inner networks of TRM and the transformer baseline share with HRM's (src/models/hrm/inner.ts,
+ * REFERENCE.md section 1): token and puzzle embeddings in front of the sequence (P positions, padded to
+ * P * hidden), learned or RoPE positions (or none), the sqrt(hidden) embedding scale, H_init/L_init, the
+ * LM head on the sequence positions and the Q head on position 0 (zero weights, bias -5).
+ *
+ * State names carry the reference's `model.inner.` prefix; parameters and buffers are created in the
+ * reference's module order: embed_tokens, lm_head, q_head, puzzle_emb, embed_pos, the levels, H_init,
+ * L_init.
+ */
+import { add, concat, embedding, linear, noGrad, roundBf16Array, scale, tensor, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { headDim } from '../../nn/attention.js';
+import { truncNormalFill } from '../../nn/init.js';
+import type { Module } from '../../nn/module.js';
+import { RotaryEmbedding } from '../../nn/rotary.js';
+import type { Rng } from '../../util/random.js';
+import type { SegmentData, StateKind } from './act.js';
+
+export type PositionEncoding = 'rope' | 'learned' | 'none';
+
+export interface InnerIOConfig {
+  seq_len: number;
+  vocab_size: number;
+  num_puzzle_identifiers: number;
+  hidden_size: number;
+  num_heads: number;
+  puzzle_emb_ndim: number;
+  pos_encodings: PositionEncoding;
+  rope_theta: number;
+}
+
+/** A block of a reasoning level: HRMBlock or MLPTBlock. */
+export interface LevelBlock extends Module {
+  forward(h: Tensor, rope: RotaryEmbedding | null): Tensor;
+}
+
+export abstract class InnerBase {
+  readonly io: InnerIOConfig;
+  readonly P: number;
+  readonly S: number;
+  readonly embedTokens: Tensor;
+  readonly lmHead: Tensor;
+  readonly qHeadW: Tensor;
+  readonly qHeadB: Tensor;
+  readonly puzzleEmb: Tensor | null;
+  readonly embedPos: Tensor | null;
+  readonly HInit: Tensor;
+  readonly LInit: Tensor | null;
+  readonly rope: RotaryEmbedding | null;
+  readonly entries: { name: string; tensor: Tensor; kind: StateKind }[] = [];
+  /** forward_dtype: every op's compute dtype (bfloat16: as the reference rounds, src/engine/dtype.ts) */
+  readonly dtype: ComputeDType;
+
+  /** the reasoning levels' blocks, in the order `levels` returned them */
+  readonly levels: LevelBlock[][];
+
+  /**
+   * `levels` creates the reasoning blocks at their place in the module order, as [state-name prefix
+   * (e.g. 'L_level'), blocks] pairs; they are registered under `model.inner.<prefix>.layers.<i>.`.
+   */
+  constructor(io: InnerIOConfig, P: number, rng: Rng, opts: { withLInit: boolean; dtype?: ComputeDType }, levels: () => [string, LevelBlock[]][]) {
+    this.io = io;
+    const dt = (this.dtype = opts.dtype ?? 'float32');
+    this.P = P;
+    this.S = io.seq_len + P;
+    const D = io.hidden_size;
+    const embStd = 1 / Math.sqrt(D);
+    this.embedTokens = this.param(rng, 'embed_tokens.embedding_weight', [io.vocab_size, D], embStd);
+    this.lmHead = this.param(rng, 'lm_head.weight', [io.vocab_size, D], 1 / Math.sqrt(D));
+    this.qHeadW = this.param(rng, 'q_head.weight', [2, D], 0);
+    this.qHeadB = this.param(rng, 'q_head.bias', [2], 0);
+    // "halt strongly disfavoured" at the start, as the reference
+    this.qHeadB.set([-5, -5]);
+    this.puzzleEmb = io.puzzle_emb_ndim > 0 ? this.buffer('puzzle_emb.weights', zeros([io.num_puzzle_identifiers, io.puzzle_emb_ndim])) : null;
+    this.embedPos = io.pos_encodings === 'learned' ? this.param(rng, 'embed_pos.embedding_weight', [this.S, D], embStd) : null;
+    this.levels = levels().map(([prefix, blocks]) => this.addBlocks(prefix, blocks));
+    // the reference makes H_init / L_init in the forward dtype
+    const init = (): Float32Array => {
+      const v = truncNormalFill(rng, new Float32Array(D), 1);
+      return dt === 'bfloat16' ? roundBf16Array(v) : v;
+    };
+    this.HInit = this.buffer('H_init', tensor(init(), [D]));
+    this.LInit = opts.withLInit ? this.buffer('L_init', tensor(init(), [D])) : null;
+    this.rope = io.pos_encodings === 'rope' ? new RotaryEmbedding(headDim(D, io.num_heads), this.S, io.rope_theta) : null;
+    this.rope?.cos.keep();
+    this.rope?.sin.keep();
+  }
+
+  private param(rng: Rng, name: string, shape: number[], std: number): Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const t = tensor(truncNormalFill(rng, new Float32Array(n), std), shape).keep().requireGrad(`model.inner.${name}`);
+    this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'parameter' });
+    return t;
+  }
+
+  private buffer(name: string, t: Tensor): Tensor {
+    t.keep().name = `model.inner.${name}`;
+    this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'buffer' });
+    return t;
+  }
+
+  private addBlocks(prefix: string, blocks: LevelBlock[]): LevelBlock[] {
+    blocks.forEach((block, i) => {
+      for (const [name, t] of block.stateDict(`model.inner.${prefix}.layers.${i}.`)) {
+        t.keep().name = name;
+        this.entries.push({ name, tensor: t, kind: 'parameter' });
+      }
+    });
+    return blocks;
+  }
+
+  dispose(): void {
+    for (const e of this.entries) e.tensor.dispose();
+    this.rope?.dispose();
+  }
+
+  parameters(): [string, Tensor][] {
+    return this.entries.filter((e) => e.kind === 'parameter').map((e) => [e.name, e.tensor]);
+  }
+
+  /** A reasoning module: f(h, x) = blocks(h + x). */
+  level(blocks: LevelBlock[], h: Tensor, injection: Tensor): Tensor {
+    h = add(h, injection, this.dtype);
+    for (const block of blocks) h = block.forward(h, this.rope);
+    return h;
+  }
+
+  /** The input embedding [B, S, D]; in training the puzzle rows are a fresh leaf that gets the gradient. */
+  inputEmbeddings(data: SegmentData, training: boolean): { e: Tensor; puzzleLocal: Tensor | null } {
+    const c = this.io;
+    const B = data.puzzle_identifiers.length;
+    const T = c.seq_len;
+    const D = c.hidden_size;
+    if (data.inputs.length !== B * T) {
+      throw new Error(`inputs have ${data.inputs.length} values, expected batch ${B} x seq_len ${T}`);
+    }
+    const dt = this.dtype;
+    let e = embedding(tensor(data.inputs, [B, T], 'int32'), this.embedTokens, dt);
+    let puzzleLocal: Tensor | null = null;
+    if (this.puzzleEmb && this.P > 0) {
+      const ids = tensor(data.puzzle_identifiers, [B], 'int32');
+      let pe: Tensor;
+      if (training) {
+        puzzleLocal = noGrad(() => embedding(ids, this.puzzleEmb!)).requireGrad('model.inner.puzzle_emb.local_weights');
+        pe = toDType(puzzleLocal, dt);
+      } else {
+        pe = embedding(ids, this.puzzleEmb, dt);
+      }
+      const pad = this.P * D - c.puzzle_emb_ndim;
+      if (pad > 0) pe = concat([pe, zeros([B, pad])], 1);
+      e = concat([pe.reshape(B, this.P, D), e], 1);
+    }
+    if (this.embedPos) e = scale(add(e, toDType(this.embedPos, dt), dt), 0.707106781, dt);
+    return { e: scale(e, Math.sqrt(D), dt), puzzleLocal };
+  }
+
+  /** The LM head on the sequence positions and the Q head on position 0. */
+  heads(zH: Tensor, wantLogits: boolean): { logits: Tensor; qHalt: Tensor; qContinue: Tensor } {
+    const B = zH.shape[0];
+    const { seq_len: T, hidden_size: D } = this.io;
+    const logits = wantLogits ? linear(this.P > 0 ? zH.narrow(1, this.P, T) : zH, this.lmHead, null, this.dtype) : zeros([B, T, 0]);
+    const q = linear(zH.narrow(1, 0, 1).reshape(B, D), this.qHeadW, this.qHeadB, this.dtype);
+    return { logits, qHalt: q.narrow(1, 0, 1).reshape(B), qContinue: q.narrow(1, 1, 1).reshape(B) };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * TRM's model configuration (`recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1`, its
+ * `config/arch/trm.yaml` defaults), validated by the shared schema parser. H_layers is accepted and
+ * ignored (TRM has one network, L_level).
+ */
+import type { LossType } from '../shared/act.js';
+import { checkHeads, DATA_KEYS, parseLossType, parseWithSchema, type KeySpec } from '../shared/config-schema.js';
+import type { PositionEncoding } from '../shared/inner-base.js';
+import { UserError } from '../../util/errors.js';
+
+export interface TRMConfig {
+  batch_size: number;
+  seq_len: number;
+  vocab_size: number;
+  num_puzzle_identifiers: number;
+  hidden_size: number;
+  num_heads: number;
+  expansion: number;
+  H_layers: number;
+  L_layers: number;
+  H_cycles: number;
+  L_cycles: number;
+  halt_max_steps: number;
+  halt_exploration_prob: number;
+  pos_encodings: PositionEncoding;
+  puzzle_emb_ndim: number;
+  /** puzzle-embedding positions; 0 = ceil(puzzle_emb_ndim / hidden_size) */
+  puzzle_emb_len: number;
+  mlp_t: boolean;
+  no_ACT_continue: boolean;
+  rms_norm_eps: number;
+  rope_theta: number;
+  loss_type: LossType;
+}
+
+export const TRM_SCHEMA: Record<string, KeySpec> = {
+  ...DATA_KEYS,
+  hidden_size: { t: 'int', min: 1, def: 512 },
+  num_heads: { t: 'int', min: 1, def: 8 },
+  expansion: { t: 'float', positive: true, def: 4 },
+  H_layers: { t: 'int', min: 0, def: 0 },
+  L_layers: { t: 'int', min: 1, def: 2 },
+  H_cycles: { t: 'int', min: 1, def: 3 },
+  L_cycles: { t: 'int', min: 1, def: 6 },
+  halt_max_steps: { t: 'int', min: 1, def: 16 },
+  halt_exploration_prob: { t: 'float', min: 0, max: 1, def: 0.1 },
+  pos_encodings: { t: 'enum', of: ['rope', 'learned', 'none'], def: 'rope' },
+  puzzle_emb_ndim: { t: 'int', min: 0 }, // default hidden_size, filled below
+  puzzle_emb_len: { t: 'int', min: 0, def: 16 },
+  mlp_t: { t: 'bool', def: false },
+  no_ACT_continue: { t: 'bool', def: true },
+  rms_norm_eps: { t: 'float', positive: true, def: 1e-5 },
+  rope_theta: { t: 'float', positive: true, def: 10000 },
+};
+
+export function parseTRMConfig(obj: unknown, source: string): TRMConfig {
+  const o = (typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? { ...(obj as Record<string, unknown>) } : obj) as Record<string, unknown>;
+  if (typeof o === 'object' && o !== null && (o.puzzle_emb_ndim === undefined || o.puzzle_emb_ndim === null)) {
+    o.puzzle_emb_ndim = o.hidden_size ?? TRM_SCHEMA.hidden_size.def;
+  }
+  const v = parseWithSchema(o, source, TRM_SCHEMA) as unknown as Omit<TRMConfig, 'loss_type'>;
+  const cfg: TRMConfig = { ...v, loss_type: parseLossType(o, source) };
+  checkHeads(cfg.hidden_size, cfg.num_heads, cfg.mlp_t ? 'none' : cfg.pos_encodings, source);
+  if (trmPuzzleEmbLen(cfg) * cfg.hidden_size < cfg.puzzle_emb_ndim) {
+    throw new UserError(`${source}: puzzle_emb_len (${cfg.puzzle_emb_len}) positions of hidden_size ${cfg.hidden_size} cannot hold puzzle_emb_ndim ${cfg.puzzle_emb_ndim}`);
+  }
+  return cfg;
+}
+
+/** TRM's P: puzzle_emb_len, or ceil(puzzle_emb_ndim / hidden_size) when 0 (none without a puzzle embedding). */
+export function trmPuzzleEmbLen(cfg: Pick<TRMConfig, 'puzzle_emb_len' | 'puzzle_emb_ndim' | 'hidden_size'>): number {
+  if (cfg.puzzle_emb_ndim === 0) return 0;
+  return cfg.puzzle_emb_len === 0 ? Math.ceil(cfg.puzzle_emb_ndim / cfg.hidden_size) : cfg.puzzle_emb_len;
+}

@@ -1,0 +1,74 @@
+/**
+ * TRM's inner network (arXiv 2510.04871 and its public code; ../shared/fixtures/trm/README.md): one
+ * reasoning network, `L_level` (L_layers post-norm blocks with input injection by addition), used for
+ * both updates of a cycle:
+ *   z_L = L_level(z_L, z_H + x)   L_cycles times,   then   z_H = L_level(z_H, z_L)
+ * H_cycles - 1 cycles run without gradient, the last whole cycle with it (not only its last steps, as
+ * HRM's 1-step gradient). The blocks use attention (RoPE, learned or no positions) or, with mlp_t, a
+ * SwiGLU across the sequence axis. The LM head reads z_H after the P puzzle positions, the Q head
+ * position 0. Embeddings, heads and state: src/models/shared/inner-base.ts.
+ */
+import { add, noGrad, tidy, type Tensor } from '../../engine/index.js';
+import { HRMBlock } from '../../nn/block.js';
+import { MLPTBlock } from '../../nn/mlp-t-block.js';
+import type { Rng } from '../../util/random.js';
+import type { InnerOutput, RecurrentInner, SegmentData } from '../shared/act.js';
+import { InnerBase, type LevelBlock } from '../shared/inner-base.js';
+import { trmPuzzleEmbLen, type TRMConfig } from './config.js';
+
+export class TRMInner extends InnerBase implements RecurrentInner {
+  readonly config: TRMConfig;
+
+  constructor(config: TRMConfig, rng: Rng) {
+    const P = trmPuzzleEmbLen(config);
+    const S = config.seq_len + P;
+    const D = config.hidden_size;
+    super(
+      { ...config, pos_encodings: config.mlp_t ? 'none' : config.pos_encodings },
+      P,
+      rng,
+      { withLInit: true },
+      () => {
+        const blocks: LevelBlock[] = [];
+        for (let i = 0; i < config.L_layers; i++) {
+          blocks.push(
+            config.mlp_t
+              ? new MLPTBlock(rng, { hidden: D, seq: S, expansion: config.expansion, eps: config.rms_norm_eps })
+              : new HRMBlock(rng, { hidden: D, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps }),
+          );
+        }
+        return [['L_level', blocks]];
+      },
+    );
+    this.config = config;
+  }
+
+  /** One latent recursion: L_cycles updates of z_L from (z_H + x), then one of z_H from z_L. */
+  private cycle(zH: Tensor, zL: Tensor, e: Tensor): [Tensor, Tensor] {
+    const net = this.levels[0];
+    // z_H + x is the same for every z_L update of the cycle: computed once
+    const injection = add(zH, e);
+    for (let j = 0; j < this.config.L_cycles; j++) zL = this.level(net, zL, injection);
+    zH = this.level(net, zH, zL);
+    return [zH, zL];
+  }
+
+  forward(zH0: Tensor, zL0: Tensor, data: SegmentData, training: boolean, grad: boolean, wantLogits = true): InnerOutput {
+    const c = this.config;
+    const { e, puzzleLocal } = this.inputEmbeddings(data, training && grad);
+    const [zHpre, zLpre] = noGrad(() =>
+      tidy(() => {
+        let zH = zH0;
+        let zL = zL0;
+        for (let i = 0; i < c.H_cycles - 1; i++) [zH, zL] = this.cycle(zH, zL, e);
+        return [zH, zL];
+      }),
+    );
+    const run = (): InnerOutput => {
+      const [zH, zL] = this.cycle(zHpre, zLpre, e);
+      const h = this.heads(zH, wantLogits);
+      return { zH: zH.detach(), zL: zL.detach(), ...h, puzzleLocal };
+    };
+    return grad ? run() : noGrad(run);
+  }
+}
