@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The quick start (npm run quickstart): generate easy Sudoku puzzles, train a small HRM on the CPU
 // with configs/quickstart.yaml, evaluate the final checkpoint on held-out puzzles and print the
-// exact accuracy. About 30 minutes on 2 cores. Extra arguments are passed to `hrm train` as
-// overrides (e.g. `npm run quickstart -- epochs=2` for a shorter run). On a machine busy with other
-// work, HRM_THREADS=1 can be faster than the default (all cores).
+// exact accuracy. Extra arguments are passed to `hrm train` as overrides (e.g. `npm run quickstart --
+// epochs=2` for a shorter run). On a machine busy with other work, HRM_THREADS=1 can be faster than
+// the default (all cores); it gives the same numbers. The numbers depend on the commit, the kernel
+// table (native avx512/avx2/generic or wasm) and the seed (configs/README.md), so the script prints
+// those with the result.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -37,6 +39,17 @@ if (!existsSync('dist/src/cli/main.js')) {
   const r = spawnSync('npx', ['tsc', '-p', '.'], { stdio: 'inherit', shell: process.platform === 'win32' });
   if (!existsSync('dist/src/cli/main.js')) process.exit(r.status || 1);
 }
+
+// What the result depends on (configs/README.md): printed first and again with the result.
+const { getBackend } = await import(pathToFileURL(join(root, 'dist', 'src', 'engine', 'index.js')).href);
+const backend = getBackend();
+const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout?.trim();
+const commit = git.status === 0 ? `${git.stdout.trim()}${dirty ? ' with local changes' : ''}` : 'unknown (not a git checkout)';
+const seedArg = process.argv.slice(2).findLast((a) => /^\+?seed=/.test(a));
+const seed = seedArg ? seedArg.split('=')[1] : (readFileSync('configs/quickstart.yaml', 'utf8').match(/^seed:\s*(\S+)/m)?.[1] ?? '0');
+const provenance = `commit ${commit}, ${backend.name} backend with ${backend.isa} kernels (${backend.threads} thread(s): no effect on the numbers), seed ${seed}, Node ${process.version}`;
+console.log(`quickstart: ${provenance}`);
 
 step(`1. ${TRAIN_PUZZLES} + ${TEST_PUZZLES} generated Sudoku puzzles with ${CLUES} clues -> ${DATA}`);
 if (existsSync(join(DATA, 'test', 'dataset.json'))) {
@@ -68,3 +81,4 @@ for (const e of evals) {
 const last = evals[evals.length - 1];
 console.log(`\nheld-out exact accuracy: ${(100 * last['all/exact_accuracy']).toFixed(2)}% of ${TEST_PUZZLES} puzzles solved completely`);
 console.log(`run folder: ${run} (curves.svg, metrics.jsonl, step_N.safetensors)`);
+console.log(`measured with: ${provenance}`);

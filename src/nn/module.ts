@@ -39,9 +39,3 @@ export abstract class Module {
     for (const [, t] of this.stateDict()) t.dispose();
   }
 }
-
-/** Names every tensor of a module's state after its dotted path (for error messages); returns m. */
-export function nameTensors<M extends Module>(m: M, prefix = ''): M {
-  for (const [n, t] of m.stateDict(prefix)) t.name = n;
-  return m;
-}

@@ -364,12 +364,6 @@ function setPath(cfg: TrainConfig, key: string, value: unknown): void {
   obj[parts[parts.length - 1]] = value;
 }
 
-export function getPath(cfg: TrainConfig, key: string): unknown {
-  let obj: unknown = cfg;
-  for (const p of key.split('.')) obj = (obj as Record<string, unknown>)[p];
-  return obj;
-}
-
 /** Sets one dotted key after checking its name and value; `where` names the source in errors. */
 export function setKey(cfg: TrainConfig, key: string, value: unknown, where: string): void {
   if (key === 'arch' && typeof value === 'string') {

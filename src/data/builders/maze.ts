@@ -9,7 +9,7 @@ import { UserError } from '../../util/errors.js';
 import { dihedralPermutation } from '../augment.js';
 import { readQuestionAnswerCsv } from '../csv.js';
 import { DatasetWriter, SetArrays, buildDataset, singleExampleMetadata } from '../dataset-format.js';
-import { MAZE_CHARSET, checkMazeSolution } from '../maze-generator.js';
+import { MAZE_CHARSET } from '../maze-generator.js';
 import { gatherRows, resolveSources, splitIndices, subsampleIndices } from './sources.js';
 import type { BuildSummary } from './sudoku.js';
 import { prepareOutputDir } from './output-dir.js';
@@ -147,16 +147,6 @@ export function readMazeSource(path: string, expectedSide?: number): MazeRows {
 export function selectMazeRows(rows: MazeRows, idx: ArrayLike<number>): MazeRows {
   const L = rows.side * rows.side;
   return { side: rows.side, inputs: gatherRows(rows.inputs, L, idx), labels: gatherRows(rows.labels, L, idx), count: idx.length };
-}
-
-/** Verifies that each answer's path is a shortest S-G path (used on generated and checked sources). */
-export function verifyMazePaths(rows: MazeRows, where: string): void {
-  const L = rows.side * rows.side;
-  const dec = (t: Uint8Array) => String.fromCharCode(...Array.from(t, (x) => MAZE_CHARSET.charCodeAt(x - 1)));
-  for (let i = 0; i < rows.count; i++) {
-    const r = checkMazeSolution(dec(rows.inputs.subarray(i * L, i * L + L)), dec(rows.labels.subarray(i * L, i * L + L)), rows.side);
-    if (typeof r === 'string') throw new UserError(`${where}: maze ${i}: ${r}`);
-  }
 }
 
 /** One split's arrays; with `aug`, each maze becomes 8 puzzles (dihedral ids 0-7) of one group. */
