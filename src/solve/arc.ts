@@ -123,21 +123,10 @@ export function solveArc(solver: Solver, task: ArcTestTask, dataDir: string, opt
   const batchSize = opts.batchSize ?? 32;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UserError(`batch size must be an integer >= 1, got ${batchSize}`);
 
-  // One row per (identifier, test input), identifier by identifier: the voter reads a test input's
-  // position from the rows of one identifier coming one after another, as in the test split.
   const T = ARC_SEQ_LEN;
   const nTests = task.tests.length;
-  const rows = ids.length * nTests;
-  const rowIds = new Int32Array(rows);
-  const inputs = new Int32Array(rows * T);
-  ids.forEach((id, k) => {
-    const { aug } = parseArcPuzzleName(identifiers[id]);
-    task.tests.forEach((t, i) => {
-      const r = k * nTests + i;
-      rowIds[r] = id;
-      placeGrid(augmentGrid(t.input, aug), 0, 0, inputs.subarray(r * T, (r + 1) * T));
-    });
-  });
+  const { rowIds, inputs } = encodeTaskRows(identifiers, ids, task);
+  const rows = rowIds.length;
 
   const model = solver.modelFor(T);
   const voter = new ArcVoter(identifiers, T);
@@ -177,4 +166,26 @@ export function solveArc(solver: Solver, task: ArcTestTask, dataDir: string, opt
       ms: ms[i],
     };
   });
+}
+
+/**
+ * The model's rows for a task: one per (identifier, test input), identifier by identifier (the voter
+ * reads a test input's position from the rows of one identifier coming one after another, as in the
+ * test split), each the test input under the identifier's augmentation, encoded as the builder encodes
+ * the test split (top-left, no translation).
+ */
+export function encodeTaskRows(identifiers: readonly string[], ids: readonly number[], task: ArcTestTask): { rowIds: Int32Array; inputs: Int32Array } {
+  const T = ARC_SEQ_LEN;
+  const nTests = task.tests.length;
+  const rowIds = new Int32Array(ids.length * nTests);
+  const inputs = new Int32Array(rowIds.length * T);
+  ids.forEach((id, k) => {
+    const { aug } = parseArcPuzzleName(identifiers[id]);
+    task.tests.forEach((t, i) => {
+      const r = k * nTests + i;
+      rowIds[r] = id;
+      placeGrid(augmentGrid(t.input, aug), 0, 0, inputs.subarray(r * T, (r + 1) * T));
+    });
+  });
+  return { rowIds, inputs };
 }

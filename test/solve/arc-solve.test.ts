@@ -4,13 +4,16 @@
  * votes and mean halting confidences that `hrm solve arc` gives from the task's JSON alone are the ones
  * in eval's submission.json and arc_votes.json (a real check of the encoding, the identifiers and the
  * voting that holds for any model, good or not); the human output shows the same; a task that is not in
- * the dataset and a malformed task file each give one line naming the problem.
+ * the dataset and a malformed task file each give one line naming the problem. The rows solve builds
+ * for a task are the test split's rows of that task, token for token.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readIdentifiers } from '../../src/data/dataset-format.js';
+import { readNpy } from '../../src/data/npy.js';
+import { encodeTaskRows, readArcTestTask, taskIdentifiers } from '../../src/solve/arc.js';
 import { hrm, TINY } from '../train/tiny-data.js';
 import { sharedData, withTempDir } from '../data/helpers.js';
 
@@ -34,6 +37,30 @@ test('hrm solve arc answers a task as hrm eval votes on it; refuses unknown task
     };
     const sub = JSON.parse(readFileSync(join(run, 'submission.json'), 'utf8')) as Record<string, { attempt_1: Rows; attempt_2: Rows }[]>;
     assert.equal(votes.tasks.length, 2, 'two evaluation tasks were voted on');
+
+    // What solve feeds the model for a task are the test split's rows of that task, token for token.
+    const names = readIdentifiers(data)!;
+    const pid = readNpy(join(data, 'test', 'all__puzzle_identifiers.npy')).data as Int32Array;
+    const pix = readNpy(join(data, 'test', 'all__puzzle_indices.npy')).data as Int32Array;
+    const split = readNpy(join(data, 'test', 'all__inputs.npy')).data as Uint8Array;
+    for (const tv of votes.tasks) {
+      const task = readArcTestTask(join(arc1, 'evaluation', `${tv.task}.json`));
+      const ids = taskIdentifiers(names, tv.task);
+      assert.equal(ids.length, 4, `${tv.task}: the task and its 3 augmentations`);
+      const { rowIds, inputs } = encodeTaskRows(names, ids, task);
+      const expected: number[] = [];
+      const expectedIds: number[] = [];
+      for (const id of ids) {
+        const p = [...pid].indexOf(id);
+        assert.ok(p >= 0, `${names[id]} is a test puzzle`);
+        for (let e = pix[p]; e < pix[p + 1]; e++) {
+          expected.push(...split.subarray(e * 900, (e + 1) * 900));
+          expectedIds.push(id);
+        }
+      }
+      assert.deepEqual([...rowIds], expectedIds, `${tv.task}: row identifiers`);
+      assert.deepEqual([...inputs], expected, `${tv.task}: row tokens = the test split's`);
+    }
 
     for (const tv of votes.tasks) {
       const file = join(arc1, 'evaluation', `${tv.task}.json`);
