@@ -1,13 +1,17 @@
 /**
- * `hrm solve sudoku|maze|arc [PUZZLE] [--file F] --checkpoint PATH [--json] [--trace] [--segments N]
+ * `hrm solve sudoku|maze [PUZZLE] [--file F] --checkpoint PATH [--json] [--trace] [--segments N]
  * [--halt] [--batch N]`: answers puzzles with a trained model and checks every answer.
+ * `hrm solve arc TASK.json --checkpoint PATH --data DIR`: votes across the dataset's augmented copies
+ * (src/solve/arc.ts).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { drawGrid, type Puzzle } from '../solve/puzzle.js';
+import { readArcTestTask, solveArc, type ArcTestResult } from '../solve/arc.js';
 import { Solver, summarize, type SolveResult, type TaskName } from '../solve/solver.js';
 
 const HELP = `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] --checkpoint PATH [options]
+       hrm solve arc TASK.json --checkpoint PATH --data DIR [--task-id ID] [--json] [--segments N] [--halt] [--batch N]
 
 Answers puzzles with a trained HRM and checks each answer.
   PUZZLE             sudoku: 81 characters ('.' or '0' blank, 1-9);
@@ -29,7 +33,16 @@ Answers puzzles with a trained HRM and checks each answer.
   --segments N       run N segments (default: the model's halt_max_steps, as the reference evaluates)
   --halt             stop each puzzle when the model halts (q_halt > q_continue), at most --segments
   --batch N          puzzles per batch (default 32)
-  (arc is not available here yet: evaluate an ARC model with hrm eval on its dataset)
+arc: TASK.json is an ARC task ({"train": [...], "test": [{"input": grid, "output": grid?}, ...]}),
+  DIR the dataset the model was trained on (hrm data arc): the model has a puzzle embedding per
+  identifier, so only a task named in DIR/identifiers.json can be answered, under each of its
+  augmented copies there (the task's name is the file's, or --task-id ID). Every copy of each test
+  input runs all segments; the answers are mapped back and voted on as hrm eval votes (most votes,
+  then mean sigmoid(q_halt)). Printed per test input: the top two candidates (attempt 1 and 2) with
+  their votes and mean halting confidence, and whether each is right when the file has the output.
+  --json: one object per test input: task, test, attempts {attempt_1, attempt_2} (Kaggle's format),
+  votes, mean_q (of the top two candidates), copies, candidates (distinct answers), correct
+  ({attempt_1, attempt_2}; null without an output), segments, ms.
 environment: HRM_BACKEND=native|wasm, HRM_THREADS=n`;
 
 export async function run(args: string[]): Promise<number> {
@@ -38,9 +51,7 @@ export async function run(args: string[]): Promise<number> {
     return args.length === 0 ? 1 : 0;
   }
   const [task, ...rest] = args;
-  if (task === 'arc') {
-    throw new UserError('hrm solve arc: not yet: ARC answers need voting across the dataset\'s augmentations; use hrm eval checkpoint=... on an ARC dataset built with hrm data arc');
-  }
+  if (task === 'arc') return runArc(rest);
   if (task !== 'sudoku' && task !== 'maze') throw new UserError(`hrm solve: unknown puzzle kind '${task}' (sudoku, maze; see hrm solve --help)`);
   let checkpoint: string | undefined;
   const files: string[] = [];
@@ -157,4 +168,83 @@ function countChanged(a: string, b: string): number {
   let n = 0;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
   return n;
+}
+
+async function runArc(rest: string[]): Promise<number> {
+  let checkpoint: string | undefined;
+  let data: string | undefined;
+  let taskId: string | undefined;
+  let json = false;
+  let halt = false;
+  let segments: number | undefined;
+  let batchSize: number | undefined;
+  const files: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const value = (): string => {
+      const v = rest[++i];
+      if (v === undefined) throw new UserError(`${a} needs a value (see hrm solve --help)`);
+      return v;
+    };
+    const int = (): number => {
+      const v = rest[++i];
+      const n = Number(v);
+      if (v === undefined || !Number.isInteger(n) || n < 1) throw new UserError(`${a} needs an integer >= 1, got ${v === undefined ? 'nothing' : `'${v}'`}`);
+      return n;
+    };
+    if (a === '--checkpoint') checkpoint = value();
+    else if (a === '--data') data = value();
+    else if (a === '--task-id') taskId = value();
+    else if (a === '--file') files.push(value());
+    else if (a === '--json') json = true;
+    else if (a === '--halt') halt = true;
+    else if (a === '--segments') segments = int();
+    else if (a === '--batch') batchSize = int();
+    else if (a === '--trace') throw new UserError('hrm solve arc: --trace is for sudoku and maze (an ARC answer is a vote over many copies; see arc_votes.json from hrm eval)');
+    else if (a.startsWith('--')) throw new UserError(`hrm solve arc: unknown option '${a}' (see hrm solve --help)`);
+    else files.push(a);
+  }
+  if (files.length !== 1) throw new UserError(`hrm solve arc: give one task JSON file, got ${files.length} (see hrm solve --help)`);
+  if (!checkpoint) throw new UserError('hrm solve arc: --checkpoint PATH is required (a run folder, a step_N.safetensors or a reference checkpoint folder)');
+  if (!data) throw new UserError('hrm solve arc: --data DIR is required: the dataset the model was trained on (its identifiers.json names the tasks and augmentations the model knows)');
+  // the task file first: a bad file is reported before the model is loaded
+  const arcTask = readArcTestTask(files[0], taskId);
+  const solver = Solver.load(checkpoint);
+  try {
+    const results = solveArc(solver, arcTask, data, { segments, halt, batchSize });
+    for (const r of results) process.stdout.write((json ? arcJson(r) : arcReport(r)) + '\n');
+    return 0;
+  } finally {
+    solver.dispose();
+  }
+}
+
+function arcJson(r: ArcTestResult): string {
+  const top = r.candidates.slice(0, 2);
+  return JSON.stringify({
+    task: r.task,
+    test: r.index,
+    attempts: r.attempts,
+    votes: top.map((c) => c.votes),
+    mean_q: top.map((c) => round(c.meanQ, 6)),
+    copies: r.copies,
+    candidates: r.candidates.length,
+    correct: r.correct,
+    segments: r.segments,
+    ms: round(r.ms, 2),
+  });
+}
+
+function arcReport(r: ArcTestResult): string {
+  const lines: string[] = [];
+  const verdict = (k: 'attempt_1' | 'attempt_2'): string => (r.correct === null ? '' : r.correct[k] ? ', right' : ', wrong');
+  const known = r.correct === null ? 'output unknown' : r.correct.attempt_1 ? 'attempt 1 is right' : r.correct.attempt_2 ? 'attempt 2 is right' : 'neither attempt is right';
+  lines.push(`task ${r.task} test ${r.index}: ${known}; ${r.copies} copies, ${r.candidates.length} distinct answers; ${r.segments} segments, ${r.ms.toFixed(1)} ms`);
+  if (r.candidates.length === 0) lines.push('no candidate: every copy\'s answer was empty (attempts are [[0]])');
+  r.candidates.slice(0, 2).forEach((c, k) => {
+    lines.push(`attempt ${k + 1}: ${c.votes} of ${r.copies} votes, mean halting confidence ${c.meanQ.toFixed(3)}${verdict(k === 0 ? 'attempt_1' : 'attempt_2')} (${c.grid.h}x${c.grid.w})`);
+    for (let row = 0; row < c.grid.h; row++) lines.push('  ' + Array.from(c.grid.data.subarray(row * c.grid.w, (row + 1) * c.grid.w)).join(''));
+  });
+  if (r.candidates.length === 1) lines.push(`attempt 2: the same grid (one candidate only)${verdict('attempt_2')}`);
+  return lines.join('\n');
 }

@@ -82,9 +82,12 @@ for (const fixture of checkpointFixtures()) {
     try {
       const bad = join(tmp, 'bad.txt');
       writeFileSync(bad, '...7.2..5....95.8.19..8..67..4...6....79...2.26...1......5......39.....8....784..\n..x\n');
+      const arcTask = join(tmp, 'task.json');
+      writeFileSync(arcTask, '{"test": [{"input": [[1]]}]}');
       for (const [args, re] of [
         [['solve', 'sudoku', '--checkpoint', fixture, '--file', bad], /^hrm: .*bad\.txt:2:3: bad character 'x' in a Sudoku question/],
-        [['solve', 'arc', '--checkpoint', fixture], /not yet: .*use hrm eval/],
+        [['solve', 'arc', '--checkpoint', fixture], /hrm solve arc: give one task JSON file, got 0/],
+        [['solve', 'arc', arcTask, '--checkpoint', fixture, '--data', tmp], /vocabulary has 11 tokens, an ARC model has 12/],
         [['solve', 'sudoku', '--file', bad], /--checkpoint PATH is required/],
         [['solve', 'sudoku', '--checkpoint', join(tmp, 'nope'), '--file', bad], /no such run folder/],
         [['solve', 'sudoku', '--checkpoint', fixture, '--file', join(tmp, 'missing.txt')], /missing\.txt: cannot read \(no such file\)/],

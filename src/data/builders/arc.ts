@@ -61,7 +61,8 @@ export function augName(task: string, a: ArcAug): string {
   return `${task}_t${a.t}_${Array.from(a.mapping).join('')}`;
 }
 
-function parseGrid(raw: unknown, where: string): Grid {
+/** One grid from a task file's JSON (a list of equal rows of colours 0-9); `where` names it in errors. */
+export function parseGrid(raw: unknown, where: string): Grid {
   if (!Array.isArray(raw) || raw.length === 0) throw new UserError(`${where}: expected a non-empty list of rows`);
   const h = raw.length;
   if (!Array.isArray(raw[0]) || raw[0].length === 0) throw new UserError(`${where}: row 0 is not a non-empty list`);
@@ -173,17 +174,21 @@ export function planAugmentations(task: ArcTask, numAug: number, rng: Rng): ArcA
  * The offset is shared by input and output, as in the reference.
  */
 export function placePair(inp: Grid, out: Grid, padR: number, padC: number, dstIn: Uint8Array, dstOut: Uint8Array): void {
-  for (const [g, dst] of [[inp, dstIn], [out, dstOut]] as const) {
-    dst.fill(ARC_PAD);
-    for (let r = 0; r < g.h; r++) {
-      const row = (padR + r) * ARC_MAX_GRID + padC;
-      for (let c = 0; c < g.w; c++) dst[row + c] = g.data[r * g.w + c] + 2;
-    }
-    const eosRow = padR + g.h;
-    const eosCol = padC + g.w;
-    if (eosRow < ARC_MAX_GRID) for (let c = padC; c < eosCol; c++) dst[eosRow * ARC_MAX_GRID + c] = ARC_EOS;
-    if (eosCol < ARC_MAX_GRID) for (let r = padR; r < eosRow; r++) dst[r * ARC_MAX_GRID + eosCol] = ARC_EOS;
+  placeGrid(inp, padR, padC, dstIn);
+  placeGrid(out, padR, padC, dstOut);
+}
+
+/** Writes one grid into a 900-token canvas at offset (padR, padC), with its EOS markers (hrm solve arc). */
+export function placeGrid(g: Grid, padR: number, padC: number, dst: Uint8Array | Int32Array): void {
+  dst.fill(ARC_PAD);
+  for (let r = 0; r < g.h; r++) {
+    const row = (padR + r) * ARC_MAX_GRID + padC;
+    for (let c = 0; c < g.w; c++) dst[row + c] = g.data[r * g.w + c] + 2;
   }
+  const eosRow = padR + g.h;
+  const eosCol = padC + g.w;
+  if (eosRow < ARC_MAX_GRID) for (let c = padC; c < eosCol; c++) dst[eosRow * ARC_MAX_GRID + c] = ARC_EOS;
+  if (eosCol < ARC_MAX_GRID) for (let r = padR; r < eosRow; r++) dst[r * ARC_MAX_GRID + eosCol] = ARC_EOS;
 }
 
 interface PlannedTask {
