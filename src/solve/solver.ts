@@ -9,7 +9,7 @@
 import type { SafeTensor } from '../io/safetensors.js';
 import type { HRM } from '../models/hrm/act.js';
 import { infer } from '../models/hrm/inference.js';
-import { buildLoadedModel, locateModel, readModelSpec, readWeights, type ModelFiles, type ModelSpec } from '../models/hrm/load.js';
+import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, type ModelFiles, type ModelSpec } from '../models/hrm/load.js';
 import { UserError } from '../util/errors.js';
 import { MAZE } from './maze.js';
 import type { Puzzle, PuzzleKind } from './puzzle.js';
@@ -89,7 +89,7 @@ export class Solver {
   /** Loads a run folder, a step_N.safetensors or a reference checkpoint folder. */
   static load(path: string): Solver {
     const files = locateModel(path);
-    const weights = readWeights(files);
+    const { weights } = readInferenceWeights(files); // a run trained with ema answers with its EMA weights
     return new Solver(files, readModelSpec(files, weights), weights);
   }
 

@@ -9,12 +9,11 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PuzzleDataset } from '../data/loader.js';
 import { loadStateDict } from '../models/hrm/state-dict.js';
-import { locateModel, readModelSpec, readWeights } from '../models/hrm/load.js';
+import { locateModel, readInferenceWeights, readModelSpec } from '../models/hrm/load.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { readSafetensors } from '../io/safetensors.js';
 import { lookupModel } from '../models/registry.js';
-import { emaWeightsFile, predsFile, savePredictions, stepFromFileName } from './checkpoint.js';
+import { predsFile, savePredictions, stepFromFileName } from './checkpoint.js';
 import { finalizeConfig, readRunConfig, type TrainConfig } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { readDatasetMetadata } from '../data/dataset-format.js';
@@ -61,9 +60,7 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   const files = locateModel(ckpt);
   const cfg = readRunConfig(cfgPath);
   // a run trained with ema evaluates its EMA weights (step_N.ema.safetensors beside step_N.safetensors)
-  const ema = files.format !== 'reference' && !opts.rawWeights ? emaWeightsFile(dirname(files.weights), files.step) : null;
-  const weightsUsed = ema && existsSync(ema) ? ema : files.weights;
-  const weights = weightsUsed === files.weights ? readWeights(files) : readSafetensors(weightsUsed).tensors;
+  const { weights, file: weightsUsed } = readInferenceWeights(files, opts.rawWeights);
   if (lookupModel(cfg.arch.name, cfgPath).key === 'hrm_v1') {
     // sizes the weights fix (a published all_config.yaml may lack some) go into the configuration
     const spec = readModelSpec(files, weights);

@@ -81,6 +81,18 @@ export function readWeights(files: ModelFiles): Map<string, SafeTensor> {
   return files.format === 'reference' ? readTorchCheckpoint(files.weights).tensors : readSafetensors(files.weights).tensors;
 }
 
+/**
+ * The weights to answer or evaluate with: a run trained with `ema` keeps its EMA weights beside the raw
+ * ones (step_N.ema.safetensors, what TRM evaluates with); those are preferred unless `raw` is set.
+ */
+export function readInferenceWeights(files: ModelFiles, raw = false): { weights: Map<string, SafeTensor>; file: string } {
+  if (files.format !== 'reference' && !raw) {
+    const ema = join(dirname(files.weights), `step_${files.step}.ema.safetensors`);
+    if (existsSync(ema)) return { weights: readSafetensors(ema).tensors, file: ema };
+  }
+  return { weights: readWeights(files), file: files.weights };
+}
+
 /** The arch keys all_config.yaml really sets (readRunConfig fills the rest with defaults). */
 function archKeysInYaml(path: string): Set<string> {
   try {
