@@ -24,6 +24,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { makeFolders } from '../util/io-errors.js';
 import { configToYaml, defaultRunName, type TrainConfig } from './config.js';
+import { pidAlive } from '../util/pid.js';
 
 export const RESUME_FORMAT = 'hrm-ts-resume/1';
 
@@ -94,15 +95,6 @@ function readLock(path: string): LockInfo | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The live owner of dir's lock other than this process, or null. */
 function liveOwner(dir: string): LockInfo | null {

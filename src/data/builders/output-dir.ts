@@ -15,6 +15,7 @@
 import { existsSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../util/errors.js';
+import { pidAlive } from '../../util/pid.js';
 
 const SPLIT_FOLDERS = new Set(['train', 'test']);
 const SPLIT_FILE = /^(dataset\.json|[A-Za-z0-9_.-]+__(inputs|labels|puzzle_identifiers|puzzle_indices|group_indices)\.npy)$/;
@@ -62,17 +63,6 @@ function isDanglingLink(p: string): boolean {
     return lstatSync(p).isSymbolicLink();
   } catch {
     return false;
-  }
-}
-
-/** Whether process `pid` is alive (EPERM: alive, owned by someone else). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
