@@ -6,9 +6,8 @@
  * and ignored.
  */
 import type { LossType } from '../shared/act.js';
-import { checkHeads, DATA_KEYS, parseLossType, parseWithSchema, type KeySpec } from '../shared/config-schema.js';
+import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec } from '../shared/config-schema.js';
 import type { PositionEncoding } from '../shared/inner-base.js';
-import { UserError } from '../../util/errors.js';
 
 export interface BaselineConfig {
   batch_size: number;
@@ -54,20 +53,10 @@ export const BASELINE_SCHEMA: Record<string, KeySpec> = {
 };
 
 export function parseBaselineConfig(obj: unknown, source: string): BaselineConfig {
-  const o = (typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? { ...(obj as Record<string, unknown>) } : obj) as Record<string, unknown>;
-  if (typeof o === 'object' && o !== null && (o.puzzle_emb_ndim === undefined || o.puzzle_emb_ndim === null)) {
-    o.puzzle_emb_ndim = o.hidden_size ?? BASELINE_SCHEMA.hidden_size.def;
-  }
+  const o = withPuzzleEmbDefault(obj, BASELINE_SCHEMA.hidden_size.def as number) as Record<string, unknown>;
   const v = parseWithSchema(o, source, BASELINE_SCHEMA) as unknown as Omit<BaselineConfig, 'loss_type'>;
   const cfg: BaselineConfig = { ...v, loss_type: parseLossType(o, source) };
   checkHeads(cfg.hidden_size, cfg.num_heads, cfg.pos_encodings, source);
-  if (baselinePuzzleEmbLen(cfg) * cfg.hidden_size < cfg.puzzle_emb_ndim) {
-    throw new UserError(`${source}: puzzle_emb_len (${cfg.puzzle_emb_len}) positions of hidden_size ${cfg.hidden_size} cannot hold puzzle_emb_ndim ${cfg.puzzle_emb_ndim}`);
-  }
+  checkPuzzleEmbFits(cfg, source);
   return cfg;
-}
-
-export function baselinePuzzleEmbLen(cfg: Pick<BaselineConfig, 'puzzle_emb_len' | 'puzzle_emb_ndim' | 'hidden_size'>): number {
-  if (cfg.puzzle_emb_ndim === 0) return 0;
-  return cfg.puzzle_emb_len === 0 ? Math.ceil(cfg.puzzle_emb_ndim / cfg.hidden_size) : cfg.puzzle_emb_len;
 }

@@ -10,13 +10,14 @@ import { HRMBlock } from '../../nn/block.js';
 import type { Rng } from '../../util/random.js';
 import { ACTModel, type InnerOutput, type RecurrentInner, type SegmentData } from '../shared/act.js';
 import { InnerBase, type LevelBlock } from '../shared/inner-base.js';
-import { baselinePuzzleEmbLen, type BaselineConfig } from './config.js';
+import type { BaselineConfig } from './config.js';
+import { puzzleEmbPositions } from '../shared/config-schema.js';
 
 export class BaselineInner extends InnerBase implements RecurrentInner {
   readonly config: BaselineConfig;
 
   constructor(config: BaselineConfig, rng: Rng) {
-    super(config, baselinePuzzleEmbLen(config), rng, { withLInit: false }, () => {
+    super(config, puzzleEmbPositions(config), rng, { withLInit: false }, () => {
       const blocks: LevelBlock[] = [];
       for (let i = 0; i < config.H_layers; i++) {
         blocks.push(new HRMBlock(rng, { hidden: config.hidden_size, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps }));

@@ -89,3 +89,24 @@ export function checkHeads(hidden: number, heads: number, pos: string, source: s
   const d = Math.floor(hidden / heads);
   if (pos === 'rope' && d % 2 !== 0) throw new UserError(`${source}: rope needs an even head dimension, hidden_size // num_heads = ${d}`);
 }
+
+/** TRM's and the baseline's puzzle_emb_ndim default: hidden_size (a copy of `obj` when it is filled in). */
+export function withPuzzleEmbDefault(obj: unknown, defaultHidden: number): unknown {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return obj;
+  const o = obj as Record<string, unknown>;
+  if (o.puzzle_emb_ndim !== undefined && o.puzzle_emb_ndim !== null) return obj;
+  return { ...o, puzzle_emb_ndim: o.hidden_size ?? defaultHidden };
+}
+
+/** P, the puzzle-embedding positions: puzzle_emb_len, or ceil(puzzle_emb_ndim / hidden_size) when 0 (none without a puzzle embedding). */
+export function puzzleEmbPositions(cfg: { puzzle_emb_len: number; puzzle_emb_ndim: number; hidden_size: number }): number {
+  if (cfg.puzzle_emb_ndim === 0) return 0;
+  return cfg.puzzle_emb_len === 0 ? Math.ceil(cfg.puzzle_emb_ndim / cfg.hidden_size) : cfg.puzzle_emb_len;
+}
+
+/** The P positions must hold the puzzle embedding (it is zero-padded to P * hidden_size). */
+export function checkPuzzleEmbFits(cfg: { puzzle_emb_len: number; puzzle_emb_ndim: number; hidden_size: number }, source: string): void {
+  if (puzzleEmbPositions(cfg) * cfg.hidden_size < cfg.puzzle_emb_ndim) {
+    throw new UserError(`${source}: puzzle_emb_len (${cfg.puzzle_emb_len}) positions of hidden_size ${cfg.hidden_size} cannot hold puzzle_emb_ndim ${cfg.puzzle_emb_ndim}`);
+  }
+}

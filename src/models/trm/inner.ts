@@ -14,13 +14,14 @@ import { MLPTBlock } from '../../nn/mlp-t-block.js';
 import type { Rng } from '../../util/random.js';
 import type { InnerOutput, RecurrentInner, SegmentData } from '../shared/act.js';
 import { InnerBase, type LevelBlock } from '../shared/inner-base.js';
-import { trmPuzzleEmbLen, type TRMConfig } from './config.js';
+import type { TRMConfig } from './config.js';
+import { puzzleEmbPositions } from '../shared/config-schema.js';
 
 export class TRMInner extends InnerBase implements RecurrentInner {
   readonly config: TRMConfig;
 
   constructor(config: TRMConfig, rng: Rng) {
-    const P = trmPuzzleEmbLen(config);
+    const P = puzzleEmbPositions(config);
     const S = config.seq_len + P;
     const D = config.hidden_size;
     super(
