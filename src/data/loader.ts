@@ -13,7 +13,7 @@ import { statSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { DatasetMetadata, Split, arrayPath, readDatasetMetadata } from './dataset-format.js';
-import { NpyData, NpyRowReader, itemSize, readNpy } from './npy.js';
+import { NpyData, NpyRowReader, itemSize, makeArray, readNpy } from './npy.js';
 
 export const IGNORE_LABEL_ID = -100;
 
@@ -123,20 +123,7 @@ function fileRows(path: string, seqLen: number): RowSource {
   const dtype = reader.header.dtype;
   const size = itemSize(dtype);
   let scratch = new ArrayBuffer(seqLen * size * 64);
-  const rowsView = (buf: ArrayBuffer): ArrayLike<number> | BigInt64Array | BigUint64Array => {
-    switch (dtype) {
-      case 'b1': case 'u1': return new Uint8Array(buf);
-      case 'i1': return new Int8Array(buf);
-      case 'u2': return new Uint16Array(buf);
-      case 'i2': return new Int16Array(buf);
-      case 'u4': return new Uint32Array(buf);
-      case 'i4': return new Int32Array(buf);
-      case 'u8': return new BigUint64Array(buf);
-      case 'i8': return new BigInt64Array(buf);
-      case 'f4': return new Float32Array(buf);
-      case 'f8': return new Float64Array(buf);
-    }
-  };
+  const rowsView = (buf: ArrayBuffer): NpyData => makeArray(dtype, buf, 0, buf.byteLength / size);
   let view = rowsView(scratch);
   const order: number[] = [];
   /** Converts row k of the scratch buffer into dst at off. */

@@ -61,7 +61,8 @@ export function dtypeOf(data: NpyData): NpyDtype {
   throw new TypeError('npy: unsupported array type');
 }
 
-function makeArray(dtype: NpyDtype, buf: ArrayBuffer, byteOffset: number, length: number): NpyData {
+/** The typed array of `dtype` over `length` elements of `buf` from `byteOffset` (no copy). */
+export function makeArray(dtype: NpyDtype, buf: ArrayBuffer, byteOffset: number, length: number): NpyData {
   switch (dtype) {
     case 'b1': case 'u1': return new Uint8Array(buf, byteOffset, length);
     case 'i1': return new Int8Array(buf, byteOffset, length);

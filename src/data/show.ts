@@ -5,7 +5,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { DatasetMetadata, Split, arrayPath, readDatasetMetadata, readIdentifiers } from './dataset-format.js';
-import { NpyData, NpyDtype, NpyRowReader, itemSize, readNpy, readNpyHeader } from './npy.js';
+import { NpyData, NpyRowReader, itemSize, makeArray, readNpy, readNpyHeader } from './npy.js';
 
 export type DatasetKind = 'sudoku' | 'maze' | 'arc' | 'tokens';
 
@@ -124,26 +124,13 @@ function tokenRows(path: string): { rows: number; row(i: number, dst: Float64Arr
     rows,
     row(i, dst) {
       reader.readRowBytes(i, raw);
-      const v = numbers(typedView(h.dtype, raw));
+      const v = numbers(makeArray(h.dtype, raw.buffer, raw.byteOffset, raw.byteLength / itemSize(h.dtype)));
       for (let j = 0; j < len; j++) dst[j] = v[j];
     },
     close: () => reader.close(),
   };
 }
 
-function typedView(dtype: NpyDtype, b: Uint8Array): NpyData {
-  const buf = b.buffer;
-  switch (dtype) {
-    case 'i1': return new Int8Array(buf);
-    case 'u2': return new Uint16Array(buf);
-    case 'i2': return new Int16Array(buf);
-    case 'u4': return new Uint32Array(buf);
-    case 'i4': return new Int32Array(buf);
-    case 'u8': return new BigUint64Array(buf);
-    case 'i8': return new BigInt64Array(buf);
-    default: return b;
-  }
-}
 
 export interface ShowOptions {
   split: Split;
