@@ -4,6 +4,8 @@
  *   paper:      the paper's model (hidden 512, 8 heads, expansion 4, 4+4 layers, 2x2 cycles, 16 segments,
  *               puzzle embedding 512: ~27M parameters), random weights of the published shapes
  *   quickstart: the quick-start model (the arch of configs/quickstart.yaml)
+ *   bundled-<name>: each bundled model in models/ on a puzzle of its kind, through `Solver` (what `hrm
+ *               solve` runs: load, parse, inference, decode, check), all segments and with --halt
  * Each (model, backend) runs in its own child process so that `peak_rss_mb` (the process's maximum
  * resident set) belongs to that model alone. Prints ms median, min, max, and `cpu_ms`, the process CPU
  * time of one solve (all threads): on a loaded machine it shows what the solve costs without the waiting.
@@ -15,8 +17,11 @@ import YAML from 'yaml';
 import { getBackend, setBackend } from '../src/engine/index.js';
 import { HRM } from '../src/models/hrm/act.js';
 import { parseHRMConfig } from '../src/models/hrm/config.js';
-import { infer } from '../src/models/hrm/inference.js';
+import { infer } from '../src/models/shared/inference.js';
 import { SUDOKU } from '../src/solve/sudoku.js';
+import { Solver, type TaskName } from '../src/solve/solver.js';
+import { MazeGenerator } from '../src/data/maze-generator.js';
+import { bundledModelNames, bundledModelPath } from '../src/models/bundle.js';
 import { Rng } from '../src/util/random.js';
 import type { BenchOptions } from './main.js';
 import { emit, round, timeIt } from './util.js';
@@ -70,8 +75,53 @@ async function child(which: 'paper' | 'quickstart', backend: string, quick: bool
   model.dispose();
 }
 
+/** In the child: one bundled model, one JSON line per halting mode. */
+async function bundledChild(name: string, backend: string, quick: boolean): Promise<void> {
+  setBackend(backend as 'native' | 'wasm');
+  const solver = Solver.load(bundledModelPath(name));
+  const task = (solver.files.bundle?.task ?? 'sudoku') as TaskName;
+  const text = task === 'maze' ? mazeText() : PUZZLE;
+  const puzzles = solver.parse(task, text, 'bench', task === 'maze');
+  for (const halt of [false, true]) {
+    let valid = false;
+    let segments = 0;
+    const cpu: number[] = [];
+    const once = (): void => {
+      const c0 = process.cpuUsage();
+      const [r] = solver.solve(task, puzzles, { halt, batchSize: 1 });
+      valid = r.valid;
+      segments = r.segments;
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e3);
+    };
+    const runs = quick ? 10 : task === 'maze' ? 15 : 30;
+    const t = await timeIt(once, runs, 3);
+    const cpuMs = [...cpu.slice(-runs)].sort((a, b) => a - b)[runs >> 1];
+    emit({
+      bench: 'solve', model: `bundled-${name}`, arch: solver.spec.entry.key, task, halt, backend, threads: getBackend().threads,
+      ms: round(t.median, 2), min: round(t.min, 2), max: round(t.max, 2), cpu_ms: round(cpuMs, 2), segments, batch: 1,
+      peak_rss_mb: round(process.resourceUsage().maxRSS / 1024), valid_answer: valid,
+    });
+  }
+  solver.dispose();
+}
+
+/** A generated 30x30 maze of the Maze-Hard style (fixed seed). */
+function mazeText(): string {
+  const m = new MazeGenerator(new Rng(5), 30, 110).generate();
+  if (!m) throw new Error('bench solve: no maze generated');
+  return Array.from({ length: 30 }, (_, r) => m.question.slice(r * 30, (r + 1) * 30)).join('\n');
+}
+
 export async function run(opts: BenchOptions): Promise<void> {
   const self = fileURLToPath(import.meta.url);
+  for (const name of bundledModelNames()) {
+    for (const backend of opts.backends) {
+      const r = spawnSync(process.execPath, [self, '--bundled', name, backend, opts.quick ? 'quick' : 'full'], { encoding: 'utf8', env: process.env });
+      if (r.status !== 0) process.stderr.write(`bench solve bundled ${name} ${backend} failed:\n${r.stderr}\n`);
+      else process.stdout.write(r.stdout);
+    }
+  }
   for (const which of ['paper', 'quickstart'] as const) {
     for (const backend of opts.backends) {
       const r = spawnSync(process.execPath, [self, '--child', which, backend, opts.quick ? 'quick' : 'full'], { encoding: 'utf8', env: process.env });
@@ -82,6 +132,13 @@ export async function run(opts: BenchOptions): Promise<void> {
       process.stdout.write(r.stdout);
     }
   }
+}
+
+if (process.argv[2] === '--bundled') {
+  bundledChild(process.argv[3], process.argv[4], process.argv[5] === 'quick').catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }
 
 if (process.argv[2] === '--child') {

@@ -12,8 +12,8 @@
  * are `UserError`s with one line naming the input.
  */
 import { setBackend } from './engine/index.js';
-import { infer, type InferenceOptions, type InferenceResult } from './models/hrm/inference.js';
-import type { HRMConfig } from './models/hrm/config.js';
+import { infer, type InferenceOptions, type InferenceResult } from './models/shared/inference.js';
+import type { ModelArch, ModelFormat } from './models/load.js';
 import type { Puzzle } from './solve/puzzle.js';
 import { Solver, summarize, type SolveOptions, type SolveResult, type SolveSummary, type TaskName, type TraceStep } from './solve/solver.js';
 
@@ -30,12 +30,17 @@ export class Model {
   }
 
   /** The model configuration (seq_len is null when the weights do not fix it: RoPE models). */
-  get config(): Omit<HRMConfig, 'seq_len' | 'batch_size'> & { seq_len: number | null } {
+  get config(): ModelArch & { seq_len: number | null } {
     return { ...this.solver.spec.arch, seq_len: this.solver.spec.seqLen };
   }
 
+  /** The model's registry key: hrm_v1, trm or transformers_baseline. */
+  get arch(): string {
+    return this.solver.spec.entry.key;
+  }
+
   /** Where the weights came from and in which format. */
-  get source(): { path: string; format: 'run-folder' | 'safetensors' | 'reference'; step: number } {
+  get source(): { path: string; format: ModelFormat; step: number } {
     const f = this.solver.files;
     return { path: f.weights, format: f.format, step: f.step };
   }

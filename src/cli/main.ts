@@ -11,6 +11,7 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ run(a
   train: { summary: 'train a model (reference config keys, key=value overrides)', load: () => import('./train.js') },
   eval: { summary: 'evaluate a checkpoint', load: () => import('./eval.js') },
   solve: { summary: 'answer Sudoku or maze puzzles with a trained model (and show its reasoning)', load: () => import('./solve.js') },
+  export: { summary: 'write a trained run as one self-contained model file (what models/ holds)', load: () => import('./export.js') },
   convert: { summary: 'convert a checkpoint between the reference (PyTorch) format and ours', load: () => import('./convert.js') },
   serve: { summary: 'serve the web page that runs a model in the browser and shows its reasoning', load: () => import('./serve.js') },
   arc: { summary: 'ARC: vote over saved outputs, score a submission, per-task report', load: () => import('./arc.js') },

@@ -1,6 +1,7 @@
 /**
- * `hrm solve sudoku|maze [PUZZLE] [--file F] --checkpoint PATH [--json] [--trace] [--segments N]
- * [--halt] [--batch N]`: answers puzzles with a trained model and checks every answer.
+ * `hrm solve sudoku|maze [PUZZLE] [--file F] [--model NAME | --checkpoint PATH] [--json] [--trace]
+ * [--segments N] [--halt] [--batch N]`: answers puzzles with a trained model (the bundled model of the
+ * puzzle's kind unless told otherwise) and checks every answer.
  * `hrm solve arc TASK.json --checkpoint PATH --data DIR`: votes across the dataset's augmented copies
  * (src/solve/arc.ts).
  */
@@ -9,19 +10,23 @@ import { UserError } from '../util/errors.js';
 import { drawGrid, type Puzzle } from '../solve/puzzle.js';
 import { readArcTestTask, solveArc, type ArcTestResult } from '../solve/arc.js';
 import { Solver, summarize, type SolveResult, type TaskName } from '../solve/solver.js';
+import { bundledModelNames, bundledModelPath } from '../models/bundle.js';
 
-const HELP = `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] --checkpoint PATH [options]
+const HELP = `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] [--model NAME | --checkpoint PATH] [options]
        hrm solve arc TASK.json --checkpoint PATH --data DIR [--task-id ID] [--json] [--segments N] [--halt] [--batch N]
 
-Answers puzzles with a trained HRM and checks each answer.
+Answers puzzles with a trained model (HRM, TRM or the baseline) and checks each answer. Without
+--model or --checkpoint the bundled model of the puzzle's kind answers (models/sudoku, models/maze).
   PUZZLE             sudoku: 81 characters ('.' or '0' blank, 1-9);
                      maze: a file holding one grid ('#' wall, ' ' open, 'S', 'G')
   --file F           sudoku: a text file of 81-character puzzles (one per line, '#' comments) or a
                      CSV with a question (and optional answer) column, e.g. the reference's
                      source,question,answer,rating; maze: one grid per file, or the reference's CSV.
                      '-' reads standard input. May be repeated.
-  --checkpoint PATH  a run folder (newest step_N.safetensors), a step_N.safetensors, or a reference
-                     checkpoint folder as published (checkpoint + all_config.yaml)
+  --model NAME       a bundled model (\${bundledModelNames().join(', ') || 'none installed'}); default: the puzzle's kind
+  --checkpoint PATH  a run folder (newest step_N.safetensors), a step_N.safetensors, a model file
+                     from hrm export, or a reference checkpoint folder as published (checkpoint +
+                     all_config.yaml)
   --json             one JSON object per line per puzzle, in input order: answer (the input's
                      notation: 81 digits; a maze's rows joined with 'o' on the path), valid
                      (sudoku: a valid grid keeping every clue; maze: S connected to G through the
@@ -31,7 +36,8 @@ Answers puzzles with a trained HRM and checks each answer.
                      token ids), q_halt, q_continue. Several puzzles end with a summary line.
   --trace            print the grid after every segment (changed cells marked) and the halting values
   --segments N       run N segments (default: the model's halt_max_steps, as the reference evaluates)
-  --halt             stop each puzzle when the model halts (q_halt > q_continue), at most --segments
+  --halt             stop each puzzle when the model halts (q_halt > q_continue; TRM: q_halt > 0),
+                     at most --segments
   --batch N          puzzles per batch (default 32)
 arc: TASK.json is an ARC task ({"train": [...], "test": [{"input": grid, "output": grid?}, ...]}),
   DIR the dataset the model was trained on (hrm data arc): the model has a puzzle embedding per
@@ -54,6 +60,7 @@ export async function run(args: string[]): Promise<number> {
   if (task === 'arc') return runArc(rest);
   if (task !== 'sudoku' && task !== 'maze') throw new UserError(`hrm solve: unknown puzzle kind '${task}' (sudoku, maze; see hrm solve --help)`);
   let checkpoint: string | undefined;
+  let modelName: string | undefined;
   const files: string[] = [];
   const positional: string[] = [];
   let json = false;
@@ -74,6 +81,7 @@ export async function run(args: string[]): Promise<number> {
       return v;
     };
     if (a === '--checkpoint') checkpoint = value();
+    else if (a === '--model') modelName = value();
     else if (a === '--file') files.push(value());
     else if (a === '--json') json = true;
     else if (a === '--trace') trace = true;
@@ -83,11 +91,12 @@ export async function run(args: string[]): Promise<number> {
     else if (a.startsWith('--')) throw new UserError(`hrm solve: unknown option '${a}' (see hrm solve --help)`);
     else positional.push(a);
   }
-  if (!checkpoint) throw new UserError('hrm solve: --checkpoint PATH is required (a run folder, a step_N.safetensors or a reference checkpoint folder)');
+  if (checkpoint && modelName) throw new UserError('hrm solve: give --model NAME or --checkpoint PATH, not both');
   if (positional.length + files.length === 0) throw new UserError(`hrm solve ${task}: give a puzzle or --file F (see hrm solve --help)`);
+  const modelPath = checkpoint ?? bundledModelPath(modelName ?? task);
 
   // parse everything first, so a bad line is reported before minutes of work
-  const solver = Solver.load(checkpoint);
+  const solver = Solver.load(modelPath);
   try {
     const puzzles: Puzzle[] = [];
     for (const p of positional) {

@@ -24,25 +24,10 @@ export function track(t: Tensor): void {
   if (scopes.length > 0) scopes[scopes.length - 1].tensors.push(t);
 }
 
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
 /** Runs fn with recording off: results have no grad history and require no grad. */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
-
-/** Runs fn with recording on (e.g. inside a noGrad region). */
-export function enableGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = true;
   try {
     return fn();
   } finally {
@@ -93,11 +78,6 @@ function releaseNode(node: GradNode): void {
   node.backward = null;
 }
 
-/** Frees the graph behind `t` without running backward (e.g. a forward pass whose loss is not used). */
-export function releaseGraph(t: Tensor): void {
-  if (!t.node) return;
-  for (const n of collect(t.node, false)) releaseNode(n);
-}
 
 function collect(root: GradNode, strict: boolean): GradNode[] {
   const seen = new Set<GradNode>([root]);

@@ -13,14 +13,13 @@ export {
   full,
   tensor,
   fromTyped,
-  zerosLike,
   shapeSize,
   fmtShape,
   type DType,
   ELEMENT_BYTES,
   type GradNode,
 } from './tensor.js';
-export { backward, noGrad, enableGrad, tidy, isGradEnabled, needsGrad, record, releaseGraph, scopeDepth } from './autograd.js';
+export { backward, noGrad, tidy, needsGrad, record, scopeDepth } from './autograd.js';
 export { reshape, narrow, concat, copy } from './ops/shape.js';
 export { add, sub, mul, scale, sigmoid, where } from './ops/elementwise.js';
 export { linear } from './ops/linear.js';

@@ -259,6 +259,3 @@ export function fromTyped(data: Float32Array | Int32Array, shape?: readonly numb
   return tensor(data, shape, data instanceof Int32Array ? 'int32' : 'float32');
 }
 
-export function zerosLike(t: Tensor): Tensor {
-  return zeros(t.shape, t.dtype, t.backend);
-}

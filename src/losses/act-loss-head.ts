@@ -17,9 +17,11 @@ import {
   tensor,
   type Tensor,
 } from '../engine/index.js';
-import type { LossType } from '../models/shared/act.js';
 
 export const IGNORE_LABEL_ID = -100;
+
+/** The language-model losses the reference offers (`arch.loss.loss_type`). */
+export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
 
 export interface LossHeadInput {
   /** [B, seq_len, vocab], with gradient */

@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { locateModel, readModelSpec, readWeights, type ModelFiles } from '../models/hrm/load.js';
+import { locateModel, readModelSpec, readWeights, type ModelFiles } from '../models/load.js';
+import { taskOfVocab } from '../models/bundle.js';
 import { UserError } from '../util/errors.js';
 
 export type ModelTask = 'sudoku' | 'maze' | 'arc' | 'other';
@@ -24,9 +25,7 @@ export interface ServedModel {
   files: { path: string; file: string; bytes: number }[];
 }
 
-export function taskOfVocab(vocab: number): ModelTask {
-  return vocab === 11 ? 'sudoku' : vocab === 6 ? 'maze' : vocab === 12 ? 'arc' : 'other';
-}
+export { taskOfVocab };
 
 /** Reads one model (a UserError names the path and the problem). */
 export function describeModel(path: string, key: string): ServedModel {
@@ -34,10 +33,11 @@ export function describeModel(path: string, key: string): ServedModel {
   const spec = readModelSpec(files, readWeights(files));
   const isFile = statSync(path).isFile();
   const weightsName = basename(files.weights);
-  const list = [
+  // a bundled model's file carries its configuration
+  const list = (files.bundle ? [{ path: weightsName, file: files.weights }] : [
     { path: 'all_config.yaml', file: files.config },
     { path: weightsName, file: files.weights },
-  ].map((f) => ({ ...f, bytes: statSync(f.file).size }));
+  ]).map((f) => ({ ...f, bytes: statSync(f.file).size }));
   return {
     key,
     name: basename(path.replace(/\/+$/, '')),
@@ -66,7 +66,7 @@ export function discoverModels(dir: string | null, given: string[], warn: (line:
   };
   if (dir && existsSync(dir) && statSync(dir).isDirectory()) {
     for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith('.') || name === 'README.md') continue;
+      if (name.startsWith('.') || name.endsWith('.md')) continue;
       const p = join(dir, name);
       try {
         out.push(describeModel(p, keyFor(p)));

@@ -17,7 +17,7 @@ import { makeSubmission } from '../arc/submission.js';
 import { parseArcPuzzleName } from '../data/arc-grid.js';
 import { ARC_SEQ_LEN, ARC_VOCAB, augmentGrid, parseGrid, placeGrid, type Grid } from '../data/builders/arc.js';
 import { readIdentifiers } from '../data/dataset-format.js';
-import { infer } from '../models/hrm/inference.js';
+import { infer } from '../models/shared/inference.js';
 import { UserError, oneLine } from '../util/errors.js';
 import type { Solver } from './solver.js';
 

@@ -7,9 +7,9 @@
  * (and rebuilt if a later batch has another). `dispose()` frees its native memory at once.
  */
 import type { SafeTensor } from '../io/safetensors.js';
-import type { HRM } from '../models/hrm/act.js';
-import { infer } from '../models/hrm/inference.js';
-import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, type ModelFiles, type ModelSpec } from '../models/hrm/load.js';
+import type { ReasoningModel } from '../models/registry.js';
+import { infer } from '../models/shared/inference.js';
+import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, type ModelFiles, type ModelSpec } from '../models/load.js';
 import { UserError } from '../util/errors.js';
 import { MAZE } from './maze.js';
 import type { Puzzle, PuzzleKind } from './puzzle.js';
@@ -73,7 +73,7 @@ export class Solver {
   readonly files: ModelFiles;
   readonly spec: ModelSpec;
   private weights: Map<string, SafeTensor> | null;
-  private model: HRM | null = null;
+  private model: ReasoningModel | null = null;
   private disposed = false;
 
   private constructor(files: ModelFiles, spec: ModelSpec, weights: Map<string, SafeTensor>) {
@@ -98,8 +98,8 @@ export class Solver {
     return this.spec.arch.halt_max_steps;
   }
 
-  /** The HRM built for sequences of `seqLen` tokens (built or rebuilt on demand). */
-  modelFor(seqLen: number): HRM {
+  /** The model built for sequences of `seqLen` tokens (built or rebuilt on demand). */
+  modelFor(seqLen: number): ReasoningModel {
     if (this.disposed) throw new Error('Solver: used after dispose()');
     if (this.model && this.model.config.seq_len === seqLen) return this.model;
     if (!this.weights) throw new UserError(`${this.files.weights}: this model works on sequences of ${this.model!.config.seq_len} tokens; the puzzle has ${seqLen}`);

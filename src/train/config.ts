@@ -496,15 +496,20 @@ export function configToYaml(cfg: TrainConfig): string {
 /** Reads a run's all_config.yaml back (tolerating keys of the reference's own all_config.yaml). */
 export function readRunConfig(path: string): TrainConfig {
   if (!existsSync(path)) throw new UserError(`${path}: not found (a run folder holds all_config.yaml next to its step_N files)`);
+  return parseRunConfig(readFileSync(path, 'utf8'), path);
+}
+
+/** A run's configuration from all_config.yaml's text (a bundled model carries it in its metadata). */
+export function parseRunConfig(text: string, source: string): TrainConfig {
   const cfg = defaultConfig();
   let obj: unknown;
   try {
-    obj = YAML.parse(readFileSync(path, 'utf8'));
+    obj = YAML.parse(text);
   } catch (e) {
-    throw new UserError(`${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new UserError(`${source}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  applyObject(cfg, obj, path);
-  return finalizeConfig(cfg, path);
+  applyObject(cfg, obj, source);
+  return finalizeConfig(cfg, source);
 }
 
 /**

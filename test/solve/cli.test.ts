@@ -88,7 +88,7 @@ for (const fixture of checkpointFixtures()) {
         [['solve', 'sudoku', '--checkpoint', fixture, '--file', bad], /^hrm: .*bad\.txt:2:3: bad character 'x' in a Sudoku question/],
         [['solve', 'arc', '--checkpoint', fixture], /hrm solve arc: give one task JSON file, got 0/],
         [['solve', 'arc', arcTask, '--checkpoint', fixture, '--data', tmp], /vocabulary has 11 tokens, an ARC model has 12/],
-        [['solve', 'sudoku', '--file', bad], /--checkpoint PATH is required/],
+        [['solve', 'sudoku', '--file', bad, '--model', 'nope'], /--model nope: no such bundled model/],
         [['solve', 'sudoku', '--checkpoint', join(tmp, 'nope'), '--file', bad], /no such run folder/],
         [['solve', 'sudoku', '--checkpoint', fixture, '--file', join(tmp, 'missing.txt')], /missing\.txt: cannot read \(no such file\)/],
         [['solve', 'sudoku', '--checkpoint', fixture, '--segments', '0', '1'], /--segments needs an integer >= 1/],

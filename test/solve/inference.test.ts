@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { getBackend } from '../../src/engine/index.js';
 import { HRM } from '../../src/models/hrm/act.js';
 import { parseHRMConfig } from '../../src/models/hrm/config.js';
-import { infer } from '../../src/models/hrm/inference.js';
+import { infer } from '../../src/models/shared/inference.js';
 import { Rng } from '../../src/util/random.js';
 import { eachBackend } from '../nn/backends.js';
 

@@ -17,8 +17,8 @@ import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/io/torch-
 import { HRM } from '../../src/models/hrm/act.js';
 import { parseHRMConfig } from '../../src/models/hrm/config.js';
 import { convertCheckpoint } from '../../src/models/hrm/convert.js';
-import { infer } from '../../src/models/hrm/inference.js';
-import { buildLoadedModel, locateModel, readModelSpec, readWeights } from '../../src/models/hrm/load.js';
+import { infer } from '../../src/models/shared/inference.js';
+import { buildLoadedModel, locateModel, readModelSpec, readWeights } from '../../src/models/load.js';
 import { loadModel } from '../../src/index.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { saveStateDictFile } from '../../src/models/hrm/state-dict.js';

@@ -1,11 +1,12 @@
 /**
  * The web page end to end in a real headless Chromium (Debian's chromium, driven by playwright-core; no
  * browser download): `hrm serve` on an ephemeral 127.0.0.1 port with the reference checkpoint fixtures
- * (HRM_CHECKPOINT_FIXTURES_DIR) and two tiny models trained here for a second (a Sudoku and a 30x30 maze
- * run); the page solves in its Worker on the WebAssembly backend and every answer, segment count and
- * per-segment prediction and Q value must equal `HRM_BACKEND=wasm hrm solve --json --trace` for the same
- * model and puzzle, bit for bit. Validity is printed (the models are untrained: asserting it waits for a
- * bundled model). Also: stepping through segments, bad inputs, a dataset folder through the file
+ * (HRM_CHECKPOINT_FIXTURES_DIR), the bundled Sudoku model (models/sudoku.safetensors, what the page
+ * opens with) and two tiny models trained here for a second (a Sudoku and a 30x30 maze run); the page
+ * solves in its Worker on the WebAssembly backend and every answer, segment count and per-segment
+ * prediction and Q value must equal `HRM_BACKEND=wasm hrm solve --json --trace` for the same model and
+ * puzzle, bit for bit. The bundled model's answer must be a valid solution that keeps the clues (the
+ * tiny models' validity is only printed: they are untrained). Also: stepping through segments, bad inputs, a dataset folder through the file
  * picker (Sudoku with augmentations, Maze, ARC), a run's metrics.jsonl, model files given on the page,
  * and that nothing is requested outside the server. Screenshots go to test-output/web/.
  */
@@ -117,14 +118,17 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     const mazeFile = join(tmp, 'maze.txt');
     writeFileSync(mazeFile, Array.from({ length: 30 }, (_, r) => maze.slice(r * 30, r * 30 + 30)).join('\n') + '\n');
     const fixtures = checkpointFixtures();
+    const bundledFile = join(ROOT, 'models', 'sudoku.safetensors');
+    const haveBundled = existsSync(bundledFile);
     const prepMs = Date.now() - tStart;
 
     // ---- what the CLI answers (wasm backend: the same kernels as the page), while the server starts ----
-    const [srv, cliFixtures, cliRun, cliMaze] = await Promise.all([
+    const [srv, cliFixtures, cliRun, cliMaze, cliBundled] = await Promise.all([
       startServer([...fixtures, sudokuRun, mazeRun]),
       Promise.all(fixtures.map((f) => cliSolve('sudoku', PUZZLE, f).catch(() => null))),
       cliSolve('sudoku', PUZZLE, sudokuRun),
       cliSolve('maze', mazeFile, mazeRun),
+      haveBundled ? cliSolve('sudoku', PUZZLE, bundledFile) : Promise.resolve(null),
     ]);
     server = srv.proc;
     const base = srv.url;
@@ -170,7 +174,9 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
 
     // first load: page, engine (wasm compiled in the Worker), model list
     const sudokuModels = listing.models.filter((m) => m.task === 'sudoku');
+    // the page opens with the bundled model when the package has one (hrm serve lists models/ first)
     const first = sudokuModels[0];
+    assert.equal(first.name === 'sudoku.safetensors', haveBundled, 'the bundled Sudoku model is listed first');
     const t0 = Date.now();
     await page.goto(`${base}?model=${first.key}`);
     await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
@@ -195,10 +201,15 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
       solveMs.push(Date.now() - s0);
       inPageMs.push(Number(await page.evaluate(() => document.body.dataset.solveMs)));
     }
-    const fixtureCli = cliFixtures[fixtures.findIndex((f) => f.endsWith(first.name))] ?? cliRun;
+    const fixtureCli = cliBundled ?? cliFixtures[fixtures.findIndex((f) => f.endsWith(first.name))] ?? cliRun;
     await samePage(first.name === 'sudoku-run' ? cliRun : fixtureCli, `Sudoku with ${first.name}`);
     const sudokuVerdict = await text('verdict');
     assert.match(sudokuVerdict, fixtureCli.valid ? /valid solution/ : /not valid/);
+    if (cliBundled) {
+      assert.ok(cliBundled.valid, `the bundled model solves the medium example (${PUZZLE}): got ${cliBundled.answer}`);
+      const kept = [...PUZZLE].every((c, i) => c === '.' || c === cliBundled.answer[i]);
+      assert.ok(kept, 'and keeps every clue');
+    }
     const pageSolveMs = Number((await text('solve-ms')).replace(/ ms$/, ''));
 
     // step through the segments: the board shows each segment's prediction
@@ -323,7 +334,7 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
       `web: first load ${firstLoadMs} ms (page + engine + model list), model loaded at ${modelLoadedMs} ms; ` +
         `Sudoku solve after the model loaded: median ${median(inPageMs)} ms from the click handler to the answer drawn (${inPageMs.join(', ')}), ` +
         `median ${median(solveMs)} ms as Playwright sees it, ${pageSolveMs} ms inference in the worker (last), ${nSeg} segments, ${first.name}; answers valid: ${fx.join(', ') || 'no fixture'}, ` +
-        `sudoku-run ${cliRun.valid ? 'valid' : 'not valid'}, maze-run: ${mazeVerdict}; page says "${sudokuVerdict}"; ` +
+        `${cliBundled ? `bundled sudoku ${cliBundled.valid ? 'valid' : 'not valid'}, ` : ''}sudoku-run ${cliRun.valid ? 'valid' : 'not valid'}, maze-run: ${mazeVerdict}; page says "${sudokuVerdict}"; ` +
         `set-up ${prepMs} ms, total ${Date.now() - tStart} ms; screenshots in ${SHOTS}`,
     );
   } finally {

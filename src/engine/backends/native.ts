@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { KERNELS, type Ptr, type RawBackend } from '../backend.js';
+import { KERNELS, type Ptr, type RawBackend } from '../kernels.js';
 import { packageRoot } from './package-root.js';
 
 interface Addon {

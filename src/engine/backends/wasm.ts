@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KERNELS, type Ptr, type RawBackend } from '../backend.js';
+import { KERNELS, type Ptr, type RawBackend } from '../kernels.js';
 import { packageRoot } from './package-root.js';
 
 const PAGE = 65536;

@@ -119,9 +119,5 @@ export function copy(x: Tensor): Tensor {
   return y;
 }
 
-export function isSameShape(a: Tensor, b: Tensor): boolean {
-  return sameShape(a.shape, b.shape);
-}
-
 installViewOps(reshape, narrow);
 installAllocators((t) => empty(t.shape, 'float32', t.backend), copy);

@@ -18,7 +18,7 @@ import { configToYaml } from '../../train/config.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { UserError } from '../../util/errors.js';
 import { canonicalName } from './state-dict.js';
-import { locateModel, readModelSpec, readWeights, type ModelFiles } from './load.js';
+import { locateModel, readModelSpec, readWeights, type ModelFiles } from '../load.js';
 
 export interface ConvertResult {
   direction: 'to-ours' | 'to-reference';

@@ -17,7 +17,8 @@ import { backward, noGrad, roundBf16Array, scale, tensor, tidy, where, zeros, ty
 import { actLossHead } from '../../losses/act-loss-head.js';
 import type { Rng } from '../../util/random.js';
 
-export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
+import type { LossType } from '../../losses/act-loss-head.js';
+export type { LossType };
 
 export interface Batch {
   inputs: Int32Array;

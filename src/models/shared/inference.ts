@@ -1,7 +1,8 @@
 /**
- * Inference with a trained HRM: a batch of puzzles run segment after segment from H_init/L_init with
- * the carry kept across segments, no tape, no Q-target pass, no loss. Every segment is the same
- * `HRMInner.forward` call the evaluation path makes (act.ts, evaluation mode), so the logits are the
+ * Inference with a trained model (HRM, TRM, the baseline: any registry model): a batch of puzzles run
+ * segment after segment from H_init/L_init with the carry kept across segments, no tape, no Q-target
+ * pass, no loss. Every segment is the same inner `forward` call the evaluation path makes (act.ts,
+ * evaluation mode), so the logits are the
  * evaluation path's bit for bit; after the first segment every tensor comes from the memory pool
  * (the shapes repeat), so a segment allocates nothing new from the kernels' allocator.
  *
@@ -9,11 +10,11 @@
  *   'all'   (default) every row runs `segments` segments (halt_max_steps unless given), as the
  *           reference's evaluation does;
  *   'q'     a row stops at the first segment where q_halt > q_continue (q_halt > 0 for a model with no
- *           continue head), at the latest after `segments`; the batch stops when every row has stopped.
+ *           continue head: TRM's no_ACT_continue), at the latest after `segments`; the batch stops when every row has stopped.
  *           A stopped row's answer is its prediction at that segment.
  */
-import { argmax, noGrad, tensor, tidy, type Tensor } from '../../engine/index.js';
-import type { HRM } from './act.js';
+import { argmax, noGrad, tensor, tidy, zeros, type Tensor } from '../../engine/index.js';
+import type { ACTConfig, ACTModel, RecurrentInner } from './act.js';
 
 export type HaltMode = 'all' | 'q';
 
@@ -25,7 +26,7 @@ export interface InferenceOptions {
   trace?: boolean;
   /** keep each segment's logits too (tests, evaluation outputs); implies trace */
   logits?: boolean;
-  /** the model has no continue head: halt on q_halt > 0 */
+  /** halt on q_halt > 0 (no continue head); default: the model's no_ACT_continue */
   noContinueHead?: boolean;
 }
 
@@ -58,7 +59,7 @@ export interface InferenceInput {
 }
 
 /** Runs `model` on a batch; see the file comment for the halting modes. */
-export function infer(model: HRM, input: InferenceInput, opts: InferenceOptions = {}): InferenceResult {
+export function infer(model: ACTModel<ACTConfig, RecurrentInner>, input: InferenceInput, opts: InferenceOptions = {}): InferenceResult {
   const c = model.config;
   const inner = model.inner;
   const B = input.puzzle_identifiers.length;
@@ -86,7 +87,8 @@ export function infer(model: HRM, input: InferenceInput, opts: InferenceOptions 
     return tensor(full, [B, S, D]).keep();
   };
   let zH = tile(inner.HInit);
-  let zL = tile(inner.LInit);
+  let zL = inner.LInit ? tile(inner.LInit) : zeros([B, 0]).keep();
+  const noContinueHead = opts.noContinueHead ?? c.no_ACT_continue === true;
   const data = { inputs: input.inputs, puzzle_identifiers: input.puzzle_identifiers };
   const preds = new Int32Array(B * T);
   const segments = new Int32Array(B);
@@ -121,7 +123,7 @@ export function infer(model: HRM, input: InferenceInput, opts: InferenceOptions 
         preds.set(r.preds.subarray(b * T, (b + 1) * T), b * T);
         qHaltOut[b] = r.qh[b];
         qContOut[b] = r.qc[b];
-        if (s === maxSegments || (halt === 'q' && (opts.noContinueHead ? r.qh[b] > 0 : r.qh[b] > r.qc[b]))) {
+        if (s === maxSegments || (halt === 'q' && (noContinueHead ? r.qh[b] > 0 : r.qh[b] > r.qc[b]))) {
           stopped[b] = 1;
           running--;
         }

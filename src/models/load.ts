@@ -1,37 +1,46 @@
 /**
- * Loading a trained HRM from what a user has: a run folder of ours (all_config.yaml + step_N.safetensors,
- * the newest step taken), one step_N.safetensors (all_config.yaml beside it), or a reference checkpoint
- * folder as published (`checkpoint`, a torch.save zip, + all_config.yaml; src/io/torch-checkpoint.ts).
+ * Loading a trained model from what a user has: a run folder of ours (all_config.yaml + step_N.safetensors,
+ * the newest step taken), one step_N.safetensors (all_config.yaml beside it), a bundled model (one
+ * .safetensors whose metadata carries its all_config.yaml and seq_len: the package's models/, written by
+ * `hrm export`), or a reference HRM checkpoint folder as published (`checkpoint`, a torch.save zip, +
+ * all_config.yaml; src/io/torch-checkpoint.ts). `arch.name` picks the model from the registry (HRM, TRM,
+ * the transformer baseline).
  *
  * The reference's all_config.yaml has no vocab_size, seq_len or num_puzzle_identifiers, and a hand-made
- * one may lack more: every size that the weights determine is read from their shapes (vocabulary and
- * hidden size from the token embedding, layer counts from the names, puzzle-embedding width and
- * identifiers from its table, learned positions from `embed_pos`, the SwiGLU width from `gate_up_proj`);
- * a size the yaml gives and the weights contradict is an error naming both. Only seq_len with RoPE is not
- * in the weights: it comes from the caller (the puzzle's size) or from the run's dataset when present.
+ * one may lack more: every size that the weights determine is read from their shapes (vocabulary from the
+ * token embedding, identifiers from the puzzle-embedding table; for HRM also the hidden size, layer
+ * counts, puzzle-embedding width, learned positions and the SwiGLU width); a size the yaml gives and the
+ * weights contradict is an error naming both. seq_len comes from a bundled model's metadata, learned
+ * positions, the run's dataset when present, or else from the caller (the puzzle's size).
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import YAML from 'yaml';
-import { readDatasetMetadata } from '../../data/dataset-format.js';
-import { readSafetensors, type SafeTensor } from '../../io/safetensors.js';
-import { readTorchCheckpoint } from '../../io/torch-checkpoint.js';
-import { readRunConfig, type TrainConfig } from '../../train/config.js';
-import { UserError } from '../../util/errors.js';
-import { Rng } from '../../util/random.js';
-import { HRM } from './act.js';
-import { intermediateSize, parseHRMConfig, puzzleEmbLen, type HRMConfig } from './config.js';
-import { canonicalName, loadStateDict } from './state-dict.js';
+import { readDatasetMetadata } from '../data/dataset-format.js';
+import { readSafetensors, type SafeTensor } from '../io/safetensors.js';
+import { readTorchCheckpoint } from '../io/torch-checkpoint.js';
+import { modelKeys, parseRunConfig, readRunConfig, type TrainConfig } from '../train/config.js';
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
+import { intermediateSize, parseHRMConfig, puzzleEmbLen } from './hrm/config.js';
+import { canonicalName, loadStateDict } from './hrm/state-dict.js';
+import { lookupModel, type ModelEntry, type ReasoningModel } from './registry.js';
+import type { ACTConfig } from './shared/act.js';
 
-export type ModelFormat = 'run-folder' | 'safetensors' | 'reference';
+/** The metadata keys of a bundled model's safetensors file. */
+export const BUNDLE_KEYS = { config: 'hrm_ts.all_config.yaml', seqLen: 'hrm_ts.seq_len', task: 'hrm_ts.task' } as const;
+
+export type ModelFormat = 'run-folder' | 'safetensors' | 'reference' | 'bundled';
 
 export interface ModelFiles {
   format: ModelFormat;
   /** the weights file: step_N.safetensors or the reference's `checkpoint` */
   weights: string;
-  /** all_config.yaml */
+  /** all_config.yaml (a bundled model: the weights file itself, which carries it) */
   config: string;
   step: number;
+  /** a bundled model's metadata: its all_config.yaml text, seq_len and puzzle kind */
+  bundle?: { config: string; seqLen: number | null; task: string | null };
 }
 
 const TORCH_ZIP = [0x50, 0x4b, 0x03, 0x04];
@@ -69,11 +78,32 @@ export function locateModel(path: string): ModelFiles {
     return { format: 'run-folder', weights: join(path, `step_${step}.safetensors`), config, step };
   }
   const config = join(dirname(path), 'all_config.yaml');
-  if (!existsSync(config)) throw new UserError(`${path}: no all_config.yaml next to it (${config}); the model's configuration is needed`);
   const m = /^step_(\d+)/.exec(basename(path));
-  if (path.endsWith('.safetensors')) return { format: 'safetensors', weights: path, config, step: m ? Number(m[1]) : 0 };
+  if (path.endsWith('.safetensors')) {
+    const bundle = bundleOf(path);
+    if (bundle) return { format: 'bundled', weights: path, config: path, step: m ? Number(m[1]) : 0, bundle };
+    if (!existsSync(config)) throw new UserError(`${path}: no all_config.yaml next to it (${config}) and none in its metadata; the model's configuration is needed`);
+    return { format: 'safetensors', weights: path, config, step: m ? Number(m[1]) : 0 };
+  }
+  if (!existsSync(config)) throw new UserError(`${path}: no all_config.yaml next to it (${config}); the model's configuration is needed`);
   if (isTorchFile(path)) return { format: 'reference', weights: path, config, step: 0 };
   throw new UserError(`${path}: expected a step_N.safetensors, a reference 'checkpoint' (torch.save zip) or a folder holding one`);
+}
+
+/** A bundled model's metadata (null for a plain safetensors file). */
+function bundleOf(path: string): ModelFiles['bundle'] | null {
+  const meta = readSafetensors(path).metadata;
+  const config = meta[BUNDLE_KEYS.config];
+  if (config === undefined) return null;
+  const raw = meta[BUNDLE_KEYS.seqLen];
+  const seqLen = raw === undefined ? null : Number(raw);
+  if (seqLen !== null && !(Number.isInteger(seqLen) && seqLen >= 1)) throw new UserError(`${path}: metadata ${BUNDLE_KEYS.seqLen} is '${raw}', expected a positive integer`);
+  return { config, seqLen, task: meta[BUNDLE_KEYS.task] ?? null };
+}
+
+/** The run configuration the model files carry. */
+export function readFilesConfig(files: ModelFiles): TrainConfig {
+  return files.bundle ? parseRunConfig(files.bundle.config, `${files.weights} (its all_config.yaml)`) : readRunConfig(files.config);
 }
 
 /** The weights as named host tensors (torch checkpoints: bfloat16/float16 widened). */
@@ -94,9 +124,10 @@ export function readInferenceWeights(files: ModelFiles, raw = false): { weights:
 }
 
 /** The arch keys all_config.yaml really sets (readRunConfig fills the rest with defaults). */
-function archKeysInYaml(path: string): Set<string> {
+function archKeysInYaml(files: ModelFiles): Set<string> {
   try {
-    const obj = YAML.parse(readFileSync(path, 'utf8')) as { arch?: Record<string, unknown> } | null;
+    const text = files.bundle ? files.bundle.config : readFileSync(files.config, 'utf8');
+    const obj = YAML.parse(text) as { arch?: Record<string, unknown> } | null;
     const arch = obj && typeof obj === 'object' && obj.arch && typeof obj.arch === 'object' ? obj.arch : {};
     return new Set(Object.entries(arch).filter(([, v]) => v !== null && v !== undefined).map(([k]) => k));
   } catch {
@@ -104,13 +135,29 @@ function archKeysInYaml(path: string): Set<string> {
   }
 }
 
+/** A model configuration without seq_len/batch_size (fixed when the model is built). */
+export type ModelArch = Omit<ACTConfig, 'seq_len' | 'batch_size'> & { puzzle_emb_ndim: number; [key: string]: unknown };
+
 export interface ModelSpec {
   train: TrainConfig;
-  /** the model configuration without seq_len/batch_size (fixed when the model is built) */
-  arch: Omit<HRMConfig, 'seq_len' | 'batch_size'>;
-  /** seq_len when the weights or the run's dataset fix it (learned positions, dataset.json), else null */
+  /** the registry entry `arch.name` names */
+  entry: ModelEntry;
+  arch: ModelArch;
+  /** seq_len when the weights, the bundle or the run's dataset fix it, else null */
   seqLen: number | null;
   files: ModelFiles;
+}
+
+/** seq_len from the run's dataset (our run folders, and a reference run next to its data), or null. */
+function datasetSeqLen(train: TrainConfig): number | null {
+  for (const split of ['test', 'train'] as const) {
+    try {
+      if (train.data_path && existsSync(join(train.data_path, split, 'dataset.json'))) return readDatasetMetadata(train.data_path, split).seq_len;
+    } catch {
+      /* an unreadable dataset only means the puzzle decides seq_len */
+    }
+  }
+  return null;
 }
 
 /**
@@ -118,11 +165,25 @@ export interface ModelSpec {
  * The returned tensors have canonical names (no `_orig_mod.`).
  */
 export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor>): ModelSpec {
-  const src = files.config;
-  const train = readRunConfig(src);
-  const present = archKeysInYaml(src);
+  const src = files.bundle ? `${files.weights} (its all_config.yaml)` : files.config;
+  const train = readFilesConfig(files);
+  const entry = lookupModel(train.arch.name, src);
   const byName = new Map<string, SafeTensor>();
   for (const [k, t] of weights) byName.set(canonicalName(k), t);
+  const emb = byName.get('model.inner.embed_tokens.embedding_weight');
+  if (!emb) throw new UserError(`${files.weights}: no tensor 'model.inner.embed_tokens.embedding_weight' (not a model checkpoint?)`);
+  if (emb.shape.length !== 2) throw new UserError(`${files.weights}: embed_tokens.embedding_weight has shape [${emb.shape}], expected [vocab, hidden]`);
+  if (entry.key === 'hrm_v1') return readHRMSpec(files, train, entry, byName, src);
+  const pz = byName.get('model.inner.puzzle_emb.weights');
+  const seqLen = files.bundle?.seqLen ?? datasetSeqLen(train);
+  const keys = modelKeys(train, { seq_len: seqLen ?? 1, vocab_size: emb.shape[0], num_puzzle_identifiers: pz ? pz.shape[0] : 1 });
+  const { seq_len: _s, batch_size: _b, ...arch } = entry.parseConfig({ ...keys, batch_size: 1 }, src) as unknown as ModelArch & { seq_len: number; batch_size: number };
+  return { train, entry, arch, seqLen, files };
+}
+
+/** HRM: every size the weights fix comes from them (a published all_config.yaml may lack some). */
+function readHRMSpec(files: ModelFiles, train: TrainConfig, entry: ModelEntry, byName: Map<string, SafeTensor>, src: string): ModelSpec {
+  const present = archKeysInYaml(files);
   const need = (name: string): SafeTensor => {
     const t = byName.get(name);
     if (!t) throw new UserError(`${files.weights}: no tensor '${name}' (not an HRM checkpoint?)`);
@@ -142,7 +203,6 @@ export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor
     arch[key] = value;
   };
   const emb = need('model.inner.embed_tokens.embedding_weight');
-  if (emb.shape.length !== 2) throw new UserError(`${files.weights}: embed_tokens.embedding_weight has shape [${emb.shape}], expected [vocab, hidden]`);
   const [vocab, D] = emb.shape;
   fromWeights('hidden_size', D);
   for (const level of ['H', 'L'] as const) {
@@ -170,24 +230,12 @@ export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor
   fromWeights('pos_encodings', pos ? 'learned' : 'rope');
   arch.num_puzzle_identifiers = pz ? pz.shape[0] : 1;
   arch.vocab_size = vocab;
-  let seqLen: number | null = null;
+  let seqLen: number | null = files.bundle?.seqLen ?? null;
   if (pos) seqLen = pos.shape[0] - puzzleEmbLen({ hidden_size: D, puzzle_emb_ndim: arch.puzzle_emb_ndim as number });
-  else {
-    // our run folders (and a reference run next to its data) name the dataset; its metadata has seq_len
-    for (const split of ['test', 'train'] as const) {
-      try {
-        if (train.data_path && existsSync(join(train.data_path, split, 'dataset.json'))) {
-          seqLen = readDatasetMetadata(train.data_path, split).seq_len;
-          break;
-        }
-      } catch {
-        /* an unreadable dataset only means the puzzle decides seq_len */
-      }
-    }
-  }
+  else if (seqLen === null) seqLen = datasetSeqLen(train);
   const checked = parseHRMConfig({ ...arch, seq_len: seqLen ?? 1, batch_size: 1 }, src);
   const { seq_len: _s, batch_size: _b, ...rest } = checked;
-  return { train, arch: rest, seqLen, files };
+  return { train, entry, arch: rest, seqLen, files };
 }
 
 /**
@@ -201,13 +249,13 @@ class PlaceholderRng extends Rng {
   }
 }
 
-/** Builds the HRM for `seqLen` and copies the weights in (every name, shape and dtype checked). */
-export function buildLoadedModel(spec: ModelSpec, weights: Map<string, SafeTensor>, seqLen: number, batchSize = 1): HRM {
+/** Builds the model for `seqLen` and copies the weights in (every name, shape and dtype checked). */
+export function buildLoadedModel(spec: ModelSpec, weights: Map<string, SafeTensor>, seqLen: number, batchSize = 1): ReasoningModel {
   if (spec.seqLen !== null && spec.seqLen !== seqLen) {
     throw new UserError(`${spec.files.weights}: this model works on sequences of ${spec.seqLen} tokens; the puzzle has ${seqLen}`);
   }
-  const cfg = parseHRMConfig({ ...spec.arch, seq_len: seqLen, batch_size: batchSize }, spec.files.config);
-  const model = new HRM(cfg, new PlaceholderRng(0));
+  const cfg = spec.entry.parseConfig({ ...spec.arch, seq_len: seqLen, batch_size: batchSize }, spec.files.config);
+  const model = spec.entry.build(cfg, new PlaceholderRng(0));
   try {
     loadStateDict(model, weights, spec.files.weights);
   } catch (e) {

@@ -1,0 +1,39 @@
+/** `hrm export RUN OUTPUT.safetensors`: one self-contained model file (src/models/bundle.ts). */
+import { exportModel } from '../models/bundle.js';
+import { UserError } from '../util/errors.js';
+
+const HELP = `usage: hrm export RUN OUTPUT.safetensors [--bf16] [--seq-len N] [--force]
+
+Writes the weights a run answers with (its EMA weights when it kept them; the newest step of a run
+folder, or the given step_N.safetensors) and, in the file's metadata, its all_config.yaml and
+sequence length: one file that hrm solve --checkpoint, hrm serve --model and the web page load with
+nothing beside it (the package's bundled models in models/ are such files).
+  --bf16       store the weights as bfloat16 (half the size)
+  --seq-len N  the puzzle length, when the run's dataset is not there to give it
+  --force      replace OUTPUT if it is such a model file (nothing else is ever replaced)`;
+
+export async function run(args: string[]): Promise<number> {
+  if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
+    console.log(HELP);
+    return args.length === 0 ? 1 : 0;
+  }
+  const pos: string[] = [];
+  let bf16 = false;
+  let force = false;
+  let seqLen: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--bf16') bf16 = true;
+    else if (a === '--force') force = true;
+    else if (a === '--seq-len') {
+      const v = args[++i];
+      seqLen = Number(v);
+      if (v === undefined || !Number.isInteger(seqLen) || seqLen < 1) throw new UserError(`--seq-len needs an integer >= 1, got ${v === undefined ? 'nothing' : `'${v}'`}`);
+    } else if (a.startsWith('--')) throw new UserError(`hrm export: unknown option '${a}' (see hrm export --help)`);
+    else pos.push(a);
+  }
+  if (pos.length !== 2) throw new UserError(`hrm export: expected RUN and OUTPUT.safetensors, got ${pos.length} arguments (see hrm export --help)`);
+  const r = exportModel(pos[0], pos[1], { bf16, force, seqLen });
+  console.log(`${r.weightsFile} -> ${r.output}: ${r.arch}, ${r.task}, seq_len ${r.seqLen}, ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(2)} MB`);
+  return 0;
+}

@@ -1,0 +1,114 @@
+/**
+ * Bundled models: one safetensors file holding the weights a trained run answers with (its EMA weights
+ * when it kept them) and, in the file's metadata, the run's all_config.yaml, the sequence length and the
+ * puzzle kind, so nothing else is needed to load it (src/models/load.ts reads it as format 'bundled').
+ * The package ships some in models/ (models/<name>.safetensors with a card models/<name>.md); `hrm
+ * export` makes one from any run, and `hrm solve --model NAME` picks one.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { packageRoot } from '../engine/backends/package-root.js';
+import { readSafetensors, toFloat32, writeSafetensors, type SafeTensorInput } from '../io/safetensors.js';
+import { UserError } from '../util/errors.js';
+import { BUNDLE_KEYS, locateModel, readInferenceWeights, readModelSpec } from './load.js';
+import { canonicalName } from './hrm/state-dict.js';
+
+/** The puzzle kind a vocabulary belongs to (the builders' vocabularies). */
+export function taskOfVocab(vocab: number): 'sudoku' | 'maze' | 'arc' | 'other' {
+  return vocab === 11 ? 'sudoku' : vocab === 6 ? 'maze' : vocab === 12 ? 'arc' : 'other';
+}
+
+/** The package's models/ folder. */
+export function bundledModelsDir(): string {
+  return join(packageRoot(), 'models');
+}
+
+/** The bundled models' names (models/<name>.safetensors). */
+export function bundledModelNames(): string[] {
+  const dir = bundledModelsDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.safetensors'))
+    .map((n) => n.slice(0, -'.safetensors'.length))
+    .sort();
+}
+
+/** The file of bundled model `name`, or a UserError listing the bundled ones. */
+export function bundledModelPath(name: string): string {
+  const names = bundledModelNames();
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || !names.includes(name)) {
+    throw new UserError(`--model ${name}: no such bundled model (bundled: ${names.length ? names.join(', ') : 'none'}; --checkpoint PATH takes any run folder or checkpoint)`);
+  }
+  return join(bundledModelsDir(), `${name}.safetensors`);
+}
+
+function isBundle(path: string): boolean {
+  try {
+    return readSafetensors(path).metadata[BUNDLE_KEYS.config] !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** float32 -> bfloat16 bits, round to nearest even (finite weights only). */
+function toBf16Bits(a: Float32Array): Uint16Array {
+  const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const out = new Uint16Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = (u[i] + 0x7fff + ((u[i] >>> 16) & 1)) >>> 16;
+  return out;
+}
+
+export interface ExportOptions {
+  /** store the weights as bfloat16 (half the size; the model computes in float32 after loading) */
+  bf16?: boolean;
+  /** replace `output` if it is a bundled model (anything else is never replaced) */
+  force?: boolean;
+  /** the sequence length, when the run's dataset is not there to say it */
+  seqLen?: number;
+}
+
+export interface ExportResult {
+  output: string;
+  weightsFile: string;
+  tensors: number;
+  bytes: number;
+  seqLen: number;
+  task: string;
+  arch: string;
+}
+
+/** Writes run `input`'s answering weights and configuration to one bundled safetensors file. */
+export function exportModel(input: string, output: string, opts: ExportOptions = {}): ExportResult {
+  if (!output.endsWith('.safetensors')) throw new UserError(`${output}: the output must be a .safetensors file`);
+  if (existsSync(output)) {
+    if (statSync(output).isDirectory()) throw new UserError(`${output}: a folder, expected a file name`);
+    if (!isBundle(output)) throw new UserError(`${output}: exists and is not a bundled model; refusing to replace it`);
+    if (!opts.force) throw new UserError(`${output}: exists (a bundled model); --force replaces it`);
+  }
+  const files = locateModel(input);
+  if (files.format === 'reference') throw new UserError(`${input}: a reference checkpoint; convert it first (hrm convert) so its configuration is complete`);
+  const { weights, file } = readInferenceWeights(files);
+  const spec = readModelSpec(files, weights);
+  const seqLen = opts.seqLen ?? spec.seqLen;
+  if (seqLen === null) throw new UserError(`${input}: the run's dataset (${spec.train.data_path}) is not there to give the sequence length; pass --seq-len N`);
+  if (spec.seqLen !== null && seqLen !== spec.seqLen) throw new UserError(`--seq-len ${seqLen}: the model works on ${spec.seqLen} tokens`);
+  const text = files.bundle ? files.bundle.config : readFileSync(files.config, 'utf8');
+  const cfg = YAML.parse(text) as Record<string, unknown>;
+  // where the run was written is the trainer's machine's business, not the model's
+  delete cfg.checkpoint_path;
+  const tensors = new Map<string, SafeTensorInput>();
+  for (const [name, t] of weights) {
+    const f32 = toFloat32(t);
+    for (const x of f32) if (!Number.isFinite(x)) throw new UserError(`${file}: tensor '${name}' holds a non-finite value; not exporting it`);
+    tensors.set(canonicalName(name), opts.bf16 ? { shape: t.shape, data: toBf16Bits(f32), dtype: 'BF16' } : { shape: t.shape, data: f32, dtype: 'F32' });
+  }
+  const task = taskOfVocab(spec.arch.vocab_size);
+  writeSafetensors(output, tensors, {
+    format: 'pt',
+    [BUNDLE_KEYS.config]: YAML.stringify(cfg),
+    [BUNDLE_KEYS.seqLen]: String(seqLen),
+    [BUNDLE_KEYS.task]: task,
+  });
+  return { output, weightsFile: file, tensors: tensors.size, bytes: statSync(output).size, seqLen, task, arch: spec.entry.key };
+}
