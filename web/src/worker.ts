@@ -9,8 +9,8 @@ import { setBackend } from '../../src/engine/index.js';
 import { useWasmModule } from '../../src/engine/backends/wasm.js';
 import { Solver, KINDS } from '../../src/solve/solver.js';
 import type { Puzzle } from '../../src/solve/puzzle.js';
-import { infer } from '../../src/models/hrm/inference.js';
-import type { HRM } from '../../src/models/hrm/act.js';
+import { infer } from '../../src/models/shared/inference.js';
+import type { ReasoningModel } from '../../src/models/registry.js';
 import { MazeGenerator } from '../../src/data/maze-generator.js';
 import { Rng } from '../../src/util/random.js';
 import { arrayPath, readDatasetMetadata, readIdentifiers, type Split } from '../../src/data/dataset-format.js';
@@ -79,8 +79,8 @@ function parsePuzzle(task: 'sudoku' | 'maze', text: string): Puzzle {
 }
 
 /** Per segment wall time: the inference path calls inner.forward once per segment, so its start times mark the segments. */
-const segmentStarts = new WeakMap<HRM, number[]>();
-function timed(model: HRM): number[] {
+const segmentStarts = new WeakMap<ReasoningModel, number[]>();
+function timed(model: ReasoningModel): number[] {
   let starts = segmentStarts.get(model);
   if (!starts) {
     const list: number[] = [];
