@@ -11,6 +11,7 @@ import { getBackend } from '../../src/engine/index.js';
 import { HRM } from '../../src/models/hrm/act.js';
 import { parseHRMConfig } from '../../src/models/hrm/config.js';
 import { infer } from '../../src/models/shared/inference.js';
+import { buildRegisteredModel } from '../../src/models/registry.js';
 import { Rng } from '../../src/util/random.js';
 import { eachBackend } from '../nn/backends.js';
 
@@ -145,4 +146,44 @@ test('inference refuses bad input with a message', () => {
   } finally {
     model.dispose();
   }
+});
+
+test('TRM (attention, mlp_t) and the baseline: inference gives the evaluation path\'s outputs bit for bit; TRM halts on q_halt > 0', () => {
+  const base = { batch_size: 3, seq_len: 12, vocab_size: 7, num_puzzle_identifiers: 5, hidden_size: 32, num_heads: 2, expansion: 2, forward_dtype: 'float32' };
+  const cases: [string, Record<string, unknown>][] = [
+    ['trm', { ...base, L_layers: 1, H_cycles: 2, L_cycles: 2, halt_max_steps: 3, puzzle_emb_ndim: 32, puzzle_emb_len: 2 }],
+    ['trm', { ...base, L_layers: 2, H_cycles: 2, L_cycles: 1, halt_max_steps: 4, puzzle_emb_ndim: 0, mlp_t: true, pos_encodings: 'none' }],
+    ['transformers_baseline', { ...base, H_layers: 2, halt_max_steps: 3, puzzle_emb_ndim: 0 }],
+  ];
+  cases.forEach(([name, cfg], ci) => {
+    const rng = new Rng(40 + ci);
+    const model = buildRegisteredModel(name, cfg, rng, `case ${ci}`);
+    try {
+      const inner = model.inner as unknown as { qHeadW: { set(a: Float32Array): void }; qHeadB: { set(a: number[]): void } };
+      inner.qHeadW.set(Float32Array.from({ length: 2 * 32 }, () => (rng.random() - 0.5) * 0.6));
+      inner.qHeadB.set([0.05, -0.05]);
+      const T = 12;
+      const batch = {
+        inputs: Int32Array.from({ length: 3 * T }, () => rng.intRange(1, 6)),
+        labels: Int32Array.from({ length: 3 * T }, () => rng.intRange(1, 6)),
+        puzzle_identifiers: Int32Array.from({ length: 3 }, () => rng.intRange(0, 4)),
+      };
+      const r = infer(model, batch, { logits: true });
+      let carry = model.initialCarry(3);
+      for (let s = 0; s < model.config.halt_max_steps; s++) {
+        const e = model.evalStep(carry, batch);
+        carry = e.carry;
+        assert.ok(bitsEqual(r.trace[s].logits!, e.outputs.logits), `${name} case ${ci} segment ${s}: logits differ`);
+        assert.ok(bitsEqual(r.trace[s].q_halt, e.outputs.q_halt_logits), `${name} case ${ci} segment ${s}: q_halt differs`);
+      }
+      model.disposeCarry(carry);
+      const h = infer(model, batch, { halt: 'q' });
+      for (let b = 0; b < 3; b++) {
+        const first = r.trace.findIndex((t) => (name === 'trm' ? t.q_halt[b] > 0 : t.q_halt[b] > t.q_continue[b]));
+        assert.equal(h.segments[b], first === -1 ? model.config.halt_max_steps : first + 1, `${name} case ${ci} row ${b}: halting segment`);
+      }
+    } finally {
+      model.dispose();
+    }
+  });
 });
