@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { getBackend, setBackend } from '../src/engine/index.js';
 import { HRM } from '../src/models/hrm/act.js';
-import { parseHRMConfig } from '../src/models/hrm/config.js';
+import { buildRegisteredModel } from '../src/models/registry.js';
+import type { ACTConfig } from '../src/models/shared/act.js';
 import { infer } from '../src/models/shared/inference.js';
 import { SUDOKU } from '../src/solve/sudoku.js';
 import { Solver, type TaskName } from '../src/solve/solver.js';
@@ -33,19 +34,20 @@ const PAPER = {
 };
 const PUZZLE = '...7.2..5....95.8.19..8..67..4...6....79...2.26...1......5......39.....8....784..';
 
-function quickstartArch(): Record<string, unknown> {
+/** The quick-start model's registry name and its model keys (configs/quickstart.yaml). */
+function quickstartArch(): { name: string; arch: Record<string, unknown> } {
   const path = fileURLToPath(new URL('../../configs/quickstart.yaml', import.meta.url));
   const arch = (YAML.parse(readFileSync(path, 'utf8')) as { arch: Record<string, unknown> }).arch;
-  const { name: _n, loss, forward_dtype: _f, ...rest } = arch as Record<string, unknown> & { loss?: { loss_type?: string } };
-  return { ...rest, loss_type: loss?.loss_type ?? 'stablemax_cross_entropy' };
+  const { name, loss, forward_dtype: _f, ...rest } = arch as Record<string, unknown> & { loss?: { loss_type?: string } };
+  return { name: typeof name === 'string' ? name : 'hrm_v1', arch: { ...rest, loss_type: loss?.loss_type ?? 'stablemax_cross_entropy' } };
 }
 
 /** In the child: one model on one backend, one JSON line. */
 async function child(which: 'paper' | 'quickstart', backend: string, quick: boolean): Promise<void> {
   setBackend(backend as 'native' | 'wasm');
-  const arch = which === 'paper' ? PAPER : quickstartArch();
-  const cfg = parseHRMConfig({ ...SUDOKU_DATA, ...arch }, `bench solve ${which}`);
-  const model = new HRM(cfg, new Rng(0));
+  const { name, arch } = which === 'paper' ? { name: 'hrm_v1', arch: PAPER } : quickstartArch();
+  const model = buildRegisteredModel(name, { ...SUDOKU_DATA, ...arch }, new Rng(0), `bench solve ${which}`);
+  const cfg = model.config as ACTConfig & Record<string, number>;
   const params = model.namedState().reduce((s, e) => s + e.tensor.size, 0);
   const [puzzle] = SUDOKU.parse(PUZZLE, 'bench', false);
   const input = { inputs: puzzle.tokens, puzzle_identifiers: new Int32Array(1) };
@@ -62,12 +64,15 @@ async function child(which: 'paper' | 'quickstart', backend: string, quick: bool
   const t = await timeIt(solveOnce, runs, which === 'paper' ? 1 : 3);
   const be = getBackend();
   const cpuMs = [...cpu.slice(-runs)].sort((a, b) => a - b)[runs >> 1];
-  // forward FLOPs of the blocks (multiply-add = 2): every segment runs H_cycles*(L_cycles*L_layers + H_layers) block calls
-  const S = cfg.seq_len + Math.ceil(cfg.puzzle_emb_ndim / cfg.hidden_size);
-  const perBlock = model.inner.H[0].stateDict('').reduce((s, [, t]) => s + t.size, 0) * 2 * S + 4 * S * S * cfg.hidden_size;
-  const gflop = (cfg.halt_max_steps * cfg.H_cycles * (cfg.L_cycles * cfg.L_layers + cfg.H_layers) * perBlock) / 1e9;
+  // forward FLOPs of the blocks (multiply-add = 2), for HRM: every segment runs H_cycles*(L_cycles*L_layers + H_layers) block calls
+  let gflop = NaN;
+  if (model instanceof HRM) {
+    const S = cfg.seq_len + Math.ceil(cfg.puzzle_emb_ndim / cfg.hidden_size);
+    const perBlock = model.inner.H[0].stateDict('').reduce((s, [, t]) => s + t.size, 0) * 2 * S + 4 * S * S * cfg.hidden_size;
+    gflop = (cfg.halt_max_steps * cfg.H_cycles * (cfg.L_cycles * cfg.L_layers + cfg.H_layers) * perBlock) / 1e9;
+  }
   emit({
-    bench: 'solve', model: which, backend, threads: be.threads, ms: round(t.median, 2), min: round(t.min, 2), max: round(t.max, 2),
+    bench: 'solve', model: which, arch: name, backend, threads: be.threads, ms: round(t.median, 2), min: round(t.min, 2), max: round(t.max, 2),
     cpu_ms: round(cpuMs, 2), gflop: round(gflop, 2), gflops: round(gflop / (t.median / 1e3), 1), gflops_per_cpu_s: round(gflop / (cpuMs / 1e3), 1),
     segments: cfg.halt_max_steps, batch: 1, params, peak_rss_mb: round(process.resourceUsage().maxRSS / 1024), valid_answer: valid,
     config: arch,

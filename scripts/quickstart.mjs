@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The quick start (npm run quickstart): generate easy Sudoku puzzles, train a small HRM on the CPU
+// The quick start (npm run quickstart): generate everyday Sudoku puzzles (30-36 clues), train a small
+// Tiny Recursive Model (TRM, mlp_t) on the CPU
 // with configs/quickstart.yaml, evaluate the final checkpoint on held-out puzzles and print the
 // exact accuracy. Extra arguments are passed to `hrm train` as overrides (e.g. `npm run quickstart --
 // epochs=2` for a shorter run). On a machine busy with other work, HRM_THREADS=1 can be faster than
@@ -17,7 +18,7 @@ process.chdir(root);
 const DATA = 'data/sudoku-quickstart';
 const TRAIN_PUZZLES = 20000;
 const TEST_PUZZLES = 1000;
-const CLUES = '55-65';
+const CLUES = '30-36';
 const t0 = Date.now();
 const minutes = () => ((Date.now() - t0) / 60000).toFixed(1);
 

@@ -2,7 +2,8 @@
  * The hrm-ts library API (the package's main):
  *
  *   import { loadModel } from 'hrm-ts';
- *   const model = loadModel('checkpoints/quickstart/run');          // run folder, step_N.safetensors,
+ *   const model = loadModel('sudoku');                               // a bundled model, a run folder,
+ *                                                                    // step_N.safetensors, exported file
  *                                                                    // or a reference checkpoint folder
  *   const [r] = model.solveSudoku('...7.2..5....95.8.1...', { trace: true });
  *   r.answer; r.valid; r.segments; r.trace?.[0].q_halt;             // typed results, per-segment trace
@@ -11,7 +12,9 @@
  * Errors about the caller's input (a bad puzzle character, a missing file, a checkpoint that does not fit)
  * are `UserError`s with one line naming the input.
  */
+import { existsSync } from 'node:fs';
 import { setBackend } from './engine/index.js';
+import { bundledModelNames, bundledModelPath } from './models/bundle.js';
 import { infer, type InferenceOptions, type InferenceResult } from './models/shared/inference.js';
 import type { ModelArch, ModelFormat } from './models/load.js';
 import type { Puzzle } from './solve/puzzle.js';
@@ -92,11 +95,18 @@ export class Model {
   }
 }
 
-/** Loads a model from a run folder, a step_N.safetensors, or a reference checkpoint folder. */
-export function loadModel(path: string, opts: LoadOptions = {}): Model {
+/**
+ * Loads a model: a bundled model's name ('sudoku': the package's models/sudoku.safetensors), a run
+ * folder, a step_N.safetensors, a file from `hrm export`, or a reference checkpoint folder. A path that
+ * exists wins over a bundled name.
+ */
+export function loadModel(pathOrName: string, opts: LoadOptions = {}): Model {
   if (opts.backend) setBackend(opts.backend);
-  return new Model(Solver.load(path));
+  const isName = !existsSync(pathOrName) && bundledModelNames().includes(pathOrName);
+  return new Model(Solver.load(isName ? bundledModelPath(pathOrName) : pathOrName));
 }
+
+export { bundledModelNames };
 
 export { summarize };
 export type { SolveOptions, SolveResult, SolveSummary, TaskName, TraceStep, Puzzle, InferenceOptions, InferenceResult };
