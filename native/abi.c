@@ -102,6 +102,7 @@ HRM_ADAPTER(swiglu_forward_bf16) { swiglu_forward_bf16(F32(0), F32(1), INT(2), I
 HRM_ADAPTER(swiglu_backward_bf16) { swiglu_backward_bf16(F32(0), F32(1), F32(2), INT(3), INT(4)); }
 HRM_ADAPTER(fma_peak) { fma_peak(F32(0), INT(1), INT(2)); }
 HRM_ADAPTER(transpose) { transpose(F32(0), F32(1), INT(2), INT(3), INT(4)); }
+HRM_ADAPTER(engine_limits) { engine_limits(F32(0)); }
 
 #ifdef __wasm__
 /* The argument buffer JS writes into (a byte offset in linear memory). */
@@ -134,5 +135,7 @@ const hrm_kernel HRM_CAT(hrm_table_, HRM_ISA_NAME)[] = {
     K(swiglu_forward_bf16), K(swiglu_backward_bf16), K(fma_peak),
     /* TRM's mlp_t */
     K(transpose),
+    /* the build's limits (threads, attention scratch), read by the loaders */
+    K(engine_limits),
     {0, 0}};
 #endif

@@ -75,3 +75,15 @@ static void fma_peak(float *out, long iters, long threads) {
   out[0] = (float)((double)ran * iters * 12 * 2 * PROBE_LANES);
   out[1] = (float)total;
 }
+
+/* engine_limits: what this build can do, so that TypeScript reads the limits instead of copying them:
+ * out[0] = the most threads (HRM_MAX_THREADS), out[1] = floats of attention scratch per thread
+ * (HRM_WASM_SCRATCH_FLOATS in the wasm build; -1 where it grows on demand). */
+static void engine_limits(float *out) {
+  out[0] = (float)HRM_MAX_THREADS;
+#ifdef HRM_WASM
+  out[1] = (float)HRM_WASM_SCRATCH_FLOATS;
+#else
+  out[1] = -1.0f;
+#endif
+}

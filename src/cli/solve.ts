@@ -16,7 +16,7 @@ const HELP = `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] [--model NAME
        hrm solve arc TASK.json --checkpoint PATH --data DIR [--task-id ID] [--json] [--segments N] [--halt] [--batch N]
 
 Answers puzzles with a trained model (HRM, TRM or the baseline) and checks each answer. Without
---model or --checkpoint the bundled model of the puzzle's kind answers (models/sudoku, models/maze).
+--model or --checkpoint the bundled model of the puzzle's kind answers (models/<kind>.safetensors).
   PUZZLE             sudoku: 81 characters ('.' or '0' blank, 1-9);
                      maze: a file holding one grid ('#' wall, ' ' open, 'S', 'G')
   --file F           sudoku: a text file of 81-character puzzles (one per line, '#' comments) or a
@@ -93,6 +93,11 @@ export async function run(args: string[]): Promise<number> {
   }
   if (checkpoint && modelName) throw new UserError('hrm solve: give --model NAME or --checkpoint PATH, not both');
   if (positional.length + files.length === 0) throw new UserError(`hrm solve ${task}: give a puzzle or --file F (see hrm solve --help)`);
+  if (!checkpoint && !modelName && !bundledModelNames().includes(task)) {
+    throw new UserError(
+      `hrm solve ${task}: this package has no bundled ${task} model (bundled: ${bundledModelNames().join(', ') || 'none'}); give --checkpoint PATH (a ${task} run folder or checkpoint)`,
+    );
+  }
   const modelPath = checkpoint ?? bundledModelPath(modelName ?? task);
 
   // parse everything first, so a bad line is reported before minutes of work

@@ -53,6 +53,7 @@ export const KERNELS = [
   ['swiglu_backward_bf16', ['dgu', 'dout', 'gu', 'N', 'I']],
   ['fma_peak', ['out', 'iters', 'threads']],
   ['transpose', ['out', 'x', 'B', 'R', 'C']],
+  ['engine_limits', ['out']],
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number][0];
@@ -105,6 +106,8 @@ export interface Kernels {
   /** out[0] = float32 operations done, out[1] = a checksum; `threads` threads (wasm: 1) */
   fma_peak(out: Ptr, iters: number, threads: number): void;
   transpose(out: Ptr, x: Ptr, B: number, R: number, C: number): void;
+  /** out[0] = the build's most threads, out[1] = attention scratch floats per thread (-1: grown on demand) */
+  engine_limits(out: Ptr): void;
 }
 
 // Compile-time check that KERNELS and Kernels name the same kernels with the same arities.
@@ -132,4 +135,22 @@ export interface RawBackend {
   setThreads(n: number): void;
   /** floats of attention scratch the kernels have per thread (Infinity: grown on demand) */
   readonly attentionScratchFloats: number;
+}
+
+/** The build's limits from its `engine_limits` kernel (C owns them; nothing is copied here). */
+export function readEngineLimits(raw: Pick<RawBackend, 'alloc' | 'free' | 'f32' | 'args' | 'call'>): {
+  maxThreads: number;
+  attentionScratchFloats: number;
+} {
+  const id = KERNELS.findIndex(([n]) => n === 'engine_limits');
+  const bytes = 2 * Float32Array.BYTES_PER_ELEMENT;
+  const p = raw.alloc(bytes);
+  try {
+    raw.args()[0] = p;
+    raw.call(id);
+    const [threads, scratch] = raw.f32(p, 2);
+    return { maxThreads: threads, attentionScratchFloats: scratch < 0 ? Infinity : scratch };
+  } finally {
+    raw.free(p, bytes);
+  }
 }

@@ -309,6 +309,14 @@ function bf16Cases(rng: Rng, out: Case[]): void {
         assert.ok(Number.isFinite(sum) && sum > 0, `fma_peak checksum ${sum}`);
       } });
   }
+  out.push({ what: 'engine_limits', kernel: 'engine_limits', args: [new Float32Array(2)], expect: {},
+    check: (res) => {
+      const [threads, scratch] = res[0] as Float32Array;
+      // native: 256 threads, scratch grown on demand (-1); wasm: one thread, a fixed scratch that holds
+      // at least one attention row block of the paper's model (S=97, D=64: 7*S*D + 66*S + 8*D floats)
+      assert.ok(threads === 256 || threads === 1, `engine_limits threads ${threads}`);
+      assert.ok(threads === 256 ? scratch === -1 : scratch >= 7 * 97 * 64 + 66 * 97 + 8 * 64, `engine_limits scratch ${scratch} with ${threads} threads`);
+    } });
 }
 
 function compare(what: string, got: Arr, want: ArrayLike<number>, tol: number): void {

@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hrm, tinySudoku } from '../train/tiny-data.js';
+import { repoRoot } from '../fixtures.js';
 
 const PUZZLE = '...7.2..5....95.8.19..8..67..4...6....79...2.26...1......5......39.....8....784..';
 const TRM_TINY = [
@@ -78,6 +79,11 @@ test('hrm solve --model names a bundled model; an unknown name lists them in one
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^hrm: --model no-such-model: no such bundled model \(bundled: /);
   assert.equal(r.stderr.trim().split('\n').length, 1);
+  if (!existsSync(join(repoRoot(), 'models', 'maze.safetensors'))) {
+    const maze = hrm(['solve', 'maze', 'some-maze.txt']);
+    assert.equal(maze.status, 1);
+    assert.match(maze.stderr, /^hrm: hrm solve maze: this package has no bundled maze model \(bundled: .*\); give --checkpoint PATH/);
+  }
   const both = hrm(['solve', 'sudoku', PUZZLE, '--model', 'sudoku', '--checkpoint', 'x']);
   assert.equal(both.status, 1);
   assert.match(both.stderr, /--model NAME or --checkpoint PATH, not both/);

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { KERNELS, type Ptr, type RawBackend } from '../kernels.js';
+import { KERNELS, readEngineLimits, type Ptr, type RawBackend } from '../kernels.js';
 import { packageRoot } from './package-root.js';
 
 interface Addon {
@@ -39,7 +39,7 @@ export function loadNative(): RawBackend {
   const names = addon.kernels();
   const want = KERNELS.map(([n]) => n);
   if (names.join(',') !== want.join(',')) {
-    throw new Error(`${path} is out of date: its kernel table differs from src/engine/backend.ts (run npm run build:native)`);
+    throw new Error(`${path} is out of date: its kernel table differs from src/engine/kernels.ts (run npm run build:native)`);
   }
   const args = addon.args();
   // One external ArrayBuffer per allocated block, made on first use and dropped when the block is
@@ -56,11 +56,9 @@ export function loadNative(): RawBackend {
     }
     return [addon.view(ptr, bytes), 0]; // inside a block (a tensor view with an offset)
   };
-  return {
+  const raw: Omit<RawBackend, 'maxThreads' | 'attentionScratchFloats'> = {
     name: 'native',
     isa: addon.isa(),
-    maxThreads: 256, // HRM_MAX_THREADS in native/kernels/common.h
-    attentionScratchFloats: Infinity,
     alloc(bytes) {
       const p = addon.alloc(bytes);
       blockBytes.set(p, bytes);
@@ -72,11 +70,12 @@ export function loadNative(): RawBackend {
       addon.free(ptr);
     },
     // an external ArrayBuffer over address 0 counts as detached: empty views are plain arrays
-    f32: (ptr, n) => (n === 0 ? new Float32Array(0) : new Float32Array(...buffer(ptr, n * 4), n)),
-    i32: (ptr, n) => (n === 0 ? new Int32Array(0) : new Int32Array(...buffer(ptr, n * 4), n)),
-    f64: (ptr, n) => (n === 0 ? new Float64Array(0) : new Float64Array(...buffer(ptr, n * 8), n)),
+    f32: (ptr, n) => (n === 0 ? new Float32Array(0) : new Float32Array(...buffer(ptr, n * Float32Array.BYTES_PER_ELEMENT), n)),
+    i32: (ptr, n) => (n === 0 ? new Int32Array(0) : new Int32Array(...buffer(ptr, n * Int32Array.BYTES_PER_ELEMENT), n)),
+    f64: (ptr, n) => (n === 0 ? new Float64Array(0) : new Float64Array(...buffer(ptr, n * Float64Array.BYTES_PER_ELEMENT), n)),
     args: () => args,
     call: (id) => addon.call(id),
     setThreads: (n) => addon.setThreads(n),
   };
+  return { ...raw, ...readEngineLimits(raw) };
 }

@@ -5,13 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KERNELS, type Ptr, type RawBackend } from '../kernels.js';
+import { KERNELS, readEngineLimits, type Ptr, type RawBackend } from '../kernels.js';
 import { packageRoot } from './package-root.js';
 
 const PAGE = 65536;
 const MAX_BYTES = 4 * 1024 * 1024 * 1024;
-/** the attention scratch of the wasm build: HRM_WASM_SCRATCH_FLOATS in native/kernels/common.h */
-const WASM_SCRATCH_FLOATS = 10 * 1024 * 128 + 65536;
 
 export function wasmPath(): string {
   return join(packageRoot(), 'wasm', 'hrm_kernels.wasm');
@@ -54,11 +52,9 @@ export function loadWasm(): RawBackend {
     return p;
   }
 
-  return {
+  const raw: Omit<RawBackend, 'maxThreads' | 'attentionScratchFloats'> = {
     name: 'wasm',
     isa: 'wasm-simd128',
-    maxThreads: 1,
-    attentionScratchFloats: WASM_SCRATCH_FLOATS,
     alloc,
     free(ptr, bytes) {
       const size = roundUp(Math.max(bytes, 1), 64);
@@ -79,6 +75,7 @@ export function loadWasm(): RawBackend {
     },
     setThreads: () => {},
   };
+  return { ...raw, ...readEngineLimits(raw) };
 }
 
 function roundUp(n: number, m: number): number {

@@ -4,8 +4,8 @@
  * [outer, shape[axis] * inner] rows.
  */
 import { installAllocators, needsGrad, record } from '../autograd.js';
-import { empty, fmtShape, installViewOps, shapeSize, zeros, type Tensor } from '../tensor.js';
-import { axisOf, out, sameShape } from './util.js';
+import { ELEMENT_BYTES, empty, fmtShape, installViewOps, shapeSize, zeros, type Tensor } from '../tensor.js';
+import { axisOf, out } from './util.js';
 
 function resolveShape(op: string, x: Tensor, shape: number[]): number[] {
   const s = [...shape];
@@ -55,12 +55,12 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   } else {
     const b = x.backend;
     y = out(shape, b, x.dtype);
-    if (y.size > 0) b.k.copy2d(y.ptr, length * inner, x.ptr + start * inner * 4, n * inner, outer, length * inner);
+    if (y.size > 0) b.k.copy2d(y.ptr, length * inner, x.ptr + start * inner * ELEMENT_BYTES[x.dtype], n * inner, outer, length * inner);
   }
   if (needsGrad(x)) {
     record('narrow', y, [x], [], (g) => {
       const dx = zeros(x.shape, 'float32', g.backend);
-      if (g.size > 0) g.backend.k.copy2d(dx.ptr + start * inner * 4, n * inner, g.ptr, length * inner, outer, length * inner);
+      if (g.size > 0) g.backend.k.copy2d(dx.ptr + start * inner * ELEMENT_BYTES[dx.dtype], n * inner, g.ptr, length * inner, outer, length * inner);
       return [dx];
     });
   }
@@ -91,7 +91,7 @@ export function concat(ts: Tensor[], axis: number): Tensor {
   for (const t of ts) {
     offs.push(off);
     const w = t.shape[a] * inner;
-    if (t.size > 0) b.k.copy2d(y.ptr + off * inner * 4, total * inner, t.ptr, w, outer, w);
+    if (t.size > 0) b.k.copy2d(y.ptr + off * inner * ELEMENT_BYTES[y.dtype], total * inner, t.ptr, w, outer, w);
     off += t.shape[a];
   }
   if (needsGrad(...ts)) {
@@ -102,7 +102,7 @@ export function concat(ts: Tensor[], axis: number): Tensor {
         if (!need[i]) return null;
         const gi = out(s, g.backend);
         const w = s[a] * inner;
-        if (gi.size > 0) g.backend.k.copy2d(gi.ptr, w, g.ptr + offs[i] * inner * 4, total * inner, outer, w);
+        if (gi.size > 0) g.backend.k.copy2d(gi.ptr, w, g.ptr + offs[i] * inner * ELEMENT_BYTES[g.dtype], total * inner, outer, w);
         return gi;
       }),
     );
