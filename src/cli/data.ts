@@ -7,8 +7,8 @@ import { UserError } from '../util/errors.js';
 import { asUserError } from '../util/io-errors.js';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { cleanUpInterruptedBuild } from '../data/builders/output-dir.js';
+import { resolve as resolvePath } from 'node:path';
+import { cleanUpInterruptedBuild, ownBuildFolders } from '../data/builders/output-dir.js';
 import { buildSudokuDataset } from '../data/builders/sudoku.js';
 import { buildMazeDataset } from '../data/builders/maze.js';
 import { buildArcDataset } from '../data/builders/arc.js';
@@ -289,7 +289,7 @@ async function arc(args: string[]): Promise<number> {
   // One folder given twice (perhaps spelled differently) would put every task in twice.
   const seen = new Map<string, string>();
   for (const d of dirs ?? []) {
-    const key = existsSync(d) ? realpathSync(d) : resolve(d);
+    const key = existsSync(d) ? realpathSync(d) : resolvePath(d);
     const first = seen.get(key);
     if (first !== undefined) throw new UserError(`${d} is given twice in --dataset-dirs (also as ${first})`);
     seen.set(key, d);
@@ -346,6 +346,12 @@ function runBuildInWorker(args: string[]): Promise<number> {
     let outcome: { code: number } | { error: Error } | null = null;
     const onSignal = (sig: NodeJS.Signals) => {
       void worker.terminate().finally(() => {
+        // the worker may have made its folder without its message having arrived yet
+        const o = args.indexOf('--output-dir');
+        if (o >= 0 && args[o + 1]) {
+          const out = resolvePath(args[o + 1]);
+          for (const tmp of ownBuildFolders(out)) if (!temps.has(tmp)) temps.set(tmp, out);
+        }
         for (const [tmp, out] of temps) cleanUpInterruptedBuild(tmp, out);
         process.stderr.write(`hrm: interrupted (${sig}); the build stopped, its temporary folder was removed and any existing dataset at --output-dir is untouched\n`);
         process.exit(sig === 'SIGINT' ? 130 : 143);

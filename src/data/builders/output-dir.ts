@@ -120,6 +120,19 @@ export function cleanUpInterruptedBuild(tmp: string, out: string): void {
   rmSync(tmp, { recursive: true, force: true });
 }
 
+/**
+ * This process's temporary build folders for `out` (a worker thread has the process's pid): what a
+ * signal must clean up, also one the worker made but had not yet reported when the signal came.
+ */
+export function ownBuildFolders(out: string): string[] {
+  const parent = dirname(out);
+  if (!existsSync(parent)) return [];
+  const prefix = `.${basename(out)}.building-${process.pid}-`;
+  return readdirSync(parent)
+    .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
+    .map((n) => join(parent, n));
+}
+
 export function buildingFolderName(out: string): string {
   return join(dirname(out), `.${basename(out)}.building-${process.pid}-${Date.now()}`);
 }
