@@ -52,8 +52,8 @@ interface CliResult {
   trace: { segment: number; preds: number[]; q_halt: number; q_continue: number }[];
 }
 
-async function cliSolve(task: 'sudoku' | 'maze', puzzleArg: string, model: string): Promise<CliResult> {
-  const out = await hrm(['solve', task, puzzleArg, '--checkpoint', model, '--json', '--trace'], { HRM_BACKEND: 'wasm' });
+async function cliSolve(task: 'sudoku' | 'maze', puzzleArg: string, model: string, extra: string[] = []): Promise<CliResult> {
+  const out = await hrm(['solve', task, puzzleArg, '--checkpoint', model, '--json', '--trace', ...extra], { HRM_BACKEND: 'wasm' });
   return JSON.parse(out.trim().split('\n')[0]) as CliResult;
 }
 
@@ -123,12 +123,13 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     const prepMs = Date.now() - tStart;
 
     // ---- what the CLI answers (wasm backend: the same kernels as the page), while the server starts ----
-    const [srv, cliFixtures, cliRun, cliMaze, cliBundled] = await Promise.all([
+    const [srv, cliFixtures, cliRun, cliMaze, cliBundled, cliBundledHalt] = await Promise.all([
       startServer([...fixtures, sudokuRun, mazeRun]),
       Promise.all(fixtures.map((f) => cliSolve('sudoku', PUZZLE, f).catch(() => null))),
       cliSolve('sudoku', PUZZLE, sudokuRun),
       cliSolve('maze', mazeFile, mazeRun),
       haveBundled ? cliSolve('sudoku', PUZZLE, bundledFile) : Promise.resolve(null),
+      haveBundled ? cliSolve('sudoku', PUZZLE, bundledFile, ['--halt']) : Promise.resolve(null),
     ]);
     server = srv.proc;
     const base = srv.url;
@@ -184,6 +185,7 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     await page.waitForSelector(`body[data-model="${first.key}"]`, { timeout: 30_000 });
     const modelLoadedMs = Date.now() - t0;
     assert.match(await text('engine'), /WebAssembly \(wasm-simd128\) in a Worker/);
+    if (haveBundled) assert.match(await text('model-status'), /^sudoku\.safetensors: sudoku model \(trm\), hidden 64, layers 2 \(one network\), cycles H x L 3x4, 8 segments at most/);
 
     // ---- Sudoku: type a puzzle, solve, compare with the CLI, time it ----
     await byId('sudoku-input').fill(PUZZLE.slice(0, 80));
@@ -211,6 +213,20 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
       assert.ok(kept, 'and keeps every clue');
     }
     const pageSolveMs = Number((await text('solve-ms')).replace(/ ms$/, ''));
+    // the same with "stop when the model halts": the page's answer is hrm solve --halt's
+    const haltMs: number[] = [];
+    if (cliBundledHalt) {
+      await byId('sudoku-halt').check();
+      for (let i = 0; i < 5; i++) {
+        await byId('solve').click();
+        await waitDone();
+        haltMs.push(Number(await page.evaluate(() => document.body.dataset.solveMs)));
+      }
+      await samePage(cliBundledHalt, 'Sudoku with the bundled model, halting');
+      await byId('sudoku-halt').uncheck();
+      await byId('solve').click();
+      await waitDone();
+    }
 
     // step through the segments: the board shows each segment's prediction
     const trace = JSON.parse(await text('trace')) as { segments: { preds: number[] }[] };
@@ -260,7 +276,7 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     // ---- model files given on the page (the drop / file-picker path): the run's weights + all_config.yaml ----
     await byId('model-files').setInputFiles([join(sudokuRun, 'all_config.yaml'), join(sudokuRun, 'step_4.safetensors')]);
     await page.waitForSelector('body[data-model^="drop"]', { timeout: 30_000 });
-    assert.match(await text('model-status'), /step_4\.safetensors: sudoku model, hidden 32/);
+    assert.match(await text('model-status'), /step_4\.safetensors: sudoku model \(hrm_v1\), hidden 32, layers H\+L 1\+1/);
     await byId('sudoku-input').fill(PUZZLE);
     await byId('solve').click();
     await waitDone();
@@ -269,7 +285,7 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     // ---- a whole run folder through the folder picker (its newest step, as hrm solve takes it) ----
     await page.locator('#model-folder').setInputFiles(sudokuRun);
     await page.waitForSelector('body[data-model="drop2"]', { timeout: 30_000 });
-    assert.match(await text('model-status'), /^sudoku-run: sudoku model/);
+    assert.match(await text('model-status'), /^sudoku-run: sudoku model \(hrm_v1\)/);
     await byId('solve').click();
     await waitDone();
     await samePage(cliRun, 'Sudoku with the run folder given on the page');
@@ -333,7 +349,8 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     console.log(
       `web: first load ${firstLoadMs} ms (page + engine + model list), model loaded at ${modelLoadedMs} ms; ` +
         `Sudoku solve after the model loaded: median ${median(inPageMs)} ms from the click handler to the answer drawn (${inPageMs.join(', ')}), ` +
-        `median ${median(solveMs)} ms as Playwright sees it, ${pageSolveMs} ms inference in the worker (last), ${nSeg} segments, ${first.name}; answers valid: ${fx.join(', ') || 'no fixture'}, ` +
+        `median ${median(solveMs)} ms as Playwright sees it, ${pageSolveMs} ms inference in the worker (last), ${nSeg} segments, ${first.name}; ` +
+        `${haltMs.length ? `halting: median ${median(haltMs)} ms (${haltMs.join(', ')}), ${cliBundledHalt!.segments} segments; ` : ''}answers valid: ${fx.join(', ') || 'no fixture'}, ` +
         `${cliBundled ? `bundled sudoku ${cliBundled.valid ? 'valid' : 'not valid'}, ` : ''}sudoku-run ${cliRun.valid ? 'valid' : 'not valid'}, maze-run: ${mazeVerdict}; page says "${sudokuVerdict}"; ` +
         `set-up ${prepMs} ms, total ${Date.now() - tStart} ms; screenshots in ${SHOTS}`,
     );

@@ -105,7 +105,7 @@ function load(e: ModelEntry): Promise<ModelInfo> {
 }
 
 function describe(i: ModelInfo): void {
-  $('model-status').textContent = `${i.name}: ${i.task} model, hidden ${i.hidden}, layers H+L ${i.layers}, cycles H x L ${i.cycles}, ` +
+  $('model-status').textContent = `${i.name}: ${i.task} model (${i.arch}), hidden ${i.hidden}, layers ${i.layers}, cycles H x L ${i.cycles}, ` +
     `${i.haltMaxSteps} segments at most, ${(i.params / 1e6).toFixed(2)}M parameters; loaded in ${fmt(i.loadMs, 0)} ms`;
 }
 

@@ -26,6 +26,8 @@ export interface ModelInfo {
   vocab: number;
   seqLen: number | null;
   hidden: number;
+  /** the registry key: hrm_v1, trm, transformers_baseline */
+  arch: string;
   layers: string;
   cycles: string;
   haltMaxSteps: number;

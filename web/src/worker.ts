@@ -65,7 +65,9 @@ async function loadModel(key: string, name: string, files: FileRef[], entry: str
   models.get(key)?.solver.dispose();
   const info: ModelInfo = {
     key, name, format: solver.files.format, task, vocab: a.vocab_size, seqLen: solver.spec.seqLen, hidden: a.hidden_size,
-    layers: `${a.H_layers}+${a.L_layers}`, cycles: `${a.H_cycles}x${a.L_cycles}`, haltMaxSteps: a.halt_max_steps, params,
+    // TRM has one network (L_level) and the baseline one stack (H_level): HRM's H+L pair only for HRM
+    arch: solver.spec.entry.key,
+    layers: solver.spec.entry.key === 'trm' ? `${a.L_layers} (one network)` : solver.spec.entry.key === 'hrm_v1' ? `H+L ${a.H_layers}+${a.L_layers}` : `${a.H_layers}`, cycles: `${a.H_cycles}x${a.L_cycles}`, haltMaxSteps: a.halt_max_steps, params,
     lossType: a.loss_type, loadMs: performance.now() - t0,
   };
   models.set(key, { solver, info });
