@@ -4,7 +4,7 @@
  * (offsets relative to the end of the header). Reading validates everything and throws UserError
  * naming the file; writing is atomic.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError, oneLine } from '../util/errors.js';
 
@@ -32,35 +32,49 @@ function isDType(s: unknown): s is SafeDType {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(BYTES, s);
 }
 
-/** Parses safetensors bytes; `file` names the source in error messages. */
-export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): SafetensorsFile {
-  const bad = (msg: string): UserError => new UserError(`${file}: not a valid safetensors file: ${msg}`);
-  if (buf.byteLength < 8) throw bad(`only ${buf.byteLength} bytes, need at least 8 for the header length`);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const hlen = Number(dv.getBigUint64(0, true));
-  if (hlen > MAX_HEADER) throw bad(`header length ${hlen} is larger than ${MAX_HEADER}`);
-  if (8 + hlen > buf.byteLength) throw bad(`header length ${hlen} runs past the end of the file (${buf.byteLength} bytes)`);
+const badFile = (file: string, msg: string): UserError => new UserError(`${file}: not a valid safetensors file: ${msg}`);
+
+/** The header length from the first 8 bytes, checked against the file's size. */
+function headerLength(prefix: Uint8Array, fileBytes: number, file: string): number {
+  if (fileBytes < 8) throw badFile(file, `only ${fileBytes} bytes, need at least 8 for the header length`);
+  const hlen = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
+  if (hlen > MAX_HEADER) throw badFile(file, `header length ${hlen} is larger than ${MAX_HEADER}`);
+  if (8 + hlen > fileBytes) throw badFile(file, `header length ${hlen} runs past the end of the file (${fileBytes} bytes)`);
+  return hlen;
+}
+
+/** The JSON header (`bytes` = its hlen bytes) and its checked `__metadata__`. */
+function parseHeader(bytes: Uint8Array, file: string): { header: Record<string, unknown>; metadata: Record<string, string> } {
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + hlen)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
-    throw bad(`header is not valid JSON (${oneLine((e as Error).message)})`);
+    throw badFile(file, `header is not valid JSON (${oneLine((e as Error).message)})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad('header is not a JSON object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw badFile(file, 'header is not a JSON object');
+  const metadata: Record<string, string> = {};
+  const entry = (header as Record<string, unknown>).__metadata__;
+  if (entry !== undefined) {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw badFile(file, '__metadata__ is not an object');
+    for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+      if (typeof v !== 'string') throw badFile(file, `__metadata__.${k} is not a string`);
+      metadata[k] = v;
+    }
+  }
+  return { header: header as Record<string, unknown>, metadata };
+}
+
+/** Parses safetensors bytes; `file` names the source in error messages. */
+export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): SafetensorsFile {
+  const bad = (msg: string): UserError => badFile(file, msg);
+  const hlen = headerLength(buf, buf.byteLength, file);
+  const { header, metadata } = parseHeader(buf.subarray(8, 8 + hlen), file);
   const dataStart = 8 + hlen;
   const dataLen = buf.byteLength - dataStart;
-  const metadata: Record<string, string> = {};
   const tensors = new Map<string, SafeTensor>();
   const ranges: [number, number, string][] = [];
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw bad('__metadata__ is not an object');
-      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw bad(`__metadata__.${k} is not a string`);
-        metadata[k] = v;
-      }
-      continue;
-    }
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
     if (entry === null || typeof entry !== 'object') throw bad(`entry '${name}' is not an object`);
     const { dtype, shape, data_offsets: offs } = entry as Record<string, unknown>;
     if (!isDType(dtype)) throw bad(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)}`);
@@ -105,6 +119,29 @@ function view(dtype: SafeDType, bytes: Uint8Array, n: number): SafeData {
       return new Uint16Array(ab, 0, n);
     default:
       return copy;
+  }
+}
+
+/**
+ * Only the header's `__metadata__`, reading the 8 + header-length bytes and not the tensors (what a
+ * loader needs to tell a bundled model from a plain checkpoint before reading its weights once).
+ */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const prefix = new Uint8Array(8);
+    readSync(fd, prefix, 0, Math.min(8, size), 0);
+    const hlen = headerLength(prefix, size, path);
+    const bytes = new Uint8Array(hlen);
+    readSync(fd, bytes, 0, hlen, 8);
+    return parseHeader(bytes, path).metadata;
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${path}: cannot read safetensors file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
 

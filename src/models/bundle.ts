@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { packageRoot } from '../engine/backends/package-root.js';
-import { readSafetensors, toFloat32, writeSafetensors, type SafeTensorInput } from '../io/safetensors.js';
+import { readSafetensorsMetadata, toFloat32, writeSafetensors, type SafeTensorInput } from '../io/safetensors.js';
 import { UserError } from '../util/errors.js';
 import { BUNDLE_KEYS, locateModel, readInferenceWeights, readModelSpec } from './load.js';
 import { canonicalName } from './hrm/state-dict.js';
@@ -45,7 +45,7 @@ export function bundledModelPath(name: string): string {
 
 function isBundle(path: string): boolean {
   try {
-    return readSafetensors(path).metadata[BUNDLE_KEYS.config] !== undefined;
+    return readSafetensorsMetadata(path)[BUNDLE_KEYS.config] !== undefined;
   } catch {
     return false;
   }

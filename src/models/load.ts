@@ -17,7 +17,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { basename, dirname, join } from 'node:path';
 import YAML from 'yaml';
 import { readDatasetMetadata } from '../data/dataset-format.js';
-import { readSafetensors, type SafeTensor } from '../io/safetensors.js';
+import { readSafetensors, readSafetensorsMetadata, type SafeTensor } from '../io/safetensors.js';
 import { readTorchCheckpoint } from '../io/torch-checkpoint.js';
 import { modelKeys, parseRunConfig, readRunConfig, type TrainConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
@@ -92,7 +92,7 @@ export function locateModel(path: string): ModelFiles {
 
 /** A bundled model's metadata (null for a plain safetensors file). */
 function bundleOf(path: string): ModelFiles['bundle'] | null {
-  const meta = readSafetensors(path).metadata;
+  const meta = readSafetensorsMetadata(path);
   const config = meta[BUNDLE_KEYS.config];
   if (config === undefined) return null;
   const raw = meta[BUNDLE_KEYS.seqLen];

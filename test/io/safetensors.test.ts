@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import {
   parseSafetensors,
   readSafetensors,
+  readSafetensorsMetadata,
   serializeSafetensors,
   toFloat32,
   toInt32,
@@ -134,4 +135,22 @@ test('safetensors: reads the reference fixture', (t) => {
   const bytes = concat(serializeSafetensors(f.tensors, f.metadata));
   const g = parseSafetensors(bytes, 'copy');
   for (const [name, tt] of f.tensors) assert.deepEqual([...g.tensors.get(name)!.data], [...tt.data], name);
+});
+
+test('readSafetensorsMetadata reads only the header: the metadata of a file whose tensor bytes are cut off, and one-line errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hrm-st-meta-'));
+  try {
+    const p = join(dir, 'm.safetensors');
+    writeSafetensors(p, { w: { shape: [1000], data: new Float32Array(1000) } }, { a: '1', b: 'two' });
+    assert.deepEqual(readSafetensorsMetadata(p), readSafetensors(p).metadata);
+    const bytes = readFileSync(p);
+    writeFileSync(p, bytes.subarray(0, bytes.length - 100));
+    assert.deepEqual(readSafetensorsMetadata(p), { a: '1', b: 'two' });
+    assert.throws(() => readSafetensors(p), UserError);
+    writeFileSync(p, bytes.subarray(0, 5));
+    assert.throws(() => readSafetensorsMetadata(p), /m\.safetensors: not a valid safetensors file: only 5 bytes/);
+    assert.throws(() => readSafetensorsMetadata(join(dir, 'missing.safetensors')), /missing\.safetensors: cannot read safetensors file \(ENOENT\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
