@@ -5,33 +5,9 @@
  * o_proj 504 -> 512), expansion 4, H_cycles 1, halt_max_steps 16, RoPE. L_layers/L_cycles are accepted
  * and ignored.
  */
-import type { LossType } from '../shared/act.js';
-import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec } from '../shared/config-schema.js';
-import type { PositionEncoding } from '../shared/inner-base.js';
+import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec, type SchemaModelConfig } from '../shared/config-schema.js';
 
-export interface BaselineConfig {
-  batch_size: number;
-  seq_len: number;
-  vocab_size: number;
-  num_puzzle_identifiers: number;
-  hidden_size: number;
-  num_heads: number;
-  expansion: number;
-  H_layers: number;
-  L_layers: number;
-  H_cycles: number;
-  L_cycles: number;
-  halt_max_steps: number;
-  halt_exploration_prob: number;
-  pos_encodings: PositionEncoding;
-  puzzle_emb_ndim: number;
-  /** 0 = ceil(puzzle_emb_ndim / hidden_size) */
-  puzzle_emb_len: number;
-  no_ACT_continue: boolean;
-  rms_norm_eps: number;
-  rope_theta: number;
-  loss_type: LossType;
-}
+export type BaselineConfig = SchemaModelConfig;
 
 export const BASELINE_SCHEMA: Record<string, KeySpec> = {
   ...DATA_KEYS,

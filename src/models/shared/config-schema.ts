@@ -6,6 +6,32 @@
  */
 import { UserError } from '../../util/errors.js';
 import type { LossType } from './act.js';
+import type { PositionEncoding } from './inner-base.js';
+
+/** The configuration TRM and the baseline share (each adds its own keys; HRM has its own, the reference's). */
+export interface SchemaModelConfig {
+  batch_size: number;
+  seq_len: number;
+  vocab_size: number;
+  num_puzzle_identifiers: number;
+  hidden_size: number;
+  num_heads: number;
+  expansion: number;
+  H_layers: number;
+  L_layers: number;
+  H_cycles: number;
+  L_cycles: number;
+  halt_max_steps: number;
+  halt_exploration_prob: number;
+  pos_encodings: PositionEncoding;
+  puzzle_emb_ndim: number;
+  /** puzzle-embedding positions; 0 = ceil(puzzle_emb_ndim / hidden_size) */
+  puzzle_emb_len: number;
+  no_ACT_continue: boolean;
+  rms_norm_eps: number;
+  rope_theta: number;
+  loss_type: LossType;
+}
 
 export type KeySpec =
   | { t: 'int'; min: number; def?: number }

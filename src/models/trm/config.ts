@@ -3,33 +3,11 @@
  * `config/arch/trm.yaml` defaults), validated by the shared schema parser. H_layers is accepted and
  * ignored (TRM has one network, L_level).
  */
-import type { LossType } from '../shared/act.js';
-import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec } from '../shared/config-schema.js';
-import type { PositionEncoding } from '../shared/inner-base.js';
+import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec, type SchemaModelConfig } from '../shared/config-schema.js';
 
-export interface TRMConfig {
-  batch_size: number;
-  seq_len: number;
-  vocab_size: number;
-  num_puzzle_identifiers: number;
-  hidden_size: number;
-  num_heads: number;
-  expansion: number;
-  H_layers: number;
-  L_layers: number;
-  H_cycles: number;
-  L_cycles: number;
-  halt_max_steps: number;
-  halt_exploration_prob: number;
-  pos_encodings: PositionEncoding;
-  puzzle_emb_ndim: number;
-  /** puzzle-embedding positions; 0 = ceil(puzzle_emb_ndim / hidden_size) */
-  puzzle_emb_len: number;
+export interface TRMConfig extends SchemaModelConfig {
+  /** a SwiGLU across the sequence axis instead of attention */
   mlp_t: boolean;
-  no_ACT_continue: boolean;
-  rms_norm_eps: number;
-  rope_theta: number;
-  loss_type: LossType;
 }
 
 export const TRM_SCHEMA: Record<string, KeySpec> = {
