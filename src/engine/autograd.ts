@@ -8,21 +8,10 @@
  * to the enclosing scope), and releases the recorded nodes no surviving tensor depends on.
  * `noGrad(fn)` runs fn without recording.
  */
-import type { GradNode, Tensor } from './tensor.js';
+import { empty, scopes, type GradNode, type Scope, type Tensor } from './tensor.js';
 
 let gradEnabled = true;
 let nextNodeId = 1;
-
-interface Scope {
-  tensors: Tensor[];
-  nodes: GradNode[];
-}
-const scopes: Scope[] = [];
-
-/** Internal: registers a new tensor handle with the innermost tidy scope. */
-export function track(t: Tensor): void {
-  if (scopes.length > 0) scopes[scopes.length - 1].tensors.push(t);
-}
 
 /** Runs fn with recording off: results have no grad history and require no grad. */
 export function noGrad<T>(fn: () => T): T {
@@ -112,14 +101,15 @@ function addGrads(a: Tensor, b: Tensor): Tensor {
   return r;
 }
 
-let emptyLike: (t: Tensor) => Tensor = () => {
-  throw new Error('autograd: engine not initialised');
-};
-let copyOf: (t: Tensor) => Tensor = emptyLike;
-/** Internal: tensor.ts/ops hand in allocation helpers (avoids an import cycle at load). */
-export function installAllocators(mk: (t: Tensor) => Tensor, copy: (t: Tensor) => Tensor): void {
-  emptyLike = mk;
-  copyOf = copy;
+function emptyLike(t: Tensor): Tensor {
+  return empty(t.shape, t.dtype, t.backend);
+}
+
+/** A copy with its own storage (backward runs unrecorded, so no node). */
+function copyOf(t: Tensor): Tensor {
+  const y = emptyLike(t);
+  if (t.size > 0) t.backend.k.copy2d(y.ptr, t.size, t.ptr, t.size, 1, t.size);
+  return y;
 }
 
 // Adds g into leaf.grad. A new .grad may still share storage with another gradient: the leaf goes into

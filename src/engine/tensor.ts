@@ -7,7 +7,6 @@
  * garbage collector. Tensors made inside `tidy` are registered with the innermost scope.
  */
 import { getBackend, type Backend } from './backend.js';
-import { track } from './autograd.js';
 
 export type DType = 'float32' | 'int32';
 
@@ -27,6 +26,16 @@ export class Storage {
     if (--this.refs === 0 && this.bytes > 0) this.backend.free(this.ptr, this.bytes);
   }
 }
+
+/**
+ * The open tidy scopes, innermost last (autograd.ts's tidy pushes and pops them): every new handle and
+ * recorded node joins the innermost. Kept here so that making a tensor needs nothing from autograd.
+ */
+export interface Scope {
+  tensors: Tensor[];
+  nodes: GradNode[];
+}
+export const scopes: Scope[] = [];
 
 /** A recorded op: how to turn the output's gradient into its inputs' gradients. */
 export interface GradNode {
@@ -84,7 +93,7 @@ export class Tensor {
     this.size = shapeSize(shape);
     this.offset = offset;
     this.storage = storage;
-    if (tracked) track(this);
+    if (tracked && scopes.length > 0) scopes[scopes.length - 1].tensors.push(this);
   }
 
   /** Byte address (native) or byte offset into linear memory (wasm) of the first element. */

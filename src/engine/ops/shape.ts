@@ -3,7 +3,7 @@
  * concat along any axis and copy. Strided moves use the `copy2d` kernel: a tensor seen as
  * [outer, shape[axis] * inner] rows.
  */
-import { installAllocators, needsGrad, record } from '../autograd.js';
+import { needsGrad, record } from '../autograd.js';
 import { ELEMENT_BYTES, empty, fmtShape, installViewOps, shapeSize, zeros, type Tensor } from '../tensor.js';
 import { axisOf, out } from './util.js';
 
@@ -120,4 +120,3 @@ export function copy(x: Tensor): Tensor {
 }
 
 installViewOps(reshape, narrow);
-installAllocators((t) => empty(t.shape, 'float32', t.backend), copy);
