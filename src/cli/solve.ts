@@ -31,13 +31,18 @@ Answers puzzles with a trained model (HRM, TRM or the baseline) and checks each 
                      notation: 81 digits; a maze's rows joined with 'o' on the path), valid
                      (sudoku: a valid grid keeping every clue; maze: S connected to G through the
                      path, the maze kept), shortest (maze), solved (equals the given answer; null
-                     without one), segments, ms (the puzzle's share of its batch), q_halt,
+                     without one), segments, attempts, ms (the puzzle's share of its batches), q_halt,
                      q_continue; with --trace a 'trace' list with, per segment, preds (raw output
                      token ids), q_halt, q_continue. Several puzzles end with a summary line.
   --trace            print the grid after every segment (changed cells marked) and the halting values
   --segments N       run N segments (default: the model's halt_max_steps, as the reference evaluates)
   --halt             stop each puzzle when the model halts (q_halt > q_continue; TRM: q_halt > 0),
                      at most --segments
+  --retries N        an answer that breaks the rules is tried again on up to N symmetric copies of
+                     the puzzle (sudoku: digits relabelled, rows, columns, bands and stacks permuted,
+                     transposed; maze: its 7 rotations and reflections) and the first valid answer
+                     is kept. Only the rules judge, never a given answer. Default 0: the model's own
+                     answer, as the reference evaluates; 'attempts' says how many were run
   --batch N          puzzles per batch (default 32)
 arc: TASK.json is an ARC task ({"train": [...], "test": [{"input": grid, "output": grid?}, ...]}),
   DIR the dataset the model was trained on (hrm data arc): the model has a puzzle embedding per
@@ -68,9 +73,10 @@ export async function run(args: string[]): Promise<number> {
   let halt = false;
   let segments: number | undefined;
   let batchSize: number | undefined;
-  const intArg = (flag: string, v: string | undefined): number => {
+  let retries = 0;
+  const intArg = (flag: string, v: string | undefined, min = 1): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < 1) throw new UserError(`${flag} needs an integer >= 1, got ${v === undefined ? 'nothing' : `'${v}'`}`);
+    if (v === undefined || v.trim() === '' || !Number.isInteger(n) || n < min) throw new UserError(`${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : `'${v}'`}`);
     return n;
   };
   for (let i = 0; i < rest.length; i++) {
@@ -88,6 +94,7 @@ export async function run(args: string[]): Promise<number> {
     else if (a === '--halt') halt = true;
     else if (a === '--segments') segments = intArg(a, rest[++i]);
     else if (a === '--batch') batchSize = intArg(a, rest[++i]);
+    else if (a === '--retries') retries = intArg(a, rest[++i], 0);
     else if (a.startsWith('--')) throw new UserError(`hrm solve: unknown option '${a}' (see hrm solve --help)`);
     else positional.push(a);
   }
@@ -110,7 +117,7 @@ export async function run(args: string[]): Promise<number> {
     }
     for (const f of files) puzzles.push(...solver.parse(task as TaskName, readText(f), f === '-' ? '<stdin>' : f, true));
     const color = !json && process.stdout.isTTY === true;
-    const results = solver.solve(task as TaskName, puzzles, { segments, halt, trace, batchSize }, (r) => {
+    const results = solver.solve(task as TaskName, puzzles, { segments, halt, trace, batchSize, retries }, (r) => {
       process.stdout.write(json ? jsonLine(r, trace) + '\n' : humanReport(r, puzzles[r.index], color) + '\n');
     });
     if (results.length > 1) {
@@ -151,6 +158,7 @@ function jsonLine(r: SolveResult, trace: boolean): string {
     ...(r.shortest !== undefined ? { shortest: r.shortest } : {}),
     solved: r.solved,
     segments: r.segments,
+    attempts: r.attempts,
     ms: round(r.ms, 2),
     q_halt: r.q_halt,
     q_continue: r.q_continue,
@@ -164,7 +172,9 @@ function humanReport(r: SolveResult, p: Puzzle, color: boolean): string {
   const lines: string[] = [];
   const verdict = r.valid ? (r.shortest === false ? 'valid, not shortest' : 'valid') : 'NOT valid';
   const solved = r.solved === null ? '' : r.solved ? ', matches the given answer' : ', differs from the given answer';
-  lines.push(`puzzle ${r.index + 1} (${r.source}): ${verdict}${solved}; ${r.segments} segments, ${r.ms.toFixed(1)} ms${r.problem ? ` (${r.problem})` : ''}`);
+  const attempts = r.attempts > 1 ? (r.valid ? ` (attempt ${r.attempts}, a symmetric copy)` : ` (after ${r.attempts} attempts; the first is shown)`) : '';
+  lines.push(`puzzle ${r.index + 1} (${r.source}): ${verdict}${solved}${attempts}; ${r.segments} segments, ${r.ms.toFixed(1)} ms${r.problem ? ` (${r.problem})` : ''}`);
+  if (!r.valid && r.attempts === 1) lines.push('(the model can be asked again on symmetric copies of the puzzle: --retries 8)');
   if (r.trace) {
     let prev: string | null = null;
     for (const t of r.trace) {

@@ -7,9 +7,10 @@
  * is a shortest one (as many 'o' cells as a BFS shortest path has between S and G).
  */
 import { splitCsvLine } from '../data/csv.js';
+import { dihedralPermutation } from '../data/augment.js';
 import { bfs, MAZE_CHARSET } from '../data/maze-generator.js';
 import { UserError } from '../util/errors.js';
-import { showChar, type Puzzle, type PuzzleKind, type Verdict } from './puzzle.js';
+import { showChar, type Puzzle, type PuzzleKind, type SymmetricCopy, type Verdict } from './puzzle.js';
 
 const QUESTION_CHARS = '# SG';
 
@@ -124,4 +125,21 @@ function judge(answer: string, puzzle: Puzzle): Verdict {
   return judgeMaze(answer, puzzle.question, puzzle.width);
 }
 
-export const MAZE: PuzzleKind = { name: 'maze', vocab: 6, parse, decode, judge };
+/** The k-th (1-7) rotation or reflection of the square grid; walls, start, goal and paths go with it. */
+function symmetry(puzzle: Puzzle, k: number): SymmetricCopy | null {
+  if (k < 1 || k > 7) return null;
+  const n = puzzle.width;
+  const perm = dihedralPermutation(k, n, n);
+  const tokens = new Int32Array(n * n);
+  for (let i = 0; i < n * n; i++) tokens[i] = puzzle.tokens[perm[i]];
+  return {
+    tokens,
+    back(preds) {
+      const out = new Int32Array(n * n);
+      for (let i = 0; i < n * n; i++) out[perm[i]] = preds[i];
+      return out;
+    },
+  };
+}
+
+export const MAZE: PuzzleKind = { name: 'maze', vocab: 6, parse, decode, judge, symmetry };

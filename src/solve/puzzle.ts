@@ -37,6 +37,18 @@ export interface PuzzleKind {
   /** output tokens -> answer string (no checks) */
   decode(preds: ArrayLike<number>, puzzle: Puzzle): string;
   judge(answer: string, puzzle: Puzzle): Verdict;
+  /**
+   * The k-th (k >= 1) copy of the puzzle under a symmetry of its rules, for `--retries`: a wrong answer
+   * is tried again on a copy the model sees differently, and a valid answer there is one here. Null when
+   * the kind has no k-th symmetry (a maze has 7 besides itself).
+   */
+  symmetry(puzzle: Puzzle, k: number): SymmetricCopy | null;
+}
+
+/** A puzzle's tokens under a symmetry, and the map of the model's output tokens back to the puzzle. */
+export interface SymmetricCopy {
+  tokens: Int32Array;
+  back(preds: ArrayLike<number>): Int32Array;
 }
 
 /** Draws `cells` (one character each) as rows of `width`, marking cells that differ from `prev`. */

@@ -8,7 +8,7 @@
  */
 import type { SafeTensor } from '../io/safetensors.js';
 import type { ReasoningModel } from '../models/registry.js';
-import { infer } from '../models/shared/inference.js';
+import { infer, type InferenceResult } from '../models/shared/inference.js';
 import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, type ModelFiles, type ModelSpec } from '../models/load.js';
 import { UserError } from '../util/errors.js';
 import { MAZE } from './maze.js';
@@ -27,6 +27,11 @@ export interface SolveOptions {
   trace?: boolean;
   /** puzzles per batch (default 32) */
   batchSize?: number;
+  /**
+   * try a puzzle whose answer breaks the rules again on up to this many symmetric copies
+   * (PuzzleKind.symmetry) and keep the first valid answer (default 0: the model's own answer)
+   */
+  retries?: number;
 }
 
 export interface TraceStep {
@@ -53,9 +58,12 @@ export interface SolveResult {
   problem?: string;
   /** the answer equals the known one; null when none was given */
   solved: boolean | null;
+  /** segments run for the answer given */
   segments: number;
-  /** this puzzle's share of its batch's inference time */
+  /** this puzzle's share of its batches' inference time, retries included */
   ms: number;
+  /** 1 + the retries run (the answer is the first valid one, else the model's first answer) */
+  attempts: number;
   q_halt: number;
   q_continue: number;
   trace?: TraceStep[];
@@ -128,6 +136,8 @@ export class Solver {
     if (opts.segments !== undefined && !(Number.isInteger(opts.segments) && opts.segments >= 1)) throw new UserError(`segments must be an integer >= 1, got ${opts.segments}`);
     const batchSize = opts.batchSize ?? 32;
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UserError(`batch size must be an integer >= 1, got ${batchSize}`);
+    const retries = opts.retries ?? 0;
+    if (!(Number.isInteger(retries) && retries >= 0)) throw new UserError(`retries must be an integer >= 0, got ${retries}`);
     const results: SolveResult[] = [];
     let i = 0;
     while (i < puzzles.length) {
@@ -137,43 +147,27 @@ export class Solver {
       while (j < puzzles.length && j - i < batchSize && puzzles[j].tokens.length === T) j++;
       const batch = puzzles.slice(i, j);
       const model = this.modelFor(T);
-      const inputs = new Int32Array(batch.length * T);
-      batch.forEach((p, b) => inputs.set(p.tokens, b * T));
-      const t0 = process.hrtime.bigint();
-      const r = infer(model, { inputs, puzzle_identifiers: new Int32Array(batch.length) }, {
-        segments: opts.segments,
-        halt: opts.halt ? 'q' : 'all',
-        trace: opts.trace,
-      });
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6 / batch.length;
-      batch.forEach((p, b) => {
-        const preds = r.preds.subarray(b * T, (b + 1) * T);
-        const answer = kind.decode(preds, p);
-        const v = kind.judge(answer, p);
-        const res: SolveResult = {
-          task,
-          index: i + b,
-          source: p.source,
-          question: p.question,
-          answer,
-          valid: v.valid,
-          ...(v.shortest !== undefined ? { shortest: v.shortest } : {}),
-          ...(v.problem ? { problem: v.problem } : {}),
-          solved: p.label === null ? null : answer === p.label,
-          segments: r.segments[b],
-          ms,
-          q_halt: r.q_halt[b],
-          q_continue: r.q_continue[b],
-        };
-        if (opts.trace) {
-          res.trace = r.trace.slice(0, r.segments[b]).map((s, k) => {
-            const sp = s.preds.subarray(b * T, (b + 1) * T);
-            return { segment: k + 1, preds: Array.from(sp), answer: kind.decode(sp, p), q_halt: s.q_halt[b], q_continue: s.q_continue[b] };
-          });
-        }
-        results.push(res);
-        onResult?.(res);
-      });
+      const first = runBatch(model, batch.map((p) => p.tokens), opts);
+      const done = batch.map((p, b) => judged(task, kind, p, i + b, first, b, (x) => x));
+      // Retries: a wrong answer is tried again on symmetric copies; only the rules judge, never the label.
+      let pending = done.map((_, b) => b).filter((b) => !done[b].valid);
+      for (let k = 1; k <= retries && pending.length > 0; k++) {
+        const copies = pending.map((b) => ({ b, copy: kind.symmetry(batch[b], k) })).filter((c) => c.copy !== null);
+        if (copies.length === 0) break;
+        const run = runBatch(model, copies.map((c) => c.copy!.tokens), opts);
+        copies.forEach(({ b, copy }, m) => {
+          const again = judged(task, kind, batch[b], i + b, run, m, (x) => copy!.back(x));
+          const ms = done[b].ms + again.ms;
+          if (again.valid) done[b] = again;
+          done[b].ms = ms;
+          done[b].attempts = k + 1;
+        });
+        pending = pending.filter((b) => !done[b].valid);
+      }
+      for (const r of done) {
+        results.push(r);
+        onResult?.(r);
+      }
       i = j;
     }
     return results;
@@ -186,6 +180,54 @@ export class Solver {
     this.weights = null;
     this.disposed = true;
   }
+}
+
+/** One batch's inference, with each puzzle's share of its time and the sequence length. */
+type BatchRun = InferenceResult & { ms: number; T: number };
+
+function runBatch(model: ReasoningModel, tokens: Int32Array[], opts: SolveOptions): BatchRun {
+  const T = tokens[0].length;
+  const inputs = new Int32Array(tokens.length * T);
+  tokens.forEach((t, b) => inputs.set(t, b * T));
+  const t0 = process.hrtime.bigint();
+  const r = infer(model, { inputs, puzzle_identifiers: new Int32Array(tokens.length) }, {
+    segments: opts.segments,
+    halt: opts.halt ? 'q' : 'all',
+    trace: opts.trace,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6 / tokens.length;
+  return { ...r, ms, T };
+}
+
+/** The result for row `b` of a batch run; `back` maps the row's output tokens to the puzzle's frame. */
+function judged(task: TaskName, kind: PuzzleKind, p: Puzzle, index: number, run: BatchRun, b: number, back: (preds: Int32Array) => ArrayLike<number>): SolveResult {
+  const { T } = run;
+  const preds = back(run.preds.subarray(b * T, (b + 1) * T));
+  const answer = kind.decode(preds, p);
+  const v = kind.judge(answer, p);
+  const res: SolveResult = {
+    task,
+    index,
+    source: p.source,
+    question: p.question,
+    answer,
+    valid: v.valid,
+    ...(v.shortest !== undefined ? { shortest: v.shortest } : {}),
+    ...(v.problem ? { problem: v.problem } : {}),
+    solved: p.label === null ? null : answer === p.label,
+    segments: run.segments[b],
+    ms: run.ms,
+    attempts: 1,
+    q_halt: run.q_halt[b],
+    q_continue: run.q_continue[b],
+  };
+  if (run.trace.length > 0) {
+    res.trace = run.trace.slice(0, run.segments[b]).map((s, k) => {
+      const sp = back(s.preds.subarray(b * T, (b + 1) * T));
+      return { segment: k + 1, preds: Array.from(sp), answer: kind.decode(sp, p), q_halt: s.q_halt[b], q_continue: s.q_continue[b] };
+    });
+  }
+  return res;
 }
 
 function kindOf(task: string): PuzzleKind {

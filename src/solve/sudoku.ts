@@ -6,9 +6,11 @@
  * grid (src/data/sudoku-solver.ts) and keeps every clue.
  */
 import { splitCsvLine } from '../data/csv.js';
+import { randomSudokuShuffle } from '../data/augment.js';
 import { agreesWithClues, isValidSolution } from '../data/sudoku-solver.js';
+import { Rng } from '../util/random.js';
 import { UserError } from '../util/errors.js';
-import { showChar, type Puzzle, type PuzzleKind, type Verdict } from './puzzle.js';
+import { showChar, type Puzzle, type PuzzleKind, type SymmetricCopy, type Verdict } from './puzzle.js';
 
 const BLANK_TOKEN = 1;
 
@@ -112,4 +114,25 @@ function judge(answer: string, puzzle: Puzzle): Verdict {
   return { answer, valid, ...(problem ? { problem } : {}) };
 }
 
-export const SUDOKU: PuzzleKind = { name: 'sudoku', vocab: 11, parse, decode, judge };
+/**
+ * The k-th of the builders' validity-preserving shuffles (digits relabelled, bands, stacks, rows and
+ * columns permuted, transposed), seeded by k alone so a retry is the same whatever the batch.
+ */
+function symmetry(puzzle: Puzzle, k: number): SymmetricCopy {
+  const { cells, digits } = randomSudokuShuffle(new Rng(k));
+  const inverse = new Uint8Array(10);
+  for (let d = 0; d <= 9; d++) inverse[digits[d]] = d;
+  const digitToken = (t: number, map: Uint8Array): number => (t >= BLANK_TOKEN + 1 && t <= BLANK_TOKEN + 9 ? map[t - BLANK_TOKEN] + BLANK_TOKEN : t);
+  const tokens = new Int32Array(81);
+  for (let i = 0; i < 81; i++) tokens[i] = digitToken(puzzle.tokens[cells[i]], digits);
+  return {
+    tokens,
+    back(preds) {
+      const out = new Int32Array(81);
+      for (let i = 0; i < 81; i++) out[cells[i]] = digitToken(preds[i], inverse);
+      return out;
+    },
+  };
+}
+
+export const SUDOKU: PuzzleKind = { name: 'sudoku', vocab: 11, parse, decode, judge, symmetry };
