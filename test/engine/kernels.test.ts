@@ -6,7 +6,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../fixtures.js';
 import { availableBackends, KERNELS, setBackend, type Backend, type KernelName } from '../../src/engine/backend.js';
 import { roundBf16 } from '../../src/engine/dtype.js';
 import { Rng } from '../../src/util/random.js';
@@ -375,7 +378,15 @@ if (!ISA_CHILD && backends.includes('native')) {
   }
 }
 
-test('the kernel table covers ENGINE.md and the tests cover every kernel', { skip: ISA_CHILD }, () => {
+test('every kernel table is generated from native/kernels.spec, and the tests cover every kernel', { skip: ISA_CHILD }, () => {
+  // native/abi_table.h, src/engine/kernel-table.ts and ENGINE.md's table against the spec
+  const gen = spawnSync(process.execPath, [join(repoRoot(), 'scripts', 'gen-kernels.mjs'), '--check'], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  const specNames = readFileSync(join(repoRoot(), 'native', 'kernels.spec'), 'utf8')
+    .split('\n')
+    .filter((l) => /^[a-z]/.test(l))
+    .map((l) => l.slice(0, l.indexOf('(')));
+  assert.deepEqual(KERNELS.map(([n]) => n), specNames, 'the loaded table is the spec\'s, in its order');
   const tested = new Set(all.map((c) => c.kernel));
   for (const [name] of KERNELS) if (name !== 'set_threads') assert.ok(tested.has(name), `no test for kernel ${name}`);
   assert.ok(backends.includes('wasm'), 'the wasm backend must always load');

@@ -1,6 +1,5 @@
-// scripts/check-cycles.mjs on small made-up source trees (the check of src/ itself is `npm run
-// check:cycles`, outside npm test): it must find cycles through every import form, and none that a
-// comment or a string fakes.
+// scripts/check-cycles.mjs on small made-up source trees: it must find cycles through every import form,
+// and none that a comment or a string fakes. Then src/ itself, which has no file-level cycle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -80,4 +79,9 @@ test('check-cycles --folders: a cycle between folders whose files form none', ()
       assert.match(r.out, /losses -> \(type\) \S*models -> \S*losses/);
     },
   );
+});
+
+test('src/ has no import cycle between files (npm run check:cycles)', () => {
+  const r = check(join(repoRoot(), 'src'));
+  assert.equal(r.code, 0, r.out);
 });
