@@ -18,6 +18,7 @@ import { SparseSignSGD } from '../src/optim/sign-sgd.js';
 import { Rng } from '../src/util/random.js';
 import type { BenchOptions } from './main.js';
 import { emit, round, timeIt } from './util.js';
+import { ACTLossHead } from '../src/losses/act-loss-head.js';
 
 export const BENCH_CONFIG = {
   batch_size: 64,
@@ -132,7 +133,7 @@ async function runOne(opts: BenchOptions, backend: string, dtype: ComputeDType):
     const sgd = new SparseSignSGD(model.puzzleEmb!, 0.1);
     let carry = model.initialCarry(cfg.batch_size);
     const step = (): void => {
-      const r = model.trainStep(carry, randomBatch(cfg, rng), { globalBatchSize: cfg.batch_size });
+      const r = new ACTLossHead(model).trainStep(carry, randomBatch(cfg, rng), { globalBatchSize: cfg.batch_size });
       carry = r.carry;
       adam.step(1e-4);
       sgd.step(1e-2, r.puzzleEmbGrad, r.puzzleEmbIds);
@@ -144,7 +145,7 @@ async function runOne(opts: BenchOptions, backend: string, dtype: ComputeDType):
     let ec = model.initialCarry(cfg.batch_size);
     const batch = randomBatch(cfg, rng);
     const evalCpu = cpuTimed(() => {
-      ec = model.evalStep(ec, batch).carry;
+      ec = new ACTLossHead(model).evalStep(ec, batch).carry;
     });
     const tEval = await timeIt(evalCpu.fn, runs, 1);
     model.disposeCarry(ec);

@@ -19,6 +19,7 @@ import { SparseSignSGD } from '../src/optim/sign-sgd.js';
 import { Rng } from '../src/util/random.js';
 import type { BenchOptions } from './main.js';
 import { emit, round, summarize, timeIt } from './util.js';
+import { ACTLossHead } from '../src/losses/act-loss-head.js';
 
 const PAPER = {
   seq_len: 81, vocab_size: 11, num_puzzle_identifiers: 1, hidden_size: 512, num_heads: 8, expansion: 4,
@@ -63,7 +64,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       const ema = new EMA(model.parameters(), 0.999);
       let carry = model.initialCarry(trainB);
       const train = cpuMs(() => {
-        const r = model.trainStep(carry, randomBatch(trainB, PAPER.seq_len, rng), { globalBatchSize: trainB });
+        const r = new ACTLossHead(model).trainStep(carry, randomBatch(trainB, PAPER.seq_len, rng), { globalBatchSize: trainB });
         carry = r.carry;
         adam.step(1e-4);
         sgd.step(1e-4, r.puzzleEmbGrad, r.puzzleEmbIds);
@@ -77,7 +78,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       const puzzle = randomBatch(1, PAPER.seq_len, rng);
       const solve = cpuMs(() => {
         let c = model.initialCarry(1);
-        for (let s = 0; s < PAPER.halt_max_steps; s++) c = model.evalStep(c, puzzle).carry;
+        for (let s = 0; s < PAPER.halt_max_steps; s++) c = new ACTLossHead(model).evalStep(c, puzzle).carry;
         model.disposeCarry(c);
       });
       const ts = await timeIt(solve.fn, runs, 1);

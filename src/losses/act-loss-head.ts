@@ -1,27 +1,31 @@
 /**
- * The ACT loss head (REFERENCE.md section 3): the language-model loss per row divided by the row's
- * label count, the Q-halt BCE against "the whole sequence is right", the Q-continue BCE against the
- * bootstrapped target, and the metrics as sums over rows, with the reference's names.
+ * The ACT loss head (REFERENCE.md section 3), which wraps a model as the reference's ACTLossHead(model)
+ * does: the language-model loss per row divided by the row's label count, the Q-halt BCE against "the
+ * whole sequence is right", the Q-continue BCE against the bootstrapped target, and the metrics as sums
+ * over rows, with the reference's names. `ACTLossHead` runs the model's segment and adds the loss; its
+ * trainStep and evalStep are what the trainer and evaluator call.
  *
  * Metrics are computed on the host from the detached outputs (they are small: B x seq_len x vocab
  * logits); the loss is built from engine ops so it carries gradient.
  */
 import {
   add,
+  backward,
   bceWithLogits,
   mul,
+  noGrad,
   scale,
   softmaxCrossEntropy,
   stablemaxCrossEntropy,
   sum,
   tensor,
+  tidy,
   type Tensor,
 } from '../engine/index.js';
+import type { ACTCarry, ACTConfig, ACTModel, Batch, LossType, RecurrentInner } from '../models/shared/act.js';
 
+export type { LossType };
 export const IGNORE_LABEL_ID = -100;
-
-/** The language-model losses the reference offers (`arch.loss.loss_type`). */
-export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
 
 export interface LossHeadInput {
   /** [B, seq_len, vocab], with gradient */
@@ -119,4 +123,124 @@ export function actLossHead(inp: LossHeadInput): LossHeadResult {
   }
   const lossSum = add(lmLoss, scale(qLosses, 0.5));
   return { lossSum, metrics, preds, logitsHost };
+}
+
+export interface ACTOutputs {
+  /** [B * seq_len * vocab] */
+  logits: Float32Array;
+  /** argmax of the logits, [B * seq_len] */
+  preds: Int32Array;
+  q_halt_logits: Float32Array;
+  q_continue_logits: Float32Array;
+  /** training only (null with no_ACT_continue) */
+  target_q_continue: Float32Array | null;
+}
+
+export interface ACTForwardResult {
+  carry: ACTCarry;
+  /** summed loss (scalar) with its graph when training */
+  lossSum: Tensor;
+  metrics: Record<string, number>;
+  outputs: ACTOutputs;
+  allHalted: boolean;
+  /** training with a puzzle embedding: the [B, ndim] leaf that gets the rows' gradient */
+  puzzleLocal: Tensor | null;
+}
+
+export interface ACTStepResult {
+  carry: ACTCarry;
+  /** the summed loss, before dividing by the global batch size */
+  loss: number;
+  metrics: Record<string, number>;
+  outputs: ACTOutputs;
+  allHalted: boolean;
+  /** gradient of loss/globalBatchSize w.r.t. the batch's puzzle rows [B * ndim] (null without puzzle embedding) */
+  puzzleEmbGrad: Float32Array | null;
+  /** the puzzle ids of those rows (the carry's current data) */
+  puzzleEmbIds: Int32Array;
+}
+
+/** A recursive model (any ACTModel) with its loss: what training and evaluation run. */
+export class ACTLossHead {
+  readonly model: ACTModel<ACTConfig, RecurrentInner>;
+  readonly lossType: LossType;
+
+  /** `lossType` defaults to the model's `arch.loss.loss_type`. */
+  constructor(model: ACTModel<ACTConfig, RecurrentInner>, lossType: LossType = model.config.loss_type) {
+    this.model = model;
+    this.lossType = lossType;
+  }
+
+  /**
+   * One ACT segment and its loss on the rows' own labels. Call inside tidy(); with training the
+   * returned lossSum carries the graph. The input carry's tensors are disposed.
+   */
+  forward(carry: ACTCarry, batch: Batch, opts: { training: boolean }): ACTForwardResult {
+    const seg = this.model.forward(carry, batch, opts);
+    const head = actLossHead({
+      logits: seg.logits,
+      qHaltLogits: seg.qHalt,
+      qContinueLogits: seg.qContinue,
+      targetQContinue: seg.targetQContinue,
+      labels: seg.carry.data.labels,
+      halted: seg.carry.halted,
+      steps: seg.carry.steps,
+      lossType: this.lossType,
+    });
+    return {
+      carry: seg.carry,
+      lossSum: head.lossSum,
+      metrics: head.metrics,
+      outputs: {
+        logits: head.logitsHost,
+        preds: head.preds,
+        q_halt_logits: seg.qHaltHost,
+        q_continue_logits: seg.qContinueHost,
+        target_q_continue: seg.targetQContinue,
+      },
+      allHalted: seg.allHalted,
+      puzzleLocal: seg.puzzleLocal,
+    };
+  }
+
+  /**
+   * A training step's forward and backward: gradients of lossSum / globalBatchSize accumulate into
+   * the parameters' .grad; the puzzle rows' gradient is returned for SparseSignSGD.
+   */
+  trainStep(carry: ACTCarry, batch: Batch, opts: { globalBatchSize: number }): ACTStepResult {
+    return tidy(() => {
+      const r = this.forward(carry, batch, { training: true });
+      const loss = r.lossSum.item();
+      backward(scale(r.lossSum, 1 / opts.globalBatchSize));
+      const g = r.puzzleLocal?.grad ?? null;
+      const puzzleEmbGrad = g ? g.toFloat32Array() : r.puzzleLocal ? new Float32Array(r.puzzleLocal.size) : null;
+      return {
+        carry: r.carry,
+        loss,
+        metrics: r.metrics,
+        outputs: r.outputs,
+        allHalted: r.allHalted,
+        puzzleEmbGrad,
+        puzzleEmbIds: r.carry.data.puzzle_identifiers,
+      };
+    });
+  }
+
+  /** One evaluation segment (no gradient, no early halting). */
+  evalStep(carry: ACTCarry, batch: Batch): ACTStepResult {
+    return noGrad(() =>
+      tidy(() => {
+        const r = this.forward(carry, batch, { training: false });
+        return {
+          carry: r.carry,
+          loss: r.lossSum.item(),
+          metrics: r.metrics,
+          outputs: r.outputs,
+          allHalted: r.allHalted,
+          puzzleEmbGrad: null,
+          puzzleEmbIds: r.carry.data.puzzle_identifiers,
+        };
+      }),
+    );
+  }
 }

@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { UserError, oneLine } from '../util/errors.js';
 import { lookupModel, MODELS } from '../models/registry.js';
 
-import type { LossType } from '../models/shared/act.js';
+import { LOSS_TYPES, type LossType } from '../models/shared/act.js';
 export type { LossType };
 
 export interface ArchConfig {
@@ -85,7 +85,6 @@ export const HRM_V1_NAME = 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1';
 export const FORWARD_DTYPES = ['float32', 'bfloat16'] as const;
 /** The loss heads arch.loss.name accepts (the reference's ACT loss head). */
 export const LOSS_NAMES = ['losses@ACTLossHead'];
-export const LOSS_TYPES = ['stablemax_cross_entropy', 'softmax_cross_entropy'];
 export const SAVE_OUTPUT_KEYS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits', 'q_continue_logits'];
 
 export function defaultConfig(): TrainConfig {
@@ -146,7 +145,7 @@ type Kind =
   | { t: 'int'; min?: number; nullable?: boolean }
   | { t: 'float'; min?: number; max?: number; minExclusive?: boolean }
   | { t: 'bool' }
-  | { t: 'string'; nullable?: boolean; oneOf?: string[] }
+  | { t: 'string'; nullable?: boolean; oneOf?: readonly string[] }
   | { t: 'list' }
   | { t: 'any-list' };
 

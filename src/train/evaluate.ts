@@ -8,7 +8,7 @@
  */
 import type { PuzzleDataset } from '../data/loader.js';
 import type { ReasoningModel } from '../models/registry.js';
-import type { ACTOutputs as HRMOutputs } from '../models/shared/act.js';
+import { ACTLossHead, type ACTOutputs as HRMOutputs } from '../losses/act-loss-head.js';
 import type { Tensors } from './checkpoint.js';
 import { ArcVoter, passAtK, scoreMetrics, type TaskVotes } from '../arc/voting.js';
 import { arcIdentifiersFor } from '../arc/detect.js';
@@ -37,10 +37,11 @@ export function evaluate(model: ReasoningModel, loader: PuzzleDataset, saveOutpu
   const sums: Record<string, Record<string, number>> = {};
   const chunks = new Map<string, (Float32Array | Int32Array)[]>();
   let batches = 0;
+  const head = new ACTLossHead(model);
   for (const { setName, batch } of loader.iterate()) {
     let carry = model.initialCarry(B);
     for (;;) {
-      const r = model.evalStep(carry, batch);
+      const r = head.evalStep(carry, batch);
       carry = r.carry;
       if (!r.allHalted) continue;
       const s = (sums[setName] ??= {});

@@ -45,6 +45,7 @@ import { MetricsLog, readMetrics } from './metrics-log.js';
 import { buildModel, buildOptimizers, exportOptimizer, importOptimizer, withEvalWeights } from './model-bridge.js';
 import { loadStateDict, loadStateDictFile, stateDict } from '../models/hrm/state-dict.js';
 import type { ACTCarry as HRMCarry } from '../models/shared/act.js';
+import { ACTLossHead } from '../losses/act-loss-head.js';
 import { curvesSvg } from './plot.js';
 import { TrainProgress } from './train-progress.js';
 import { basename, join } from 'node:path';
@@ -126,6 +127,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   const model = buildModel(cfg, meta.train, rng, join(dir, 'all_config.yaml'));
   // TRM's load_checkpoint: start a new run from these weights (resume= continues a run instead)
   if (cfg.load_checkpoint && !opts.resume) loadStateDictFile(model, cfg.load_checkpoint);
+  const head = new ACTLossHead(model, cfg.arch.loss.loss_type);
   const optim = buildOptimizers(model, cfg);
   if (opts.resume) acquireRunLock(dir);
   else prepareRunDir(cfg, { overwrite: opts.overwrite, log });
@@ -221,7 +223,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         if (step >= total) break;
         step++;
         batchesDone++;
-        const r = model.trainStep(carry ?? model.initialCarry(cfg.global_batch_size), batch, { globalBatchSize: cfg.global_batch_size });
+        const r = head.trainStep(carry ?? model.initialCarry(cfg.global_batch_size), batch, { globalBatchSize: cfg.global_batch_size });
         carry = r.carry;
         // Checked before the optimizers move: the weights stay those of the last good step.
         if (!Number.isFinite(r.loss)) throw new NonFiniteLoss(step, r.metrics);

@@ -7,6 +7,7 @@ import { parseHRMConfig } from '../../src/models/hrm/config.js';
 import { AdamATan2 } from '../../src/optim/adam-atan2.js';
 import { SparseSignSGD } from '../../src/optim/sign-sgd.js';
 import { Rng } from '../../src/util/random.js';
+import { ACTLossHead } from '../../src/losses/act-loss-head.js';
 
 const B = 4;
 const T = 6;
@@ -31,7 +32,7 @@ for (const backend of availableBackends()) {
     const b = batch(rng, 0);
     let carry = model.initialCarry(B);
     for (let s = 1; s <= 2 * cfg.halt_max_steps; s++) {
-      const r = model.evalStep(carry, b);
+      const r = new ACTLossHead(model).evalStep(carry, b);
       carry = r.carry;
       const k = ((s - 1) % cfg.halt_max_steps) + 1;
       assert.deepEqual(Array.from(carry.steps), new Array(B).fill(k));
@@ -57,7 +58,7 @@ for (const backend of availableBackends()) {
       const prevData = { ...carry.data, inputs: Int32Array.from(carry.data.inputs) };
       const prevSteps = Int32Array.from(carry.steps);
       const b = batch(rng, t);
-      const r = model.trainStep(carry, b, { globalBatchSize: B });
+      const r = new ACTLossHead(model).trainStep(carry, b, { globalBatchSize: B });
       carry = r.carry;
       for (let i = 0; i < B; i++) {
         const want = prevHalted[i] ? b.inputs : prevData.inputs;

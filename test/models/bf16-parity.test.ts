@@ -39,7 +39,8 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableBackends, setBackend, type Tensor } from '../../src/engine/index.js';
 import { toInt32, type SafeTensor } from '../../src/io/safetensors.js';
-import { HRM, type Batch, type HRMStepResult } from '../../src/models/hrm/act.js';
+import { HRM, type Batch } from '../../src/models/hrm/act.js';
+import { ACTLossHead, type ACTStepResult as HRMStepResult } from '../../src/losses/act-loss-head.js';
 import { parseHRMConfig } from '../../src/models/hrm/config.js';
 import { loadStateDict } from '../../src/models/hrm/state-dict.js';
 import { AdamATan2 } from '../../src/optim/adam-atan2.js';
@@ -130,7 +131,7 @@ function replay(path: string, backend: 'native' | 'wasm'): Check[] {
   let carry = model.initialCarry(B);
   for (let t = 0; t < T; t++) {
     const p = `train/${t}`;
-    const r = model.trainStep(carry, batchAt(`${p}/batch`), { globalBatchSize: gbs });
+    const r = new ACTLossHead(model).trainStep(carry, batchAt(`${p}/batch`), { globalBatchSize: gbs });
     carry = r.carry;
     if (t === 0) {
       outputs(p, r, 5e-3);
@@ -166,7 +167,7 @@ function replay(path: string, backend: 'native' | 'wasm'): Check[] {
     const batch = batchAt('eval/batch');
     let ec = model.initialCarry(batch.puzzle_identifiers.length);
     for (let s = 0; s < E; s++) {
-      const r = model.evalStep(ec, batch);
+      const r = new ACTLossHead(model).evalStep(ec, batch);
       ec = r.carry;
       rel(`eval/${s}/loss`, r.loss, 5e-2);
       if (s === 0) outputs(`eval/${s}`, r, 0.25);
@@ -256,7 +257,7 @@ test('bfloat16 HRM: the carry, outputs and every gradient are bf16 values; float
         labels: Int32Array.from({ length: n }, () => rng.int(cfg.vocab_size)),
         puzzle_identifiers: Int32Array.from([0, 3, 1]),
       };
-      const r = model.trainStep(model.initialCarry(cfg.batch_size), batch, { globalBatchSize: cfg.batch_size });
+      const r = new ACTLossHead(model).trainStep(model.initialCarry(cfg.batch_size), batch, { globalBatchSize: cfg.batch_size });
       const parts: [string, ArrayLike<number>][] = [
         ['z_H', r.carry.zH.toFloat32Array()],
         ['z_L', r.carry.zL.toFloat32Array()],

@@ -10,6 +10,7 @@ import { availableBackends, noGrad, setBackend, tidy } from '../../src/engine/in
 import { HRM, type Batch } from '../../src/models/hrm/act.js';
 import { parseHRMConfig } from '../../src/models/hrm/config.js';
 import { Rng } from '../../src/util/random.js';
+import { ACTLossHead } from '../../src/losses/act-loss-head.js';
 
 for (const backend of availableBackends()) test(`puzzle-embedding padding with learned positions: gradients match finite differences (${backend})`, () => {
   setBackend(backend);
@@ -39,13 +40,13 @@ for (const backend of availableBackends()) test(`puzzle-embedding padding with l
   const lossNow = (): number =>
     noGrad(() =>
       tidy(() => {
-        const r = model.forward(model.initialCarry(B), batch, { training: true });
+        const r = new ACTLossHead(model).forward(model.initialCarry(B), batch, { training: true });
         model.disposeCarry(r.carry);
         return r.lossSum.item();
       }),
     );
 
-  const r = model.trainStep(model.initialCarry(B), batch, { globalBatchSize: 1 });
+  const r = new ACTLossHead(model).trainStep(model.initialCarry(B), batch, { globalBatchSize: 1 });
   model.disposeCarry(r.carry);
   assert.equal(r.metrics.q_continue_loss, undefined);
   assert.equal(r.puzzleEmbGrad!.length, B * 20);

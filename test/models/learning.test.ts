@@ -11,6 +11,7 @@ import { AdamATan2 } from '../../src/optim/adam-atan2.js';
 import { lrAt } from '../../src/optim/schedule.js';
 import { SparseSignSGD } from '../../src/optim/sign-sgd.js';
 import { Rng } from '../../src/util/random.js';
+import { ACTLossHead } from '../../src/losses/act-loss-head.js';
 
 test('a small HRM learns a copy-with-offset task', () => {
   setBackend(availableBackends()[0]);
@@ -36,7 +37,7 @@ test('a small HRM learns a copy-with-offset task', () => {
   const steps = 150;
   const acc: number[] = [];
   for (let s = 1; s <= steps; s++) {
-    const r = model.trainStep(carry, batch(), { globalBatchSize: B });
+    const r = new ACTLossHead(model).trainStep(carry, batch(), { globalBatchSize: B });
     carry = r.carry;
     adam.step(lrAt(s, 3e-3, 10, steps, 0.1));
     sgd.step(lrAt(s, 1e-2, 10, steps, 0.1), r.puzzleEmbGrad, r.puzzleEmbIds);

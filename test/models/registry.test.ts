@@ -11,6 +11,7 @@ import { buildRegisteredModel, lookupModel, MODELS } from '../../src/models/regi
 import { EMA } from '../../src/optim/ema.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
+import { ACTLossHead } from '../../src/losses/act-loss-head.js';
 
 const data = { batch_size: 2, seq_len: 6, vocab_size: 5, num_puzzle_identifiers: 3 };
 
@@ -51,7 +52,7 @@ test('12 heads in 512 (and 3 in 38) attend in heads * (hidden // heads) dimensio
       labels: Int32Array.from({ length: B * 6 }, (_, i) => 1 + ((i + 1) % 4)),
       puzzle_identifiers: Int32Array.from([0, 2]),
     };
-    const r = model.trainStep(model.initialCarry(B), batch, { globalBatchSize: B });
+    const r = new ACTLossHead(model).trainStep(model.initialCarry(B), batch, { globalBatchSize: B });
     assert.ok(Number.isFinite(r.loss), name);
     const o = model.parameters().find(([n]) => n.endsWith('layers.0.self_attn.o_proj.weight'))![1];
     assert.ok(o.grad && o.grad.toFloat32Array().some((v) => v !== 0), `${name}: o_proj has a gradient`);

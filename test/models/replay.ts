@@ -8,7 +8,7 @@
  */
 import { setBackend, type Tensor } from '../../src/engine/index.js';
 import { toInt32, type SafeTensor } from '../../src/io/safetensors.js';
-import type { ACTModel, ACTConfig, Batch, ACTStepResult, RecurrentInner } from '../../src/models/shared/act.js';
+import type { ACTModel, ACTConfig, Batch, RecurrentInner } from '../../src/models/shared/act.js';
 import { loadStateDict } from '../../src/models/hrm/state-dict.js';
 import { AdamATan2 } from '../../src/optim/adam-atan2.js';
 import { EMA } from '../../src/optim/ema.js';
@@ -16,6 +16,7 @@ import { SparseSignSGD } from '../../src/optim/sign-sgd.js';
 import { asNumbers, compareExact, compareTolerance, readSafetensors } from '../fixtures.js';
 import { Rng } from '../../src/util/random.js';
 import { basename } from 'node:path';
+import { ACTLossHead, type ACTStepResult } from '../../src/losses/act-loss-head.js';
 
 const INTEGER_METRICS = new Set(['count', 'exact_accuracy', 'q_halt_accuracy', 'steps']);
 
@@ -191,7 +192,7 @@ function replayOnce(path: string, f: ReturnType<typeof readSafetensors>, backend
   let carry = model.initialCarry(B);
   for (let t = 0; t < T; t++) {
     const p = `train/${t}`;
-    const r = model.trainStep(carry, batchAt(`${p}/batch`), { globalBatchSize: gbs });
+    const r = new ACTLossHead(model).trainStep(carry, batchAt(`${p}/batch`), { globalBatchSize: gbs });
     carry = r.carry;
     checkStep(p, r, carry.zH.toFloat32Array());
     if (f.tensors.has(`${p}/carry/z_L`)) close(`${p}/carry/z_L`, carry.zL.toFloat32Array());
@@ -262,7 +263,7 @@ function replayOnce(path: string, f: ReturnType<typeof readSafetensors>, backend
     const batch = batchAt('eval/batch');
     let ec = model.initialCarry(batch.puzzle_identifiers.length);
     for (let s = 0; s < E; s++) {
-      const r = model.evalStep(ec, batch);
+      const r = new ACTLossHead(model).evalStep(ec, batch);
       ec = r.carry;
       checkStep(`eval/${s}`, r, ec.zH.toFloat32Array());
       if (r.allHalted !== ((s + 1) % cfg.halt_max_steps === 0)) {

@@ -14,6 +14,7 @@ import { infer } from '../../src/models/shared/inference.js';
 import { buildRegisteredModel } from '../../src/models/registry.js';
 import { Rng } from '../../src/util/random.js';
 import { eachBackend } from '../nn/backends.js';
+import { ACTLossHead } from '../../src/losses/act-loss-head.js';
 
 const CONFIGS = [
   { pos_encodings: 'rope', puzzle_emb_ndim: 16, H_cycles: 2, L_cycles: 2, halt_max_steps: 3 },
@@ -63,7 +64,7 @@ test('inference gives the evaluation path\'s logits and Q values bit for bit, ev
         assert.equal(r.trace.length, model.config.halt_max_steps);
         let carry = model.initialCarry(3);
         for (let s = 0; s < model.config.halt_max_steps; s++) {
-          const e = model.evalStep(carry, batch);
+          const e = new ACTLossHead(model).evalStep(carry, batch);
           carry = e.carry;
           const t = r.trace[s];
           assert.ok(bitsEqual(t.logits!, e.outputs.logits), `${be} config ${ci} segment ${s}: logits differ`);
@@ -171,7 +172,7 @@ test('TRM (attention, mlp_t) and the baseline: inference gives the evaluation pa
       const r = infer(model, batch, { logits: true });
       let carry = model.initialCarry(3);
       for (let s = 0; s < model.config.halt_max_steps; s++) {
-        const e = model.evalStep(carry, batch);
+        const e = new ACTLossHead(model).evalStep(carry, batch);
         carry = e.carry;
         assert.ok(bitsEqual(r.trace[s].logits!, e.outputs.logits), `${name} case ${ci} segment ${s}: logits differ`);
         assert.ok(bitsEqual(r.trace[s].q_halt, e.outputs.q_halt_logits), `${name} case ${ci} segment ${s}: q_halt differs`);

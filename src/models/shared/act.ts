@@ -2,23 +2,22 @@
  * The ACT wrapper shared by every recursive model (HRM, TRM, the transformer baseline): the carry
  * (latent state, step counts, halting flags, the rows' own data), the reset of halted rows from the
  * model's initial states, halting by the Q values with exploration in training, all halt_max_steps
- * segments in evaluation, the Q target from a second forward pass (unless no_ACT_continue), and the
- * ACT loss head (REFERENCE.md sections 2 and 3; TRM's ACT wrapper is the same with no_ACT_continue).
+ * segments in evaluation and the Q target from a second forward pass (unless no_ACT_continue)
+ * (REFERENCE.md section 2; TRM's ACT wrapper is the same with no_ACT_continue). It returns outputs, not
+ * a loss: the loss head wraps the model, as the reference's ACTLossHead(model) does
+ * (src/losses/act-loss-head.ts), and inference is the same segment without the head.
  *
  * A model is an inner network (`RecurrentInner`: one segment from a carry) wrapped by `ACTModel`.
  * Usage (the trainer, evaluator and tests):
+ *   const head = new ACTLossHead(model);                   // loss type: the model's arch.loss.loss_type
  *   let carry = model.initialCarry(batchSize);            // all rows halted: the first batch fills every row
- *   const r = model.trainStep(carry, batch, { globalBatchSize });   // forward + backward, grads in p.grad
+ *   const r = head.trainStep(carry, batch, { globalBatchSize });   // forward + backward, grads in p.grad
  *   carry = r.carry;  adam.step(lr);  sgd.step(pzLr, r.puzzleEmbGrad, r.puzzleEmbIds);  adam.zeroGrad();
- *   const e = model.evalStep(carry, batch);                // one segment, no gradient
+ *   const e = head.evalStep(carry, batch);                 // one segment, no gradient
  * A carry is consumed by the step that takes it (its tensors are disposed); use the returned one.
  */
-import { backward, noGrad, roundBf16Array, scale, tensor, tidy, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
-import { actLossHead } from '../../losses/act-loss-head.js';
+import { noGrad, roundBf16Array, tensor, tidy, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
 import type { Rng } from '../../util/random.js';
-
-import type { LossType } from '../../losses/act-loss-head.js';
-export type { LossType };
 
 export interface Batch {
   inputs: Int32Array;
@@ -38,39 +37,22 @@ export interface ACTCarry {
   data: Batch;
 }
 
-export interface ACTOutputs {
-  /** [B * seq_len * vocab] */
-  logits: Float32Array;
-  /** argmax of the logits, [B * seq_len] */
-  preds: Int32Array;
-  q_halt_logits: Float32Array;
-  q_continue_logits: Float32Array;
-  /** training only (null with no_ACT_continue) */
-  target_q_continue: Float32Array | null;
-}
-
-export interface ACTForwardResult {
+/** One ACT segment's result: the new carry and the outputs (the loss head turns them into a loss). */
+export interface ACTSegment {
   carry: ACTCarry;
-  /** summed loss (scalar) with its graph when training */
-  lossSum: Tensor;
-  metrics: Record<string, number>;
-  outputs: ACTOutputs;
+  /** [B, seq_len, vocab], with its graph when training */
+  logits: Tensor;
+  /** [B] each, with their graph when training */
+  qHalt: Tensor;
+  qContinue: Tensor;
+  /** host copies of the Q values (halting needs them) */
+  qHaltHost: Float32Array;
+  qContinueHost: Float32Array;
+  /** training only (null with no_ACT_continue or in evaluation): sigmoid of the next segment's Q */
+  targetQContinue: Float32Array | null;
   allHalted: boolean;
   /** training with a puzzle embedding: the [B, ndim] leaf that gets the rows' gradient */
   puzzleLocal: Tensor | null;
-}
-
-export interface ACTStepResult {
-  carry: ACTCarry;
-  /** the summed loss, before dividing by the global batch size */
-  loss: number;
-  metrics: Record<string, number>;
-  outputs: ACTOutputs;
-  allHalted: boolean;
-  /** gradient of loss/globalBatchSize w.r.t. the batch's puzzle rows [B * ndim] (null without puzzle embedding) */
-  puzzleEmbGrad: Float32Array | null;
-  /** the puzzle ids of those rows (the carry's current data) */
-  puzzleEmbIds: Int32Array;
 }
 
 export type StateKind = 'parameter' | 'buffer';
@@ -109,6 +91,10 @@ export interface RecurrentInner {
   /** One segment; with `grad` false nothing records. Returns the detached new carry, logits and Q values. */
   forward(zH0: Tensor, zL0: Tensor, data: SegmentData, training: boolean, grad: boolean, wantLogits?: boolean): InnerOutput;
 }
+
+/** The language-model losses the reference offers: `arch.loss.loss_type`, an architecture key there too. */
+export const LOSS_TYPES = ['stablemax_cross_entropy', 'softmax_cross_entropy'] as const;
+export type LossType = (typeof LOSS_TYPES)[number];
 
 /** The ACT keys every model has. */
 export interface ACTConfig {
@@ -232,10 +218,10 @@ export class ACTModel<C extends ACTConfig, I extends RecurrentInner> {
   }
 
   /**
-   * One ACT step on `batch`. Call inside tidy(); with training the returned lossSum carries the graph.
+   * One ACT segment on `batch`. Call inside tidy(); with training the returned outputs carry the graph.
    * The input carry's tensors are disposed.
    */
-  forward(carry: ACTCarry, batch: Batch, opts: { training: boolean }): ACTForwardResult {
+  forward(carry: ACTCarry, batch: Batch, opts: { training: boolean }): ACTSegment {
     this.checkBatch(carry, batch);
     const c = this.config;
     const B = carry.steps.length;
@@ -315,73 +301,18 @@ export class ACTModel<C extends ACTConfig, I extends RecurrentInner> {
       );
     }
 
-    // 4. Loss head on the rows' own labels.
-    const head = actLossHead({
-      logits: out.logits,
-      qHaltLogits: out.qHalt,
-      qContinueLogits: out.qContinue,
-      targetQContinue: target,
-      labels: data.labels,
-      halted,
-      steps,
-      lossType: c.loss_type,
-    });
     let allHalted = true;
     for (let b = 0; b < B; b++) if (!halted[b]) allHalted = false;
     return {
       carry: { zH: out.zH.keep(), zL: out.zL.keep(), steps, halted, data },
-      lossSum: head.lossSum,
-      metrics: head.metrics,
-      outputs: {
-        logits: head.logitsHost,
-        preds: head.preds,
-        q_halt_logits: qHalt,
-        q_continue_logits: qCont,
-        target_q_continue: target,
-      },
+      logits: out.logits,
+      qHalt: out.qHalt,
+      qContinue: out.qContinue,
+      qHaltHost: qHalt,
+      qContinueHost: qCont,
+      targetQContinue: target,
       allHalted,
       puzzleLocal: out.puzzleLocal,
     };
-  }
-
-  /**
-   * A training step's forward and backward: gradients of lossSum / globalBatchSize accumulate into
-   * the parameters' .grad; the puzzle rows' gradient is returned for SparseSignSGD.
-   */
-  trainStep(carry: ACTCarry, batch: Batch, opts: { globalBatchSize: number }): ACTStepResult {
-    return tidy(() => {
-      const r = this.forward(carry, batch, { training: true });
-      const loss = r.lossSum.item();
-      backward(scale(r.lossSum, 1 / opts.globalBatchSize));
-      const g = r.puzzleLocal?.grad ?? null;
-      const puzzleEmbGrad = g ? g.toFloat32Array() : r.puzzleLocal ? new Float32Array(r.puzzleLocal.size) : null;
-      return {
-        carry: r.carry,
-        loss,
-        metrics: r.metrics,
-        outputs: r.outputs,
-        allHalted: r.allHalted,
-        puzzleEmbGrad,
-        puzzleEmbIds: r.carry.data.puzzle_identifiers,
-      };
-    });
-  }
-
-  /** One evaluation segment (no gradient, no early halting). */
-  evalStep(carry: ACTCarry, batch: Batch): ACTStepResult {
-    return noGrad(() =>
-      tidy(() => {
-        const r = this.forward(carry, batch, { training: false });
-        return {
-          carry: r.carry,
-          loss: r.lossSum.item(),
-          metrics: r.metrics,
-          outputs: r.outputs,
-          allHalted: r.allHalted,
-          puzzleEmbGrad: null,
-          puzzleEmbIds: r.carry.data.puzzle_identifiers,
-        };
-      }),
-    );
   }
 }
