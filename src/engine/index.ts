@@ -20,7 +20,7 @@ export {
   type GradNode,
 } from './tensor.js';
 export { backward, noGrad, tidy, needsGrad, record, scopeDepth } from './autograd.js';
-export { reshape, narrow, concat, copy } from './ops/shape.js';
+export { reshape, narrow, concat, copy, repeatRows } from './ops/shape.js';
 export { add, sub, mul, scale, sigmoid, where } from './ops/elementwise.js';
 export { linear } from './ops/linear.js';
 export { embedding } from './ops/embedding.js';

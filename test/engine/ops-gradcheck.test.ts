@@ -178,6 +178,12 @@ const CASES: Case[] = [
   { name: 'reshape', inputs: [{ shape: [2, 6], grad: true }], ref: ([x]) => x.slice(), run: ([x]) => x.reshape(3, -1) },
   { name: 'copy', inputs: [{ shape: [5], grad: true }], ref: ([x]) => x.slice(), run: ([x]) => E.copy(x) },
   {
+    name: 'repeatRows',
+    inputs: [{ shape: [2, 3], grad: true }],
+    ref: ([x]) => Float64Array.from({ length: 24 }, (_, i) => x[i % 6]),
+    run: ([x]) => E.repeatRows(x, 4),
+  },
+  {
     name: 'transpose (last two axes)',
     inputs: [{ shape: [2, 3, 5], grad: true }],
     ref: ([x]) => Float64Array.from({ length: 30 }, (_, i) => {

@@ -1,6 +1,6 @@
 /**
  * Shape ops: reshape (a view), narrow (a view when the slice is contiguous, else a strided copy),
- * concat along any axis and copy. Strided moves use the `copy2d` kernel: a tensor seen as
+ * concat along any axis, copy and repeatRows. Strided moves use the `copy2d` kernel: a tensor seen as
  * [outer, shape[axis] * inner] rows.
  */
 import { needsGrad, record } from '../autograd.js';
@@ -106,6 +106,26 @@ export function concat(ts: Tensor[], axis: number): Tensor {
         return gi;
       }),
     );
+  }
+  return y;
+}
+
+/**
+ * x (any shape, C elements) repeated as the rows of a [rows, ...x.shape] tensor, on the device (copy2d
+ * with source stride 0): e.g. a model's H_init tiled over batch and positions with no host array.
+ */
+export function repeatRows(x: Tensor, rows: number): Tensor {
+  x.assertLive('repeatRows');
+  if (!Number.isInteger(rows) || rows < 0) throw new Error(`repeatRows: rows must be an integer >= 0, got ${rows}`);
+  const C = x.size;
+  const y = out([rows, ...x.shape], x.backend, x.dtype);
+  if (y.size > 0) x.backend.k.copy2d(y.ptr, C, x.ptr, 0, rows, C);
+  if (needsGrad(x)) {
+    record('repeatRows', y, [x], [], (g) => {
+      const gx = zeros(x.shape, 'float32', g.backend);
+      if (g.size > 0) g.backend.k.bias_grad(gx.ptr, g.ptr, rows, C);
+      return [gx];
+    });
   }
   return y;
 }

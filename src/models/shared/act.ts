@@ -16,7 +16,7 @@
  *   const e = head.evalStep(carry, batch);                 // one segment, no gradient
  * A carry is consumed by the step that takes it (its tensors are disposed); use the returned one.
  */
-import { noGrad, roundBf16Array, tensor, tidy, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { noGrad, repeatRows, tensor, tidy, toDType, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
 import type { Rng } from '../../util/random.js';
 
 export interface Batch {
@@ -137,6 +137,17 @@ export function decideHalting(
   return { halted, minSteps };
 }
 
+/**
+ * H_init or L_init ([hidden]) on every position of B rows, [B, S, hidden], made on the device: at the
+ * reference's size a host-side tile would be two fresh 129 MB arrays a step. They are bf16 in a bf16
+ * model (also when loaded from a float32 checkpoint).
+ */
+export function tileInit(inner: RecurrentInner, v: Tensor, B: number): Tensor {
+  const [S, D] = [inner.S, v.size];
+  // tidy: the un-reshaped (and, for bf16, un-rounded) handles are let go; the view keeps the storage
+  return tidy(() => toDType(repeatRows(v, B * S), inner.dtype ?? 'float32').reshape(B, S, D));
+}
+
 export class ACTModel<C extends ACTConfig, I extends RecurrentInner> {
   /** for error messages ('HRM', 'TRM', ...) */
   readonly modelName: string;
@@ -226,19 +237,11 @@ export class ACTModel<C extends ACTConfig, I extends RecurrentInner> {
     const c = this.config;
     const B = carry.steps.length;
     const T = c.seq_len;
-    const { S } = this.inner;
-    const D = c.hidden_size;
 
     // 1. Reset halted rows: fresh state from H_init/L_init, step 0, the new batch's data.
     let nHalted = 0;
     for (let b = 0; b < B; b++) nHalted += carry.halted[b] ? 1 : 0;
-    const tile = (v: Tensor): Tensor => {
-      // H_init / L_init are bf16 in a bf16 model (also when loaded from a float32 checkpoint)
-      const row = this.inner.dtype === 'bfloat16' ? roundBf16Array(v.toFloat32Array()) : v.toFloat32Array();
-      const full = new Float32Array(B * S * D);
-      for (let i = 0; i < B * S; i++) full.set(row, i * D);
-      return tensor(full, [B, S, D]);
-    };
+    const tile = (v: Tensor): Tensor => tileInit(this.inner, v, B);
     const LInit = this.inner.LInit;
     let zH0: Tensor;
     let zL0: Tensor;

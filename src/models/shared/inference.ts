@@ -13,8 +13,8 @@
  *           continue head: TRM's no_ACT_continue), at the latest after `segments`; the batch stops when every row has stopped.
  *           A stopped row's answer is its prediction at that segment.
  */
-import { argmax, noGrad, tensor, tidy, zeros, type Tensor } from '../../engine/index.js';
-import type { ACTConfig, ACTModel, RecurrentInner } from './act.js';
+import { argmax, noGrad, tidy, zeros, type Tensor } from '../../engine/index.js';
+import { tileInit, type ACTConfig, type ACTModel, type RecurrentInner } from './act.js';
 
 export type HaltMode = 'all' | 'q';
 
@@ -64,8 +64,6 @@ export function infer(model: ACTModel<ACTConfig, RecurrentInner>, input: Inferen
   const inner = model.inner;
   const B = input.puzzle_identifiers.length;
   const T = c.seq_len;
-  const D = c.hidden_size;
-  const { S } = inner;
   if (B < 1 || input.inputs.length !== B * T) {
     throw new Error(`infer: ${input.inputs.length} input tokens for ${B} puzzles of seq_len ${T}`);
   }
@@ -80,12 +78,7 @@ export function infer(model: ACTModel<ACTConfig, RecurrentInner>, input: Inferen
   const keepTrace = opts.trace === true || opts.logits === true;
 
   // The first segment starts from H_init/L_init on every position, as act.ts builds it.
-  const tile = (v: Tensor): Tensor => {
-    const row = v.toFloat32Array();
-    const full = new Float32Array(B * S * D);
-    for (let i = 0; i < B * S; i++) full.set(row, i * D);
-    return tensor(full, [B, S, D]).keep();
-  };
+  const tile = (v: Tensor): Tensor => tileInit(inner, v, B).keep();
   let zH = tile(inner.HInit);
   let zL = inner.LInit ? tile(inner.LInit) : zeros([B, 0]).keep();
   const noContinueHead = opts.noContinueHead ?? c.no_ACT_continue === true;
