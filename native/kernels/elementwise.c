@@ -1,4 +1,4 @@
-/* elementwise.c: add, mul, add_rows, scale, axpy, fill, sigmoid, copy2d. Flat arrays of n floats. */
+/* elementwise.c: add, mul, add_rows, scale, axpy, fill, fill_scaled, sigmoid, copy2d. Flat arrays of n floats. */
 #include "common.h"
 
 /* Each elementwise kernel runs over [lo, hi) chunks; big arrays are split across threads. */
@@ -50,6 +50,12 @@ static void axpy(float *y, const float *x, float alpha, long n) {
 
 /* out = value */
 static void fill(float *out, float value, long n) {
+  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = value);
+}
+
+/* out = s * x[0]; x is read once, so out may start at x */
+static void fill_scaled(float *out, const float *x, float s, long n) {
+  const float value = s * x[0];
   HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = value);
 }
 

@@ -11,14 +11,14 @@ static void sum(float *out, const float *x, long n) {
   out[0] = (float)(((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])));
 }
 
-/* out[n] = first index of the maximum of x[n, :] (int32) */
+/* out[n] = first index of the maximum of x[n, :] (int32); a NaN counts as the largest, as torch.argmax */
 static void argmax(int32_t *out, const float *x, long N, long V) {
   HRM_PRAGMA(omp parallel for schedule(static) if (N * V >= HRM_PAR_MIN))
   for (long n = 0; n < N; n++) {
     const float *r = x + n * V;
     long best = 0;
     for (long j = 1; j < V; j++)
-      if (r[j] > r[best]) best = j;
+      if (r[j] > r[best] || (r[j] != r[j] && r[best] == r[best])) best = j;
     out[n] = (int32_t)best;
   }
 }

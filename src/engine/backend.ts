@@ -45,7 +45,18 @@ export interface Backend {
   alloc(bytes: number): Ptr;
   /** returns a block to the pool; `bytes` must be what was passed to alloc */
   free(ptr: Ptr, bytes: number): void;
-  /** views for reading and writing from JS, valid until the next allocation (wasm memory may grow) */
+  /**
+   * Copies between JS and backend memory: what library code uses (a GPU or WebGPU backend implements
+   * these as transfers; nothing keeps a view of its memory).
+   */
+  readF32(ptr: Ptr, n: number): Float32Array;
+  readI32(ptr: Ptr, n: number): Int32Array;
+  writeF32(ptr: Ptr, data: ArrayLike<number>): void;
+  writeI32(ptr: Ptr, data: ArrayLike<number>): void;
+  /**
+   * Views for the kernel tests and benchmarks, valid until the next allocation (wasm memory may grow);
+   * CPU backends only, not for library code.
+   */
   f32(ptr: Ptr, n: number): Float32Array;
   i32(ptr: Ptr, n: number): Int32Array;
   f64(ptr: Ptr, n: number): Float64Array;
@@ -113,6 +124,19 @@ class PooledBackend implements Backend {
     list.push(ptr);
     this.inUse -= size;
     this.cached += size;
+  }
+
+  readF32(ptr: Ptr, n: number): Float32Array {
+    return this.raw.f32(ptr, n).slice();
+  }
+  readI32(ptr: Ptr, n: number): Int32Array {
+    return this.raw.i32(ptr, n).slice();
+  }
+  writeF32(ptr: Ptr, data: ArrayLike<number>): void {
+    if (data.length > 0) this.raw.f32(ptr, data.length).set(data);
+  }
+  writeI32(ptr: Ptr, data: ArrayLike<number>): void {
+    if (data.length > 0) this.raw.i32(ptr, data.length).set(data);
   }
 
   f32(ptr: Ptr, n: number): Float32Array {

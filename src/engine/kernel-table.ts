@@ -46,6 +46,7 @@ export const KERNELS = [
   ['fma_peak', ['out', 'iters', 'threads']],
   ['transpose', ['out', 'x', 'B', 'R', 'C']],
   ['engine_limits', ['out']],
+  ['fill_scaled', ['out', 'x', 's', 'n']],
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number][0];
@@ -104,7 +105,7 @@ export interface Kernels {
   bce_logits_backward(dx: Ptr, dloss: Ptr, x: Ptr, t: Ptr, n: number): void;
   /** `out = 1/(1+exp(-x))` */
   sigmoid(out: Ptr, x: Ptr, n: number): void;
-  /** per row of V, the index of the first maximum */
+  /** per row of V, the index of the first maximum (a NaN counts as the largest, as torch.argmax) */
   argmax(out: Ptr, x: Ptr, N: number, V: number): void;
   /** `out[0] = sum(x)`, float64 accumulation */
   sum(out: Ptr, x: Ptr, n: number): void;
@@ -134,4 +135,6 @@ export interface Kernels {
   transpose(out: Ptr, x: Ptr, B: number, R: number, C: number): void;
   /** the build's limits, read by the loaders (no constant is copied into TypeScript): `out[0]` = most threads (`HRM_MAX_THREADS`), `out[1]` = attention scratch floats per thread (`HRM_WASM_SCRATCH_FLOATS` in wasm, -1 = grown on demand) */
   engine_limits(out: Ptr): void;
+  /** `out = s*x[0]`: a scalar in backend memory broadcast with no read to the host (the gradient of sum and mean) */
+  fill_scaled(out: Ptr, x: Ptr, s: number, n: number): void;
 }

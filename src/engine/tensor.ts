@@ -164,13 +164,13 @@ export class Tensor {
   toFloat32Array(): Float32Array {
     this.assertLive('toFloat32Array');
     if (this.dtype !== 'float32') return Float32Array.from(this.toInt32Array());
-    return this.backend.f32(this.ptr, this.size).slice();
+    return this.backend.readF32(this.ptr, this.size);
   }
 
   toInt32Array(): Int32Array {
     this.assertLive('toInt32Array');
-    if (this.dtype !== 'int32') return Int32Array.from(this.backend.f32(this.ptr, this.size), Math.trunc);
-    return this.backend.i32(this.ptr, this.size).slice();
+    if (this.dtype !== 'int32') return Int32Array.from(this.backend.readF32(this.ptr, this.size), Math.trunc);
+    return this.backend.readI32(this.ptr, this.size);
   }
 
   /** Copies out as a plain array (small tensors, tests). */
@@ -181,7 +181,7 @@ export class Tensor {
   item(): number {
     this.assertLive('item');
     if (this.size !== 1) throw new Error(`item: tensor ${this.describe()} has ${this.size} elements, need 1`);
-    return this.dtype === 'float32' ? this.backend.f32(this.ptr, 1)[0] : this.backend.i32(this.ptr, 1)[0];
+    return this.dtype === 'float32' ? this.backend.readF32(this.ptr, 1)[0] : this.backend.readI32(this.ptr, 1)[0];
   }
 
   /** Copies values from JS into this tensor (in place, no grad history); returns this. */
@@ -191,8 +191,8 @@ export class Tensor {
       throw new Error(`set: tensor ${this.describe()} has ${this.size} elements, got ${data.length} values`);
     }
     if (this.size === 0) return this;
-    if (this.dtype === 'float32') this.backend.f32(this.ptr, this.size).set(data);
-    else this.backend.i32(this.ptr, this.size).set(data);
+    if (this.dtype === 'float32') this.backend.writeF32(this.ptr, data);
+    else this.backend.writeI32(this.ptr, data);
     return this;
   }
 
@@ -249,7 +249,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
   const t = empty(shape, dtype, b);
   if (t.size === 0) return t;
   if (dtype === 'float32') b.k.fill(t.ptr, value, t.size);
-  else b.i32(t.ptr, t.size).fill(value);
+  else b.writeI32(t.ptr, new Int32Array(t.size).fill(value));
   return t;
 }
 

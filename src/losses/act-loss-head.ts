@@ -5,11 +5,14 @@
  * over rows, with the reference's names. `ACTLossHead` runs the model's segment and adds the loss; its
  * trainStep and evalStep are what the trainer and evaluator call.
  *
- * Metrics are computed on the host from the detached outputs (they are small: B x seq_len x vocab
- * logits); the loss is built from engine ops so it carries gradient.
+ * The predictions are the argmax kernel's on the device; the metrics are computed on the host from them
+ * and the labels (B x seq_len integers), with the Q values the model already copied. The logits come to
+ * the host only when a caller keeps them (evaluation outputs, tests). The loss is built from engine ops
+ * so it carries gradient.
  */
 import {
   add,
+  argmax,
   backward,
   bceWithLogits,
   mul,
@@ -40,6 +43,10 @@ export interface LossHeadInput {
   halted: Uint8Array;
   steps: Int32Array;
   lossType: LossType;
+  /** the host copy of qHaltLogits when the caller has one (else it is copied here) */
+  qHaltHost?: Float32Array;
+  /** copy the logits to the host (default true) */
+  keepLogits?: boolean;
 }
 
 export interface LossHeadResult {
@@ -49,46 +56,36 @@ export interface LossHeadResult {
   metrics: Record<string, number>;
   /** argmax of the logits, [B * seq_len] */
   preds: Int32Array;
-  /** the logits as copied to the host for the metrics (detached), [B * seq_len * vocab] */
-  logitsHost: Float32Array;
+  /** the logits copied to the host (detached), [B * seq_len * vocab]; null unless keepLogits */
+  logitsHost: Float32Array | null;
 }
 
-/** Row-wise pieces of the metrics that need only the host copies. */
-export function rowStatistics(logits: Float32Array, labels: Int32Array, B: number, T: number, V: number) {
-  const preds = new Int32Array(B * T);
+/** Row-wise pieces of the metrics: label counts, correct predictions, whole rows right. */
+export function rowStatistics(preds: Int32Array, labels: Int32Array, B: number, T: number) {
   const counts = new Int32Array(B);
   const correct = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const n = b * T + t;
-      // first maximum, as torch.argmax
-      let best = 0;
-      let bestV = logits[n * V];
-      for (let v = 1; v < V; v++) {
-        const x = logits[n * V + v];
-        if (x > bestV || (Number.isNaN(x) && !Number.isNaN(bestV))) {
-          bestV = x;
-          best = v;
-        }
-      }
-      preds[n] = best;
       const l = labels[n];
       if (l !== IGNORE_LABEL_ID) {
         counts[b]++;
-        if (best === l) correct[b]++;
+        if (preds[n] === l) correct[b]++;
       }
     }
   }
   const seqCorrect = new Uint8Array(B);
   for (let b = 0; b < B; b++) seqCorrect[b] = correct[b] === counts[b] ? 1 : 0;
-  return { preds, counts, correct, seqCorrect };
+  return { counts, correct, seqCorrect };
 }
 
 export function actLossHead(inp: LossHeadInput): LossHeadResult {
   const [B, T, V] = inp.logits.shape;
-  const logitsHost = inp.logits.toFloat32Array();
-  const { preds, counts, correct, seqCorrect } = rowStatistics(logitsHost, inp.labels, B, T, V);
-  const qHalt = inp.qHaltLogits.toFloat32Array();
+  const logitsHost = inp.keepLogits === false ? null : inp.logits.toFloat32Array();
+  // first maximum, a NaN the largest, as torch.argmax
+  const preds = tidy(() => argmax(inp.logits.detach()).toInt32Array());
+  const { counts, correct, seqCorrect } = rowStatistics(preds, inp.labels, B, T);
+  const qHalt = inp.qHaltHost ?? inp.qHaltLogits.toFloat32Array();
 
   const metrics: Record<string, number> = { count: 0, accuracy: 0, exact_accuracy: 0, q_halt_accuracy: 0, steps: 0 };
   for (let b = 0; b < B; b++) {
@@ -126,8 +123,8 @@ export function actLossHead(inp: LossHeadInput): LossHeadResult {
 }
 
 export interface ACTOutputs {
-  /** [B * seq_len * vocab] */
-  logits: Float32Array;
+  /** [B * seq_len * vocab]; null when the step was asked not to keep them */
+  logits: Float32Array | null;
   /** argmax of the logits, [B * seq_len] */
   preds: Int32Array;
   q_halt_logits: Float32Array;
@@ -175,7 +172,7 @@ export class ACTLossHead {
    * One ACT segment and its loss on the rows' own labels. Call inside tidy(); with training the
    * returned lossSum carries the graph. The input carry's tensors are disposed.
    */
-  forward(carry: ACTCarry, batch: Batch, opts: { training: boolean }): ACTForwardResult {
+  forward(carry: ACTCarry, batch: Batch, opts: { training: boolean; logits?: boolean }): ACTForwardResult {
     const seg = this.model.forward(carry, batch, opts);
     const head = actLossHead({
       logits: seg.logits,
@@ -186,6 +183,8 @@ export class ACTLossHead {
       halted: seg.carry.halted,
       steps: seg.carry.steps,
       lossType: this.lossType,
+      qHaltHost: seg.qHaltHost,
+      keepLogits: opts.logits !== false,
     });
     return {
       carry: seg.carry,
@@ -205,11 +204,12 @@ export class ACTLossHead {
 
   /**
    * A training step's forward and backward: gradients of lossSum / globalBatchSize accumulate into
-   * the parameters' .grad; the puzzle rows' gradient is returned for SparseSignSGD.
+   * the parameters' .grad; the puzzle rows' gradient is returned for SparseSignSGD. `logits: false`
+   * leaves the logits on the device (the trainer does not read them).
    */
-  trainStep(carry: ACTCarry, batch: Batch, opts: { globalBatchSize: number }): ACTStepResult {
+  trainStep(carry: ACTCarry, batch: Batch, opts: { globalBatchSize: number; logits?: boolean }): ACTStepResult {
     return tidy(() => {
-      const r = this.forward(carry, batch, { training: true });
+      const r = this.forward(carry, batch, { training: true, logits: opts.logits });
       const loss = r.lossSum.item();
       backward(scale(r.lossSum, 1 / opts.globalBatchSize));
       const g = r.puzzleLocal?.grad ?? null;
@@ -226,11 +226,11 @@ export class ACTLossHead {
     });
   }
 
-  /** One evaluation segment (no gradient, no early halting). */
-  evalStep(carry: ACTCarry, batch: Batch): ACTStepResult {
+  /** One evaluation segment (no gradient, no early halting); `logits: false` leaves the logits on the device. */
+  evalStep(carry: ACTCarry, batch: Batch, opts: { logits?: boolean } = {}): ACTStepResult {
     return noGrad(() =>
       tidy(() => {
-        const r = this.forward(carry, batch, { training: false });
+        const r = this.forward(carry, batch, { training: false, logits: opts.logits });
         return {
           carry: r.carry,
           loss: r.lossSum.item(),

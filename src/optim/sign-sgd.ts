@@ -34,15 +34,17 @@ export class SparseSignSGD {
       for (let c = 0; c < D; c++) s[c] = Math.fround(s[c] + localGrad[i * D + c]);
     }
     const decay = Math.fround(1 - lr * this.weightDecay);
-    // The view stays valid: nothing allocates until we are done.
-    const w = this.weights.backend.f32(this.weights.ptr, numIds * D);
+    // Only the batch's rows move between the backend and JS (read, update, write back).
+    const be = this.weights.backend;
     for (const [id, s] of sums) {
-      const o = id * D;
+      const ptr = this.weights.ptr + id * D * Float32Array.BYTES_PER_ELEMENT;
+      const w = be.readF32(ptr, D);
       for (let c = 0; c < D; c++) {
         const g = s[c];
         const sign = g > 0 ? 1 : g < 0 ? -1 : 0;
-        w[o + c] = Math.fround(w[o + c] * decay) - lr * sign;
+        w[c] = Math.fround(w[c] * decay) - lr * sign;
       }
+      be.writeF32(ptr, w);
     }
   }
 

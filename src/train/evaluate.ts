@@ -41,7 +41,7 @@ export function evaluate(model: ReasoningModel, loader: PuzzleDataset, saveOutpu
   for (const { setName, batch } of loader.iterate()) {
     let carry = model.initialCarry(B);
     for (;;) {
-      const r = head.evalStep(carry, batch);
+      const r = head.evalStep(carry, batch, { logits: saveOutputs.includes('logits') });
       carry = r.carry;
       if (!r.allHalted) continue;
       const s = (sums[setName] ??= {});

@@ -223,7 +223,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         if (step >= total) break;
         step++;
         batchesDone++;
-        const r = head.trainStep(carry ?? model.initialCarry(cfg.global_batch_size), batch, { globalBatchSize: cfg.global_batch_size });
+        const r = head.trainStep(carry ?? model.initialCarry(cfg.global_batch_size), batch, { globalBatchSize: cfg.global_batch_size, logits: false });
         carry = r.carry;
         // Checked before the optimizers move: the weights stay those of the last good step.
         if (!Number.isFinite(r.loss)) throw new NonFiniteLoss(step, r.metrics);

@@ -262,7 +262,10 @@ export function argmax(x: F, N: number, V: number): Int32Array {
   const out = new Int32Array(N);
   for (let n = 0; n < N; n++) {
     let best = 0;
-    for (let j = 1; j < V; j++) if (x[n * V + j] > x[n * V + best]) best = j;
+    for (let j = 1; j < V; j++) {
+      const [v, b] = [x[n * V + j], x[n * V + best]];
+      if (v > b || (Number.isNaN(v) && !Number.isNaN(b))) best = j;
+    }
     out[n] = best;
   }
   return out;

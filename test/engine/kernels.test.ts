@@ -175,6 +175,7 @@ function cases(): Case[] {
     out.push({ what: `scale ${n}`, kernel: 'scale', args: [o, a, -1.5, n], expect: { 0: ref.scale(a, -1.5) } });
     out.push({ what: `axpy ${n}`, kernel: 'axpy', args: [a, b, 0.25, n], expect: { 0: ref.axpy(a, b, 0.25) } });
     out.push({ what: `fill ${n}`, kernel: 'fill', args: [o, 3.5, n], expect: { 0: new Float64Array(n).fill(3.5) } });
+    out.push({ what: `fill_scaled ${n}`, kernel: 'fill_scaled', args: [o, Float32Array.of(-1.25), 0.5, n], expect: { 0: new Float64Array(n).fill(-0.625) }, tol: 0 });
     const x = f32(n, (i) => (i % 7 === 0 ? [-100, 100, 0, -88, 89, 1e-3, -20][(i / 7) % 7] : 8 * rng.normal()));
     out.push({ what: `sigmoid ${n}`, kernel: 'sigmoid', args: [o, x, n], expect: { 0: ref.sigmoid(x) }, tol: 2e-6 });
     const m = 37, rows = Math.floor(n / m), bb = normal(rng, m);
@@ -195,7 +196,8 @@ function cases(): Case[] {
     out.push({ what: `stablemax_ce_backward ${N}x${V}`, kernel: 'stablemax_ce_backward', args: [new Float32Array(N * V), dloss, logits, labels, N, V, -100], expect: { 0: st.dlogits } });
     out.push({ what: `softmax_ce_forward ${N}x${V}`, kernel: 'softmax_ce_forward', args: [new Float32Array(N), logits, labels, N, V, -100], expect: { 0: sm.loss } });
     out.push({ what: `softmax_ce_backward ${N}x${V}`, kernel: 'softmax_ce_backward', args: [new Float32Array(N * V), dloss, logits, labels, N, V, -100], expect: { 0: sm.dlogits } });
-    const am = f32(N * V, (i) => Math.round(rng.normal() * 2)); // ties: the first maximum wins
+    // ties: the first maximum wins; a NaN is the largest (torch.argmax), the first NaN of a row
+    const am = f32(N * V, (i) => (i % 23 === 5 || i % 23 === 7 ? NaN : Math.round(rng.normal() * 2)));
     out.push({ what: `argmax ${N}x${V}`, kernel: 'argmax', args: [new Int32Array(N), am, N, V], expect: { 0: ref.argmax(am, N, V) } });
   }
   {

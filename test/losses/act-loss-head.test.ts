@@ -1,23 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { availableBackends, backward, setBackend, tensor, tidy } from '../../src/engine/index.js';
+import { argmax, availableBackends, backward, setBackend, tensor, tidy } from '../../src/engine/index.js';
 import { actLossHead, rowStatistics } from '../../src/losses/act-loss-head.js';
 
 const I = -100;
 
-test('row statistics: first-maximum argmax, counts, exact rows; padding rows count as correct', () => {
+test('row statistics: first-maximum argmax (NaN the largest, as torch), counts, exact rows; padding rows count as correct', () => {
   // B=3 rows, T=2 positions, V=3
   const logits = new Float32Array([
     1, 3, 3, /**/ 0, 0, 1, // row 0: preds 1, 2
-    5, 0, 0, /**/ 0, 2, 1, // row 1: preds 0, 1
+    5, 0, 0, /**/ 0, 2, NaN, // row 1: preds 0, 2
     0, 0, 0, /**/ 0, 0, 0, // row 2: preds 0, 0
   ]);
   const labels = new Int32Array([1, 2, 0, 2, I, I]);
-  const s = rowStatistics(logits, labels, 3, 2, 3);
-  assert.deepEqual(Array.from(s.preds), [1, 2, 0, 1, 0, 0]);
-  assert.deepEqual(Array.from(s.counts), [2, 2, 0]);
-  assert.deepEqual(Array.from(s.correct), [2, 1, 0]);
-  assert.deepEqual(Array.from(s.seqCorrect), [1, 0, 1]);
+  for (const be of availableBackends()) {
+    setBackend(be);
+    const preds = tidy(() => argmax(tensor(logits, [3, 2, 3])).toInt32Array());
+    assert.deepEqual(Array.from(preds), [1, 2, 0, 2, 0, 0], be);
+    const s = rowStatistics(preds, labels, 3, 2);
+    assert.deepEqual(Array.from(s.counts), [2, 2, 0]);
+    assert.deepEqual(Array.from(s.correct), [2, 2, 0]);
+    assert.deepEqual(Array.from(s.seqCorrect), [1, 1, 1]);
+  }
 });
 
 for (const backend of availableBackends()) {

@@ -121,7 +121,7 @@ function replay(path: string, backend: 'native' | 'wasm'): Check[] {
     puzzle_identifiers: ints(`${prefix}/puzzle_identifiers`),
   });
   const outputs = (p: string, r: HRMStepResult, tol: number): void => {
-    rms(`${p}/out/logits`, r.outputs.logits, tol);
+    rms(`${p}/out/logits`, r.outputs.logits!, tol);
     rms(`${p}/out/q_halt_logits`, r.outputs.q_halt_logits, tol);
     rms(`${p}/out/q_continue_logits`, r.outputs.q_continue_logits, tol);
   };
@@ -261,7 +261,7 @@ test('bfloat16 HRM: the carry, outputs and every gradient are bf16 values; float
       const parts: [string, ArrayLike<number>][] = [
         ['z_H', r.carry.zH.toFloat32Array()],
         ['z_L', r.carry.zL.toFloat32Array()],
-        ['logits', r.outputs.logits],
+        ['logits', r.outputs.logits!],
         ['q_halt_logits', r.outputs.q_halt_logits],
         ['puzzle-embedding gradient', r.puzzleEmbGrad!],
         ...model.parameters().map(([name, p]): [string, ArrayLike<number>] => [`${name} gradient`, p.grad!.toFloat32Array()]),

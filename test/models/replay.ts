@@ -159,7 +159,7 @@ function replayOnce(path: string, f: ReturnType<typeof readSafetensors>, backend
     puzzle_identifiers: ints(`${prefix}/puzzle_identifiers`),
   });
   const checkStep = (p: string, r: ACTStepResult, zH: Float32Array): void => {
-    close(`${p}/out/logits`, r.outputs.logits);
+    close(`${p}/out/logits`, r.outputs.logits!);
     if (f.tensors.has(`${p}/out/preds`)) same(`${p}/out/preds`, r.outputs.preds);
     close(`${p}/out/q_halt_logits`, r.outputs.q_halt_logits);
     close(`${p}/out/q_continue_logits`, r.outputs.q_continue_logits);

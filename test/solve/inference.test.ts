@@ -67,7 +67,7 @@ test('inference gives the evaluation path\'s logits and Q values bit for bit, ev
           const e = new ACTLossHead(model).evalStep(carry, batch);
           carry = e.carry;
           const t = r.trace[s];
-          assert.ok(bitsEqual(t.logits!, e.outputs.logits), `${be} config ${ci} segment ${s}: logits differ`);
+          assert.ok(bitsEqual(t.logits!, e.outputs.logits!), `${be} config ${ci} segment ${s}: logits differ`);
           assert.ok(bitsEqual(t.q_halt, e.outputs.q_halt_logits), `${be} config ${ci} segment ${s}: q_halt differs`);
           assert.ok(bitsEqual(t.q_continue, e.outputs.q_continue_logits), `${be} config ${ci} segment ${s}: q_continue differs`);
           assert.deepEqual(t.preds, e.outputs.preds, `${be} config ${ci} segment ${s}: preds differ`);
@@ -174,7 +174,7 @@ test('TRM (attention, mlp_t) and the baseline: inference gives the evaluation pa
       for (let s = 0; s < model.config.halt_max_steps; s++) {
         const e = new ACTLossHead(model).evalStep(carry, batch);
         carry = e.carry;
-        assert.ok(bitsEqual(r.trace[s].logits!, e.outputs.logits), `${name} case ${ci} segment ${s}: logits differ`);
+        assert.ok(bitsEqual(r.trace[s].logits!, e.outputs.logits!), `${name} case ${ci} segment ${s}: logits differ`);
         assert.ok(bitsEqual(r.trace[s].q_halt, e.outputs.q_halt_logits), `${name} case ${ci} segment ${s}: q_halt differs`);
       }
       model.disposeCarry(carry);

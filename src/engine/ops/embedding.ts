@@ -17,7 +17,7 @@ export function embedding(ids: Tensor, w: Tensor, dtype: ComputeDType = 'float32
   const N = ids.size;
   if (N > 0) {
     // Out-of-range ids would read outside the table; the check costs one pass over small ints.
-    const v = be.i32(ids.ptr, N);
+    const v = be.readI32(ids.ptr, N);
     for (let i = 0; i < N; i++) {
       if (v[i] < 0 || v[i] >= V) throw new Error(`embedding: id ${v[i]} at position ${i} is outside [0, ${V}) (w ${w.describe()})`);
     }

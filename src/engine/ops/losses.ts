@@ -17,7 +17,7 @@ function crossEntropy(kind: CeKind, logits: Tensor, labels: Tensor, ignore: numb
   }
   const [N, V] = logits.shape;
   if (N > 0) {
-    const l = be.i32(labels.ptr, N);
+    const l = be.readI32(labels.ptr, N);
     for (let i = 0; i < N; i++) {
       if (l[i] !== ignore && (l[i] < 0 || l[i] >= V)) {
         throw new Error(`${op}: label ${l[i]} at row ${i} is outside [0, ${V}) and is not the ignore index ${ignore}`);

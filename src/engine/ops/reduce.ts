@@ -14,8 +14,9 @@ function reduceAll(op: 'sum' | 'mean', x: Tensor): Tensor {
   if (needsGrad(x)) {
     const shape = [...x.shape];
     record(op, y, [x], [], (g) => {
+      // on the device: the backward pass reads nothing back to the host
       const dx = out(shape, g.backend);
-      if (n > 0) g.backend.k.fill(dx.ptr, g.item() * f, n);
+      if (n > 0) g.backend.k.fill_scaled(dx.ptr, g.ptr, f, n);
       return [dx];
     });
   }
