@@ -24,6 +24,8 @@ import { ACTLossHead } from '../src/losses/act-loss-head.js';
 const PAPER = {
   seq_len: 81, vocab_size: 11, num_puzzle_identifiers: 1, hidden_size: 512, num_heads: 8, expansion: 4,
   L_layers: 2, H_cycles: 3, L_cycles: 6, halt_max_steps: 16, halt_exploration_prob: 0.1, puzzle_emb_len: 16,
+  // float32 (TRM's own default is bfloat16, which costs a little more on CPUs without bf16 arithmetic)
+  forward_dtype: 'float32',
 };
 const VARIANTS = [
   { name: 'attention', keys: { pos_encodings: 'rope', mlp_t: false } },

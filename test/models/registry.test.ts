@@ -12,6 +12,7 @@ import { EMA } from '../../src/optim/ema.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
 import { ACTLossHead } from '../../src/losses/act-loss-head.js';
+import { roundBf16 } from '../../src/engine/dtype.js';
 
 const data = { batch_size: 2, seq_len: 6, vocab_size: 5, num_puzzle_identifiers: 3 };
 
@@ -61,6 +62,38 @@ test('12 heads in 512 (and 3 in 38) attend in heads * (hidden // heads) dimensio
   }
   const big = lookupModel('transformers_baseline').parseConfig(data, 'x') as unknown as { hidden_size: number; num_heads: number };
   assert.equal(Math.floor(big.hidden_size / big.num_heads) * big.num_heads, 504);
+});
+
+test('TRM (attention and mlp_t) and the baseline compute in bfloat16 by default, as upstream: the carry is bf16, near float32', () => {
+  const cfg = { ...data, hidden_size: 16, num_heads: 2, expansion: 2, H_layers: 1, L_layers: 1, H_cycles: 2, L_cycles: 2, halt_max_steps: 2, puzzle_emb_ndim: 0 };
+  const B = 2;
+  const batch = {
+    inputs: Int32Array.from({ length: B * 6 }, (_, i) => 1 + (i % 4)),
+    labels: Int32Array.from({ length: B * 6 }, (_, i) => 1 + ((i + 1) % 4)),
+    puzzle_identifiers: Int32Array.from([0, 2]),
+  };
+  for (const [name, extra] of [['trm', {}], ['trm', { mlp_t: true, pos_encodings: 'none' }], ['transformers_baseline', {}]] as const) {
+    const run = (dtype: string | undefined) => {
+      const c = dtype ? { ...cfg, ...extra, forward_dtype: dtype } : { ...cfg, ...extra };
+      const model = buildRegisteredModel(name, c, new Rng(3), name);
+      const r = new ACTLossHead(model).evalStep(model.initialCarry(B), batch);
+      const out = { dtype: model.inner.dtype, zH: r.carry.zH.toFloat32Array(), logits: r.outputs.logits! };
+      model.disposeCarry(r.carry);
+      model.dispose();
+      return out;
+    };
+    const what = `${name}${'mlp_t' in extra ? ' mlp_t' : ''}`;
+    const bf = run(undefined);
+    const f32 = run('float32');
+    assert.equal(bf.dtype, 'bfloat16', `${what}: upstream's default forward_dtype`);
+    assert.equal(f32.dtype, 'float32');
+    assert.ok(bf.zH.every((v) => roundBf16(v) === v), `${what}: every carry value is a bfloat16 value`);
+    assert.ok(!f32.zH.every((v) => roundBf16(v) === v), `${what}: float32 carries are not all bf16 values`);
+    let worst = 0;
+    bf.logits.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - f32.logits[i]))));
+    const scale = Math.max(...Array.from(f32.logits, Math.abs));
+    assert.ok(worst > 0 && worst < 0.1 * scale, `${what}: bf16 logits within 10% of float32's (worst ${worst} of ${scale})`);
+  }
 });
 
 test('EMA: shadow = (1 - rate) * param + rate * shadow, evaluation swaps it in and back, state round-trips', () => {

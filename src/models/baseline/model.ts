@@ -17,10 +17,10 @@ export class BaselineInner extends InnerBase implements RecurrentInner {
   readonly config: BaselineConfig;
 
   constructor(config: BaselineConfig, rng: Rng) {
-    super(config, puzzleEmbPositions(config), rng, { withLInit: false }, () => {
+    super(config, puzzleEmbPositions(config), rng, { withLInit: false, dtype: config.forward_dtype }, () => {
       const blocks: LevelBlock[] = [];
       for (let i = 0; i < config.H_layers; i++) {
-        blocks.push(new HRMBlock(rng, { hidden: config.hidden_size, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps }));
+        blocks.push(new HRMBlock(rng, { hidden: config.hidden_size, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps, dtype: config.forward_dtype }));
       }
       return [['H_level', blocks]];
     });

@@ -5,6 +5,7 @@
  * vocab_size, num_puzzle_identifiers) have no default.
  */
 import { UserError } from '../../util/errors.js';
+import type { ComputeDType } from '../../engine/index.js';
 import type { LossType } from './act.js';
 import type { PositionEncoding } from './inner-base.js';
 
@@ -30,6 +31,8 @@ export interface SchemaModelConfig {
   no_ACT_continue: boolean;
   rms_norm_eps: number;
   rope_theta: number;
+  /** every op's compute dtype (TRM's default bfloat16: as the reference rounds, src/engine/dtype.ts) */
+  forward_dtype: ComputeDType;
   loss_type: LossType;
 }
 
@@ -40,7 +43,7 @@ export type KeySpec =
   | { t: 'enum'; of: readonly string[]; def: string };
 
 /** Keys a config may carry that do not change what we compute. */
-const IGNORED = new Set(['name', 'forward_dtype', 'loss', 'loss_type', '__pydantic_extra__']);
+const IGNORED = new Set(['name', 'loss', 'loss_type', '__pydantic_extra__']);
 
 export const DATA_KEYS: Record<string, KeySpec> = {
   batch_size: { t: 'int', min: 1 },

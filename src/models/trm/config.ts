@@ -28,6 +28,7 @@ export const TRM_SCHEMA: Record<string, KeySpec> = {
   no_ACT_continue: { t: 'bool', def: true },
   rms_norm_eps: { t: 'float', positive: true, def: 1e-5 },
   rope_theta: { t: 'float', positive: true, def: 10000 },
+  forward_dtype: { t: 'enum', of: ['float32', 'bfloat16'], def: 'bfloat16' },
 };
 
 export function parseTRMConfig(obj: unknown, source: string): TRMConfig {

@@ -28,14 +28,15 @@ export class TRMInner extends InnerBase implements RecurrentInner {
       { ...config, pos_encodings: config.mlp_t ? 'none' : config.pos_encodings },
       P,
       rng,
-      { withLInit: true },
+      { withLInit: true, dtype: config.forward_dtype },
       () => {
         const blocks: LevelBlock[] = [];
+        const dtype = config.forward_dtype;
         for (let i = 0; i < config.L_layers; i++) {
           blocks.push(
             config.mlp_t
-              ? new MLPTBlock(rng, { hidden: D, seq: S, expansion: config.expansion, eps: config.rms_norm_eps })
-              : new HRMBlock(rng, { hidden: D, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps }),
+              ? new MLPTBlock(rng, { hidden: D, seq: S, expansion: config.expansion, eps: config.rms_norm_eps, dtype })
+              : new HRMBlock(rng, { hidden: D, heads: config.num_heads, expansion: config.expansion, eps: config.rms_norm_eps, dtype }),
           );
         }
         return [['L_level', blocks]];
@@ -48,7 +49,7 @@ export class TRMInner extends InnerBase implements RecurrentInner {
   private cycle(zH: Tensor, zL: Tensor, e: Tensor): [Tensor, Tensor] {
     const net = this.levels[0];
     // z_H + x is the same for every z_L update of the cycle: computed once
-    const injection = add(zH, e);
+    const injection = add(zH, e, this.dtype);
     for (let j = 0; j < this.config.L_cycles; j++) zL = this.level(net, zL, injection);
     zH = this.level(net, zH, zL);
     return [zH, zL];
