@@ -38,10 +38,10 @@ Answers puzzles with a trained model (HRM, TRM or the baseline) and checks each 
   --segments N       run N segments (default: the model's halt_max_steps, as the reference evaluates)
   --halt             stop each puzzle when the model halts (q_halt > q_continue; TRM: q_halt > 0),
                      at most --segments
-  --retries N        an answer that breaks the rules is tried again on up to N symmetric copies of
-                     the puzzle (sudoku: digits relabelled, rows, columns, bands and stacks permuted,
-                     transposed; maze: its 7 rotations and reflections) and the first valid answer
-                     is kept. Only the rules judge, never a given answer. Default 0: the model's own
+  --retries N        an answer that breaks the rules (maze: or is not a shortest path) is tried
+                     again on up to N symmetric copies of the puzzle (sudoku: digits relabelled, rows,
+                     columns, bands and stacks permuted, transposed; maze: its 7 rotations and
+                     reflections) and the first right answer is kept. Only the rules judge, never a given answer. Default 0: the model's own
                      answer, as the reference evaluates; 'attempts' says how many were run
   --batch N          puzzles per batch (default 32)
 arc: TASK.json is an ARC task ({"train": [...], "test": [{"input": grid, "output": grid?}, ...]}),

@@ -28,8 +28,9 @@ export interface SolveOptions {
   /** puzzles per batch (default 32) */
   batchSize?: number;
   /**
-   * try a puzzle whose answer breaks the rules again on up to this many symmetric copies
-   * (PuzzleKind.symmetry) and keep the first valid answer (default 0: the model's own answer)
+   * try a puzzle whose answer breaks the rules (a maze: or is not a shortest path) again on up to this
+   * many symmetric copies (PuzzleKind.symmetry) and keep the first right answer (default 0: the model's
+   * own answer)
    */
   retries?: number;
 }
@@ -149,8 +150,10 @@ export class Solver {
       const model = this.modelFor(T);
       const first = runBatch(model, batch.map((p) => p.tokens), opts);
       const done = batch.map((p, b) => judged(task, kind, p, i + b, first, b, (x) => x));
-      // Retries: a wrong answer is tried again on symmetric copies; only the rules judge, never the label.
-      let pending = done.map((_, b) => b).filter((b) => !done[b].valid);
+      // Retries: a wrong answer (for a maze also a path that is not a shortest one) is tried again on
+      // symmetric copies; only the rules judge, never the label.
+      const right = (r: SolveResult): boolean => r.valid && r.shortest !== false;
+      let pending = done.map((_, b) => b).filter((b) => !right(done[b]));
       for (let k = 1; k <= retries && pending.length > 0; k++) {
         const copies = pending.map((b) => ({ b, copy: kind.symmetry(batch[b], k) })).filter((c) => c.copy !== null);
         if (copies.length === 0) break;
@@ -158,11 +161,11 @@ export class Solver {
         copies.forEach(({ b, copy }, m) => {
           const again = judged(task, kind, batch[b], i + b, run, m, (x) => copy!.back(x));
           const ms = done[b].ms + again.ms;
-          if (again.valid) done[b] = again;
+          if (right(again)) done[b] = again;
           done[b].ms = ms;
           done[b].attempts = k + 1;
         });
-        pending = pending.filter((b) => !done[b].valid);
+        pending = pending.filter((b) => !right(done[b]));
       }
       for (const r of done) {
         results.push(r);
