@@ -9,29 +9,12 @@ import { swigluInter } from '../../nn/swiglu.js';
 
 export type PosEncodings = 'rope' | 'learned';
 import type { LossType } from '../shared/act.js';
+import type { CommonModelConfig } from '../shared/config-schema.js';
 export type { LossType };
 
-export interface HRMConfig {
-  // from the data
-  batch_size: number;
-  seq_len: number;
-  vocab_size: number;
-  num_puzzle_identifiers: number;
-  // model
-  hidden_size: number;
-  num_heads: number;
-  expansion: number;
-  H_layers: number;
-  L_layers: number;
-  H_cycles: number;
-  L_cycles: number;
-  halt_max_steps: number;
-  halt_exploration_prob: number;
+/** HRM's keys: the shared ones, with the reference's position encodings and an optional dtype. */
+export interface HRMConfig extends CommonModelConfig {
   pos_encodings: PosEncodings;
-  puzzle_emb_ndim: number;
-  rms_norm_eps: number;
-  rope_theta: number;
-  loss_type: LossType;
   /** what the forward and backward compute in (src/engine/dtype.ts); absent: float32 */
   forward_dtype?: ComputeDType;
 }

@@ -9,12 +9,14 @@ import type { ComputeDType } from '../../engine/index.js';
 import type { LossType } from './act.js';
 import type { PositionEncoding } from './inner-base.js';
 
-/** The configuration TRM and the baseline share (each adds its own keys; HRM has its own, the reference's). */
-export interface SchemaModelConfig {
+/** The keys every model's configuration has: HRM's (the reference's), TRM's and the baseline's. */
+export interface CommonModelConfig {
+  // from the data
   batch_size: number;
   seq_len: number;
   vocab_size: number;
   num_puzzle_identifiers: number;
+  // model
   hidden_size: number;
   num_heads: number;
   expansion: number;
@@ -24,16 +26,20 @@ export interface SchemaModelConfig {
   L_cycles: number;
   halt_max_steps: number;
   halt_exploration_prob: number;
-  pos_encodings: PositionEncoding;
   puzzle_emb_ndim: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  loss_type: LossType;
+}
+
+/** The configuration TRM and the baseline share (each adds its own keys). */
+export interface SchemaModelConfig extends CommonModelConfig {
+  pos_encodings: PositionEncoding;
   /** puzzle-embedding positions; 0 = ceil(puzzle_emb_ndim / hidden_size) */
   puzzle_emb_len: number;
   no_ACT_continue: boolean;
-  rms_norm_eps: number;
-  rope_theta: number;
   /** every op's compute dtype (TRM's default bfloat16: as the reference rounds, src/engine/dtype.ts) */
   forward_dtype: ComputeDType;
-  loss_type: LossType;
 }
 
 export type KeySpec =
