@@ -64,9 +64,11 @@ export async function run(opts: BenchOptions): Promise<void> {
       const adam = new AdamATan2(model.parameters(), { betas: [0.9, 0.95], weightDecay: 0.1 });
       const sgd = new SparseSignSGD(model.puzzleEmb!, 0.1);
       const ema = new EMA(model.parameters(), 0.999);
+      const head = new ACTLossHead(model);
       let carry = model.initialCarry(trainB);
       const train = cpuMs(() => {
-        const r = new ACTLossHead(model).trainStep(carry, randomBatch(trainB, PAPER.seq_len, rng), { globalBatchSize: trainB });
+        // as the trainer calls it: the logits stay on the device
+        const r = head.trainStep(carry, randomBatch(trainB, PAPER.seq_len, rng), { globalBatchSize: trainB, logits: false });
         carry = r.carry;
         adam.step(1e-4);
         sgd.step(1e-4, r.puzzleEmbGrad, r.puzzleEmbIds);
@@ -80,7 +82,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       const puzzle = randomBatch(1, PAPER.seq_len, rng);
       const solve = cpuMs(() => {
         let c = model.initialCarry(1);
-        for (let s = 0; s < PAPER.halt_max_steps; s++) c = new ACTLossHead(model).evalStep(c, puzzle).carry;
+        for (let s = 0; s < PAPER.halt_max_steps; s++) c = head.evalStep(c, puzzle).carry;
         model.disposeCarry(c);
       });
       const ts = await timeIt(solve.fn, runs, 1);

@@ -104,6 +104,7 @@ function replay(path: string, backend: 'native' | 'wasm'): Check[] {
   const cfg = parseHRMConfig({ ...cfgObj, loss_type: meta.loss ?? 'stablemax_cross_entropy' }, `${name} metadata`);
   assert.equal(cfg.forward_dtype, 'bfloat16', `${name}: its config's forward_dtype is not bfloat16`);
   const model = new HRM(cfg, new Rng(0));
+  const head = new ACTLossHead(model);
   const init = new Map<string, SafeTensor>();
   for (const [k, t] of f.tensors) if (k.startsWith('init/')) init.set(k.slice(5), t);
   loadStateDict(model, init, `${name} init/*`);
@@ -131,7 +132,7 @@ function replay(path: string, backend: 'native' | 'wasm'): Check[] {
   let carry = model.initialCarry(B);
   for (let t = 0; t < T; t++) {
     const p = `train/${t}`;
-    const r = new ACTLossHead(model).trainStep(carry, batchAt(`${p}/batch`), { globalBatchSize: gbs });
+    const r = head.trainStep(carry, batchAt(`${p}/batch`), { globalBatchSize: gbs });
     carry = r.carry;
     if (t === 0) {
       outputs(p, r, 5e-3);
@@ -167,7 +168,7 @@ function replay(path: string, backend: 'native' | 'wasm'): Check[] {
     const batch = batchAt('eval/batch');
     let ec = model.initialCarry(batch.puzzle_identifiers.length);
     for (let s = 0; s < E; s++) {
-      const r = new ACTLossHead(model).evalStep(ec, batch);
+      const r = head.evalStep(ec, batch);
       ec = r.carry;
       rel(`eval/${s}/loss`, r.loss, 5e-2);
       if (s === 0) outputs(`eval/${s}`, r, 0.25);

@@ -132,6 +132,7 @@ function replayOnce(path: string, f: ReturnType<typeof readSafetensors>, backend
 
   const config = JSON.parse(meta.config) as Record<string, unknown>;
   const model = opts.build(config, meta, `${name} metadata`);
+  const head = new ACTLossHead(model);
   const cfg = model.config;
   const init = new Map<string, SafeTensor>();
   const noise = new Rng(12345 + seed);
@@ -192,7 +193,7 @@ function replayOnce(path: string, f: ReturnType<typeof readSafetensors>, backend
   let carry = model.initialCarry(B);
   for (let t = 0; t < T; t++) {
     const p = `train/${t}`;
-    const r = new ACTLossHead(model).trainStep(carry, batchAt(`${p}/batch`), { globalBatchSize: gbs });
+    const r = head.trainStep(carry, batchAt(`${p}/batch`), { globalBatchSize: gbs });
     carry = r.carry;
     checkStep(p, r, carry.zH.toFloat32Array());
     if (f.tensors.has(`${p}/carry/z_L`)) close(`${p}/carry/z_L`, carry.zL.toFloat32Array());
@@ -263,7 +264,7 @@ function replayOnce(path: string, f: ReturnType<typeof readSafetensors>, backend
     const batch = batchAt('eval/batch');
     let ec = model.initialCarry(batch.puzzle_identifiers.length);
     for (let s = 0; s < E; s++) {
-      const r = new ACTLossHead(model).evalStep(ec, batch);
+      const r = head.evalStep(ec, batch);
       ec = r.carry;
       checkStep(`eval/${s}`, r, ec.zH.toFloat32Array());
       if (r.allHalted !== ((s + 1) % cfg.halt_max_steps === 0)) {
