@@ -52,9 +52,10 @@ export function dihedralPermutation(t: number, h: number, w: number): Int32Array
 
 const permCache = new Map<number, Int32Array>();
 
-/** dihedralPermutation, cached (ARC builds ask for the same few shapes millions of times). */
+/** dihedralPermutation, cached (ARC builds ask for the same few shapes millions of times; solve's maze retries). */
 export function cachedDihedralPermutation(t: number, h: number, w: number): Int32Array {
-  const key = (t * 256 + h) * 256 + w;
+  // unique for sides below 65536 (ARC grids are at most 30, mazes any size a model takes)
+  const key = (t * 65536 + h) * 65536 + w;
   let p = permCache.get(key);
   if (!p) {
     p = dihedralPermutation(t, h, w);

@@ -7,7 +7,7 @@
  * is a shortest one (as many 'o' cells as a BFS shortest path has between S and G).
  */
 import { splitCsvLine } from '../data/csv.js';
-import { dihedralPermutation } from '../data/augment.js';
+import { cachedDihedralPermutation } from '../data/augment.js';
 import { bfs, MAZE_CHARSET } from '../data/maze-generator.js';
 import { UserError } from '../util/errors.js';
 import { showChar, type Puzzle, type PuzzleKind, type SymmetricCopy, type Verdict } from './puzzle.js';
@@ -129,7 +129,7 @@ function judge(answer: string, puzzle: Puzzle): Verdict {
 function symmetry(puzzle: Puzzle, k: number): SymmetricCopy | null {
   if (k < 1 || k > 7) return null;
   const n = puzzle.width;
-  const perm = dihedralPermutation(k, n, n);
+  const perm = cachedDihedralPermutation(k, n, n);
   const tokens = new Int32Array(n * n);
   for (let i = 0; i < n * n; i++) tokens[i] = puzzle.tokens[perm[i]];
   return {
