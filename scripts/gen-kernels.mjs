@@ -26,6 +26,7 @@ const TYPES = {
   int: { c: (i) => `(int)a[${i}]`, ts: 'number', doc: '' },
   long: { c: (i) => `INT(${i})`, ts: 'number', doc: '' },
   float: { c: (i) => `FLT(${i})`, ts: 'number', doc: '' },
+  double: { c: (i) => `a[${i}]`, ts: 'number', doc: '' },
 };
 
 function fail(msg) {

@@ -1,5 +1,6 @@
 /* elementwise.c: add, mul, add_rows, scale, axpy, fill, fill_scaled, sigmoid, copy2d. Flat arrays of n floats. */
 #include "common.h"
+#include "exp64.h"
 
 /* Each elementwise kernel runs over [lo, hi) chunks; big arrays are split across threads. */
 #define HRM_CHUNK 16384L
@@ -68,6 +69,21 @@ static void sigmoid_range(float *out, const float *x, long lo, long hi) {
 /* out = 1/(1+exp(-x)) */
 static void sigmoid(float *out, const float *x, long n) {
   HRM_ELEMENTWISE(n, sigmoid_range(out, x, lo, hi));
+}
+
+/* out = 1/(1+exp(-x)) in float64, rounded once to float32: the bits of that formula in JS (exp64.h) */
+static void sigmoid_f64(float *out, const float *x, long n) {
+  for (long i = 0; i < n; i++) out[i] = (float)(1.0 / (1.0 + hrm_exp64(-(double)x[i])));
+}
+
+/* out = max(a, b) as Math.max and torch.maximum: NaN when either is NaN, +0 over -0 */
+static void maximum(float *out, const float *a, const float *b, long n) {
+  for (long i = 0; i < n; i++) {
+    float x = a[i], y = b[i];
+    if (x != x || y != y) out[i] = x + y;
+    else if (x == y) out[i] = __builtin_signbit(x) ? y : x;
+    else out[i] = x > y ? x : y;
+  }
 }
 
 /* dst[r*dst_stride + c] = src[r*src_stride + c] for r < rows, c < cols (strides in elements) */

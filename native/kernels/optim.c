@@ -38,14 +38,20 @@ static void adam_atan2(float *p, const float *g, float *m, float *v, long n, flo
 
 /* SignSGD with decoupled weight decay over selected rows (ids unique):
  * w[ids[i]] *= 1 - lr wd; w[ids[i]] -= lr sign(g[i]). w [V, C], g [n, C]. */
-static void sign_sgd_rows(float *w, const int32_t *ids, const float *g, long n, long C, float lr, float wd) {
-  float decay = 1.0f - lr * wd;
+static void sign_sgd_rows(float *w, const int32_t *ids, const float *g, long n, long C, double lr, double wd) {
+  /* lr and wd arrive as the caller's float64 numbers: the decay is rounded to float32 once, the
+   * product w*decay is a float32 product, and the step lr*sign is subtracted in float64 and rounded,
+   * as SparseSignSGD always computed it in JS (the same bits on every backend). lr*sign is exact, so
+   * fusing the last line into an FMA changes nothing. */
+  volatile double lr_wd = lr * wd; /* volatile: gcc would fuse 1 - lr*wd into one FMA (JS does not) */
+  float decay = (float)(1.0 - lr_wd);
   for (long i = 0; i < n; i++) {
     float *r = w + (long)ids[i] * C;
     const float *gi = g + i * C;
     for (long c = 0; c < C; c++) {
-      float s = gi[c] > 0.0f ? 1.0f : (gi[c] < 0.0f ? -1.0f : 0.0f);
-      r[c] = r[c] * decay - lr * s;
+      double s = gi[c] > 0.0f ? 1.0 : (gi[c] < 0.0f ? -1.0 : 0.0);
+      float p = r[c] * decay;
+      r[c] = (float)((double)p - lr * s);
     }
   }
 }

@@ -21,7 +21,7 @@ export {
 } from './tensor.js';
 export { backward, noGrad, tidy, needsGrad, record, scopeDepth } from './autograd.js';
 export { reshape, narrow, concat, copy, repeatRows } from './ops/shape.js';
-export { add, sub, mul, scale, sigmoid, where } from './ops/elementwise.js';
+export { add, sub, mul, scale, sigmoid, sigmoid64, maximum, where } from './ops/elementwise.js';
 export { linear } from './ops/linear.js';
 export { embedding } from './ops/embedding.js';
 export { addRmsNorm, rmsNorm } from './ops/norm.js';

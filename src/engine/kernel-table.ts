@@ -47,6 +47,8 @@ export const KERNELS = [
   ['transpose', ['out', 'x', 'B', 'R', 'C']],
   ['engine_limits', ['out']],
   ['fill_scaled', ['out', 'x', 's', 'n']],
+  ['sigmoid_f64', ['out', 'x', 'n']],
+  ['maximum', ['out', 'a', 'b', 'n']],
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number][0];
@@ -113,7 +115,7 @@ export interface Kernels {
   where_rows(out: Ptr, cond: Ptr, a: Ptr, b: Ptr, B: number, R: number): void;
   /** REFERENCE.md 4: `p*=1-lr*wd; m+=(1-b1)(g-m); v+=(1-b2)(g^2-v); p-=(lr/bc1)*atan2(m, sqrt(v)/sqrt(bc2))` with `bc = 1-b^t` */
   adam_atan2(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, wd: number, b1: number, b2: number, bc1: number, bc2: number): void;
-  /** for each i: `w[ids[i]] *= 1-lr*wd; w[ids[i]] -= lr*sign(g[i])` (ids unique) */
+  /** for each i: `w[ids[i]] = f32(w[ids[i]]*f32(1-lr*wd)) - lr*sign(g[i])`, lr and wd in float64 as JS numbers (ids unique) */
   sign_sgd_rows(w: Ptr, ids: Ptr, g: Ptr, n: number, C: number, lr: number, wd: number): void;
   /** as `gemm`, op(A) and op(B) rounded to bfloat16 while packing, float32 accumulation and result */
   gemm_bf16(transA: number, transB: number, M: number, N: number, K: number, alpha: number, A: Ptr, lda: number, B: Ptr, ldb: number, beta: number, Cm: Ptr, ldc: number): void;
@@ -137,4 +139,8 @@ export interface Kernels {
   engine_limits(out: Ptr): void;
   /** `out = s*x[0]`: a scalar in backend memory broadcast with no read to the host (the gradient of sum and mean) */
   fill_scaled(out: Ptr, x: Ptr, s: number, n: number): void;
+  /** `out = 1/(1+exp(-x))` in float64 (fdlibm's exp, as JS Math.exp), rounded once */
+  sigmoid_f64(out: Ptr, x: Ptr, n: number): void;
+  /** `out = max(a, b)`; NaN if either is NaN, +0 over -0 (Math.max) */
+  maximum(out: Ptr, a: Ptr, b: Ptr, n: number): void;
 }

@@ -13,9 +13,39 @@ export type DType = 'float32' | 'int32';
 /** Bytes per element of each storage dtype (bf16 compute keeps float32 storage: src/engine/dtype.ts). */
 export const ELEMENT_BYTES: Readonly<Record<DType, number>> = { float32: 4, int32: 4 };
 
+/**
+ * What the host knows about an int32 storage's values without reading it back: set when JS uploaded
+ * all of it (`set`, `full`), so that ops which index memory with the values (embedding ids, labels)
+ * check them here instead of copying them to the host. `maxNegative`: the largest negative value
+ * (null when none), enough to tell labels that are all in range or an ignore index.
+ */
+export interface IntRange {
+  min: number;
+  max: number;
+  maxNegative: number | null;
+}
+
+export function intRangeOf(data: ArrayLike<number>): IntRange | null {
+  if (data.length === 0) return null;
+  let min = Infinity, max = -Infinity, maxNegative = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v < 0 && v > maxNegative) maxNegative = v;
+  }
+  return { min, max, maxNegative: maxNegative === -Infinity ? null : maxNegative };
+}
+
 /** One backend allocation shared by a tensor and its views. */
 export class Storage {
   refs = 1;
+  /**
+   * int32 storage only: the range of what the host last wrote over the whole storage, or null (unknown:
+   * written by a kernel, or only in part). No kernel writes an int32 storage in place; argmax, the one
+   * kernel with an int32 output, writes a new one.
+   */
+  intRange: IntRange | null = null;
   constructor(
     readonly backend: Backend,
     readonly ptr: number,
@@ -192,7 +222,11 @@ export class Tensor {
     }
     if (this.size === 0) return this;
     if (this.dtype === 'float32') this.backend.writeF32(this.ptr, data);
-    else this.backend.writeI32(this.ptr, data);
+    else {
+      this.backend.writeI32(this.ptr, data);
+      const whole = this.offset === 0 && this.size * ELEMENT_BYTES.int32 === this.storage.bytes;
+      this.storage.intRange = whole ? intRangeOf(data) : null;
+    }
     return this;
   }
 
@@ -249,7 +283,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
   const t = empty(shape, dtype, b);
   if (t.size === 0) return t;
   if (dtype === 'float32') b.k.fill(t.ptr, value, t.size);
-  else b.writeI32(t.ptr, new Int32Array(t.size).fill(value));
+  else t.set(new Int32Array(t.size).fill(value));
   return t;
 }
 

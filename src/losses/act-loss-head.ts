@@ -23,6 +23,7 @@ import {
   sum,
   tensor,
   tidy,
+  zeros,
   type Tensor,
 } from '../engine/index.js';
 import type { ACTCarry, ACTConfig, ACTModel, Batch, LossType, RecurrentInner } from '../models/shared/act.js';
@@ -37,7 +38,7 @@ export interface LossHeadInput {
   qHaltLogits: Tensor;
   qContinueLogits: Tensor;
   /** [B] sigmoid target for Q-continue (training only), else null */
-  targetQContinue: Float32Array | null;
+  targetQContinue: Tensor | null;
   /** [B * seq_len], -100 where ignored */
   labels: Int32Array;
   halted: Uint8Array;
@@ -114,7 +115,7 @@ export function actLossHead(inp: LossHeadInput): LossHeadResult {
   metrics.lm_loss = lmLoss.item();
   metrics.q_halt_loss = qHaltLoss.item();
   if (inp.targetQContinue) {
-    const qContLoss = sum(bceWithLogits(inp.qContinueLogits, tensor(inp.targetQContinue, [B])));
+    const qContLoss = sum(bceWithLogits(inp.qContinueLogits, inp.targetQContinue));
     metrics.q_continue_loss = qContLoss.item();
     qLosses = add(qHaltLoss, qContLoss);
   }
@@ -129,7 +130,7 @@ export interface ACTOutputs {
   preds: Int32Array;
   q_halt_logits: Float32Array;
   q_continue_logits: Float32Array;
-  /** training only (null with no_ACT_continue) */
+  /** training only (null with no_ACT_continue); copied to the host only when the logits are */
   target_q_continue: Float32Array | null;
 }
 
@@ -151,8 +152,11 @@ export interface ACTStepResult {
   metrics: Record<string, number>;
   outputs: ACTOutputs;
   allHalted: boolean;
-  /** gradient of loss/globalBatchSize w.r.t. the batch's puzzle rows [B * ndim] (null without puzzle embedding) */
-  puzzleEmbGrad: Float32Array | null;
+  /**
+   * gradient of loss/globalBatchSize w.r.t. the batch's puzzle rows, [B, ndim] on the device (null
+   * without puzzle embedding); it outlives the step: SparseSignSGD.step disposes it, or the caller does
+   */
+  puzzleEmbGrad: Tensor | null;
   /** the puzzle ids of those rows (the carry's current data) */
   puzzleEmbIds: Int32Array;
 }
@@ -195,7 +199,7 @@ export class ACTLossHead {
         preds: head.preds,
         q_halt_logits: seg.qHaltHost,
         q_continue_logits: seg.qContinueHost,
-        target_q_continue: seg.targetQContinue,
+        target_q_continue: opts.logits !== false && seg.targetQContinue ? seg.targetQContinue.toFloat32Array() : null,
       },
       allHalted: seg.allHalted,
       puzzleLocal: seg.puzzleLocal,
@@ -212,8 +216,9 @@ export class ACTLossHead {
       const r = this.forward(carry, batch, { training: true, logits: opts.logits });
       const loss = r.lossSum.item();
       backward(scale(r.lossSum, 1 / opts.globalBatchSize));
-      const g = r.puzzleLocal?.grad ?? null;
-      const puzzleEmbGrad = g ? g.toFloat32Array() : r.puzzleLocal ? new Float32Array(r.puzzleLocal.size) : null;
+      // No gradient reached the rows: zeros, so that SignSGD still decays them (sign 0), as before.
+      const local = r.puzzleLocal;
+      const puzzleEmbGrad = local ? (local.grad ? local.grad.detach() : zeros(local.shape, 'float32', local.backend)).keep() : null;
       return {
         carry: r.carry,
         loss,

@@ -178,6 +178,9 @@ function cases(): Case[] {
     out.push({ what: `fill_scaled ${n}`, kernel: 'fill_scaled', args: [o, Float32Array.of(-1.25), 0.5, n], expect: { 0: new Float64Array(n).fill(-0.625) }, tol: 0 });
     const x = f32(n, (i) => (i % 7 === 0 ? [-100, 100, 0, -88, 89, 1e-3, -20][(i / 7) % 7] : 8 * rng.normal()));
     out.push({ what: `sigmoid ${n}`, kernel: 'sigmoid', args: [o, x, n], expect: { 0: ref.sigmoid(x) }, tol: 2e-6 });
+    // float64 inside: the float32 rounding of the JS formula, exactly (ops-gradcheck sweeps every exponent)
+    out.push({ what: `sigmoid_f64 ${n}`, kernel: 'sigmoid_f64', args: [o, x, n], expect: { 0: Float64Array.from(x, (v) => Math.fround(1 / (1 + Math.exp(-v)))) }, tol: 0 });
+    out.push({ what: `maximum ${n}`, kernel: 'maximum', args: [o, a, b, n], expect: { 0: Float64Array.from(a, (v, i) => Math.max(v, b[i])) }, tol: 0 });
     const m = 37, rows = Math.floor(n / m), bb = normal(rng, m);
     out.push({ what: `add_rows ${rows}x${m}`, kernel: 'add_rows', args: [new Float32Array(rows * m), a.subarray(0, rows * m), bb, rows * m, m], expect: { 0: ref.addRows(a.subarray(0, rows * m), bb, m) } });
   }

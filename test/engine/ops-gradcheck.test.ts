@@ -363,3 +363,71 @@ test('bad calls throw errors naming the op and the shapes or dtypes', () => {
     assert.throws(() => E.scale(d, 2), /scale: tensor float32 \[2\] was disposed/);
   });
 });
+
+test('ids and labels uploaded from JS are range-checked without reading them back; others are read and checked', () => {
+  eachBackend(() => {
+    E.tidy(() => {
+      const be = E.getBackend();
+      const orig = be.readI32.bind(be);
+      let reads = 0;
+      be.readI32 = (ptr, n) => {
+        reads++;
+        return orig(ptr, n);
+      };
+      try {
+        const w = E.zeros([5, 2]);
+        E.embedding(E.tensor([0, 4, 2], [3], 'int32'), w);
+        E.stablemaxCrossEntropy(E.zeros([3, 3]), E.tensor([-100, 2, -100], [3], 'int32'), -100);
+        E.embedding(E.zeros([2, 2], 'int32'), w);
+        assert.equal(reads, 0, 'ids or labels read back although the host wrote them');
+        // Still rejected, with the value and position, through the read-back path.
+        assert.throws(() => E.embedding(E.tensor([0, 5], [2], 'int32'), w), /id 5 at position 1 is outside \[0, 5\)/);
+        assert.throws(() => E.stablemaxCrossEntropy(E.zeros([2, 3]), E.tensor([-100, -7], [2], 'int32'), -100), /label -7 at row 1/);
+        // A partial upload makes the range unknown: the values are then read and checked.
+        const ids = E.tensor([0, 1, 2, 3], [4], 'int32');
+        ids.narrow(0, 2, 2).set([4, 9]);
+        reads = 0;
+        assert.throws(() => E.embedding(ids, w), /id 9 at position 3 is outside \[0, 5\)/);
+        assert.equal(reads, 1);
+        // argmax's output comes from a kernel: read and checked.
+        reads = 0;
+        E.embedding(E.argmax(E.tensor([0, 1, 1, 0], [2, 2])), w);
+        assert.equal(reads, 1);
+      } finally {
+        be.readI32 = orig;
+      }
+    });
+  });
+});
+
+test('sigmoid64 gives the bits of 1/(1+Math.exp(-x)) in JS; maximum follows Math.max', () => {
+  eachBackend((b) => {
+    E.tidy(() => {
+      // random float32 bit patterns (every exponent), a dense sweep where sigmoid is neither 0 nor 1,
+      // and the special values
+      const n = 1 << 17;
+      const bits = new Uint32Array(n);
+      let s = 12345;
+      for (let i = 0; i < n; i++) bits[i] = s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      const x = new Float32Array(bits.buffer);
+      for (let i = 0; i < n / 2; i++) x[i] = Math.fround(((i / (n / 2)) * 2 - 1) * 110);
+      x.set([0, -0, 1, -1, Infinity, -Infinity, NaN, 88.7, -88.7, 103.97, -103.97, 1e-30, -1e-45, 3.4e38, -3.4e38], n - 15);
+      const got = E.sigmoid64(E.tensor(x, [n])).toFloat32Array();
+      let bad = 0;
+      let first = '';
+      for (let i = 0; i < n; i++) {
+        const want = Math.fround(1 / (1 + Math.exp(-x[i])));
+        if (!Object.is(got[i], want) && !(Number.isNaN(got[i]) && Number.isNaN(want))) {
+          if (bad++ === 0) first = `x=${x[i]}: ${got[i]} vs ${want}`;
+        }
+      }
+      assert.equal(bad, 0, `${b}: ${bad} of ${n} differ, first ${first}`);
+      const a = [1, -2, NaN, 0, -0, 5, -Infinity];
+      const c = [0, 3, 1, -0, 0, NaN, -1];
+      const m = E.maximum(E.tensor(a, [7]), E.tensor(c, [7])).toFloat32Array();
+      a.forEach((v, i) => assert.ok(Object.is(m[i], Math.fround(Math.max(v, c[i]))), `${b}: max(${v}, ${c[i]}) = ${m[i]}`));
+      const g = E.tensor([1], [1]).requireGrad('x');
+      assert.throws(() => E.sigmoid64(g), /sigmoid64: .* needs a gradient/);
+    });
+  });
+});

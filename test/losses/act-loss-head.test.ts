@@ -39,7 +39,7 @@ for (const backend of availableBackends()) {
         logits,
         qHaltLogits: tensor(qh, [B]),
         qContinueLogits: tensor(qc, [B]),
-        targetQContinue: target,
+        targetQContinue: tensor(target, [B]),
         labels,
         halted: new Uint8Array([1, 1, 1]),
         steps: new Int32Array([2, 3, 4]),

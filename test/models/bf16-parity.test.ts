@@ -147,7 +147,7 @@ function replay(path: string, backend: 'native' | 'wasm'): Check[] {
         const pname = k.slice(`${p}/grad/`.length);
         if (pname === 'model.inner.puzzle_emb.local_ids') continue;
         if (pname === 'model.inner.puzzle_emb.local_weights') {
-          rms(k, r.puzzleEmbGrad ?? [], 3e-2);
+          rms(k, r.puzzleEmbGrad?.toFloat32Array() ?? [], 3e-2);
           continue;
         }
         const param = params.get(pname);
@@ -264,7 +264,7 @@ test('bfloat16 HRM: the carry, outputs and every gradient are bf16 values; float
         ['z_L', r.carry.zL.toFloat32Array()],
         ['logits', r.outputs.logits!],
         ['q_halt_logits', r.outputs.q_halt_logits],
-        ['puzzle-embedding gradient', r.puzzleEmbGrad!],
+        ['puzzle-embedding gradient', r.puzzleEmbGrad!.toFloat32Array()],
         ...model.parameters().map(([name, p]): [string, ArrayLike<number>] => [`${name} gradient`, p.grad!.toFloat32Array()]),
       ];
       for (const [what, v] of parts) {

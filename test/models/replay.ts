@@ -209,7 +209,7 @@ function replayOnce(path: string, f: ReturnType<typeof readSafetensors>, backend
       const pname = k.slice(gradPrefix.length);
       if (pname === 'model.inner.puzzle_emb.local_weights') {
         if (!r.puzzleEmbGrad) problems.push(`${k}: we have no puzzle-embedding gradient`);
-        else close(k, r.puzzleEmbGrad);
+        else close(k, r.puzzleEmbGrad.toFloat32Array());
         continue;
       }
       if (pname === 'model.inner.puzzle_emb.local_ids') {

@@ -1,4 +1,7 @@
-/** Elementwise ops: add (same shape, or b broadcast over a's leading dims), sub, mul, scale, sigmoid, where. */
+/**
+ * Elementwise ops: add (same shape, or b broadcast over a's leading dims), sub, mul, scale, sigmoid, where;
+ * without gradient: sigmoid64 (float64 inside) and maximum, for targets computed under noGrad.
+ */
 import { needsGrad, record } from '../autograd.js';
 import { dtypeKernels, type ComputeDType } from '../dtype.js';
 import { fmtShape, zeros, type Tensor } from '../tensor.js';
@@ -139,6 +142,28 @@ export function sigmoid(x: Tensor): Tensor {
 }
 
 /** Row select over the batch: out[i] = cond[i] != 0 ? a[i] : b[i]; cond int32 [B], a and b [B, ...]. */
+/**
+ * 1/(1+exp(-x)) computed in float64 and rounded once: the bits JS gets from 1/(1+Math.exp(-x)) (the
+ * ACT Q target was computed that way on the host). No gradient: for targets.
+ */
+export function sigmoid64(x: Tensor): Tensor {
+  const be = prepare('sigmoid64', [x]);
+  if (needsGrad(x)) throw new Error(`sigmoid64: ${x.describe()} needs a gradient; sigmoid64 has none (use sigmoid)`);
+  const y = out(x.shape, be);
+  if (y.size > 0) be.k.sigmoid_f64(y.ptr, x.ptr, x.size);
+  return y;
+}
+
+/** Elementwise max(a, b), NaN when either is NaN (torch.maximum, Math.max). No gradient: for targets. */
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  const be = prepare('maximum', [a, b]);
+  if (!sameShape(a.shape, b.shape)) throw shapeErr('maximum', 'shapes differ', ['a', a.shape], ['b', b.shape]);
+  if (needsGrad(a, b)) throw new Error(`maximum: an input needs a gradient; maximum has none`);
+  const y = out(a.shape, be);
+  if (y.size > 0) be.k.maximum(y.ptr, a.ptr, b.ptr, a.size);
+  return y;
+}
+
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const be = prepare('where', [cond, a, b], [cond]);
   if (!sameShape(a.shape, b.shape) || a.ndim < 1 || cond.ndim !== 1 || cond.shape[0] !== a.shape[0]) {

@@ -7,7 +7,7 @@ import { needsGrad, record } from '../autograd.js';
 import { dtypeKernels, type ComputeDType } from '../dtype.js';
 import { zeros, type Tensor } from '../tensor.js';
 import { roundedGrad, roundInPlace } from './cast.js';
-import { out, prepare, shapeErr } from './util.js';
+import { checkIndices, out, prepare, shapeErr } from './util.js';
 
 export function embedding(ids: Tensor, w: Tensor, dtype: ComputeDType = 'float32'): Tensor {
   const be = prepare('embedding', [ids, w], [ids]);
@@ -15,13 +15,8 @@ export function embedding(ids: Tensor, w: Tensor, dtype: ComputeDType = 'float32
   if (w.ndim !== 2) throw shapeErr('embedding', 'w must be [V, C]', ['ids', ids.shape], ['w', w.shape]);
   const [V, C] = w.shape;
   const N = ids.size;
-  if (N > 0) {
-    // Out-of-range ids would read outside the table; the check costs one pass over small ints.
-    const v = be.readI32(ids.ptr, N);
-    for (let i = 0; i < N; i++) {
-      if (v[i] < 0 || v[i] >= V) throw new Error(`embedding: id ${v[i]} at position ${i} is outside [0, ${V}) (w ${w.describe()})`);
-    }
-  }
+  // Out-of-range ids would read outside the table.
+  checkIndices(ids, V, (v, i) => `embedding: id ${v} at position ${i} is outside [0, ${V}) (w ${w.describe()})`);
   const y = out([...ids.shape, C], be);
   if (y.size > 0) be.k.embedding_forward(y.ptr, ids.ptr, w.ptr, N, C);
   roundInPlace(y, kd);

@@ -5,7 +5,7 @@
 import { needsGrad, record } from '../autograd.js';
 import { type Tensor } from '../tensor.js';
 import type { Kernels } from '../backend.js';
-import { out, prepare, sameShape, shapeErr } from './util.js';
+import { checkIndices, out, prepare, sameShape, shapeErr } from './util.js';
 
 type CeKind = 'stablemax' | 'softmax';
 
@@ -16,14 +16,7 @@ function crossEntropy(kind: CeKind, logits: Tensor, labels: Tensor, ignore: numb
     throw shapeErr(op, 'need logits [N, V] and labels [N]', ['logits', logits.shape], ['labels', labels.shape]);
   }
   const [N, V] = logits.shape;
-  if (N > 0) {
-    const l = be.readI32(labels.ptr, N);
-    for (let i = 0; i < N; i++) {
-      if (l[i] !== ignore && (l[i] < 0 || l[i] >= V)) {
-        throw new Error(`${op}: label ${l[i]} at row ${i} is outside [0, ${V}) and is not the ignore index ${ignore}`);
-      }
-    }
-  }
+  checkIndices(labels, V, (l, i) => `${op}: label ${l} at row ${i} is outside [0, ${V}) and is not the ignore index ${ignore}`, ignore);
   const k = be.k as Kernels;
   const fwd = kind === 'stablemax' ? k.stablemax_ce_forward : k.softmax_ce_forward;
   const loss = out([N], be);

@@ -41,3 +41,22 @@ export function axisOf(op: string, axis: number, ndim: number): number {
 export function out(shape: readonly number[], b: Backend, dtype: DType = 'float32'): Tensor {
   return empty(shape, dtype, b);
 }
+
+/**
+ * Throws unless every value of int32 `t` is in [0, V) or equals `ignore`: the kernels index memory
+ * with them. Decided from what the host uploaded when it is known (Storage.intRange), so a training
+ * step reads nothing back; otherwise the values are copied out and checked one by one, and the error
+ * names the first bad one through `describe(value, index)`.
+ */
+export function checkIndices(t: Tensor, V: number, describe: (value: number, index: number) => string, ignore?: number): void {
+  if (t.size === 0) return;
+  const r = t.storage.intRange;
+  if (r && r.max < V) {
+    if (r.min >= 0) return;
+    if (ignore !== undefined && ignore < 0 && r.min === ignore && r.maxNegative === ignore) return;
+  }
+  const v = t.backend.readI32(t.ptr, t.size);
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] !== ignore && (v[i] < 0 || v[i] >= V)) throw new Error(describe(v[i], i));
+  }
+}

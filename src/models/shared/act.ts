@@ -16,7 +16,7 @@
  *   const e = head.evalStep(carry, batch);                 // one segment, no gradient
  * A carry is consumed by the step that takes it (its tensors are disposed); use the returned one.
  */
-import { noGrad, repeatRows, tensor, tidy, toDType, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { maximum, noGrad, repeatRows, sigmoid64, tensor, tidy, toDType, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
 import type { Rng } from '../../util/random.js';
 
 export interface Batch {
@@ -48,8 +48,8 @@ export interface ACTSegment {
   /** host copies of the Q values (halting needs them) */
   qHaltHost: Float32Array;
   qContinueHost: Float32Array;
-  /** training only (null with no_ACT_continue or in evaluation): sigmoid of the next segment's Q */
-  targetQContinue: Float32Array | null;
+  /** training only (null with no_ACT_continue or in evaluation): sigmoid of the next segment's Q, [B] */
+  targetQContinue: Tensor | null;
   allHalted: boolean;
   /** training with a puzzle embedding: the [B, ndim] leaf that gets the rows' gradient */
   puzzleLocal: Tensor | null;
@@ -286,20 +286,15 @@ export class ACTModel<C extends ACTConfig, I extends RecurrentInner> {
       explorationProb: c.halt_exploration_prob,
       rng: this.rng,
     });
-    let target: Float32Array | null = null;
+    let target: Tensor | null = null;
     if (opts.training && maxSteps > 1 && !noContinue) {
-      // The Q target: the next segment's Q values from the new carry (no gradient).
+      // The Q target: sigmoid of the next segment's Q values from the new carry (no gradient), Q-halt
+      // alone on a row's last step. On the device: only the rows' last-step flags go up.
       target = noGrad(() =>
         tidy(() => {
           const next = this.inner.forward(out.zH, out.zL, data, false, false, false);
-          const nh = next.qHalt.toFloat32Array();
-          const nc = next.qContinue.toFloat32Array();
-          const t = new Float32Array(B);
-          for (let b = 0; b < B; b++) {
-            const x = steps[b] >= maxSteps ? nh[b] : Math.max(nh[b], nc[b]);
-            t[b] = 1 / (1 + Math.exp(-x));
-          }
-          return t;
+          const last = Int32Array.from(steps, (s) => (s >= maxSteps ? 1 : 0));
+          return sigmoid64(where(tensor(last, [B], 'int32'), next.qHalt, maximum(next.qHalt, next.qContinue)));
         }),
       );
     }
