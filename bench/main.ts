@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark module and prints one JSON line per figure.
- * Usage: node dist/bench/main.js [--only gemm,block,hrm,solve,trm] [--backend native|wasm|all] [--torch]
+ * Usage: node dist/bench/main.js [--only gemm,block,memory,hrm,solve,trm,step-host] [--backend native|wasm|all] [--torch]
  *   --torch   also run ../shared/bench/torch_block.py (needs python3 with torch) and print ratios
  * Each module exports `run(opts)`.
  */
@@ -17,6 +17,7 @@ const MODULES: Record<string, () => Promise<{ run(o: BenchOptions): Promise<void
   hrm: () => import('./hrm.js'),
   solve: () => import('./solve.js'),
   trm: () => import('./trm.js'),
+  'step-host': () => import('./step-host.js'),
 };
 
 async function main(): Promise<void> {
