@@ -22,7 +22,7 @@ import { infer } from '../src/models/shared/inference.js';
 import { SUDOKU } from '../src/solve/sudoku.js';
 import { Solver, type TaskName } from '../src/solve/solver.js';
 import { MazeGenerator } from '../src/data/maze-generator.js';
-import { bundledModelNames, bundledModelPath } from '../src/models/bundle.js';
+import { bundledModelNames, bundledModelPath } from '../src/model-files/bundle.js';
 import { Rng } from '../src/util/random.js';
 import type { BenchOptions } from './main.js';
 import { emit, round, timeIt } from './util.js';

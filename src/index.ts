@@ -14,9 +14,9 @@
  */
 import { existsSync } from 'node:fs';
 import { setBackend } from './engine/index.js';
-import { bundledModelNames, bundledModelPath } from './models/bundle.js';
+import { bundledModelNames, bundledModelPath } from './model-files/bundle.js';
 import { infer, type InferenceOptions, type InferenceResult } from './models/shared/inference.js';
-import type { ModelArch, ModelFormat } from './models/load.js';
+import type { ModelArch, ModelFormat } from './model-files/load.js';
 import type { Puzzle } from './solve/puzzle.js';
 import { Solver, summarize, type SolveOptions, type SolveResult, type SolveSummary, type TaskName, type TraceStep } from './solve/solver.js';
 
@@ -111,7 +111,7 @@ export { bundledModelNames };
 export { summarize };
 export type { SolveOptions, SolveResult, SolveSummary, TaskName, TraceStep, Puzzle, InferenceOptions, InferenceResult };
 export { UserError } from './util/errors.js';
-export { convertCheckpoint } from './models/hrm/convert.js';
+export { convertCheckpoint } from './model-files/convert.js';
 export { readTorchCheckpoint, writeTorchCheckpoint } from './io/torch-checkpoint.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { setBackend, getBackend, availableBackends } from './engine/index.js';

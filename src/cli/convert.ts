@@ -1,9 +1,9 @@
 /**
  * `hrm convert INPUT OUTPUT_DIR`: a reference checkpoint folder to our run folder, or ours to a
- * reference-loadable folder (src/models/hrm/convert.ts).
+ * reference-loadable folder (src/model-files/convert.ts).
  */
 import { UserError } from '../util/errors.js';
-import { convertCheckpoint } from '../models/hrm/convert.js';
+import { convertCheckpoint } from '../model-files/convert.js';
 
 const HELP = `usage: hrm convert INPUT OUTPUT_DIR
 

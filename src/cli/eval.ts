@@ -6,7 +6,7 @@ import { UserError } from '../util/errors.js';
 import { asUserError } from '../util/io-errors.js';
 import { getBackend } from '../engine/backend.js';
 import { applyOverride, parseOverrideValue } from '../train/config.js';
-import { DEFAULT_SAVE_OUTPUTS, evaluateCheckpoint } from '../train/eval-checkpoint.js';
+import { DEFAULT_SAVE_OUTPUTS, evaluateCheckpoint } from '../model-files/eval-checkpoint.js';
 import { formatEval } from '../train/summary.js';
 
 const HELP = `usage: hrm eval checkpoint=<run folder>/step_N.safetensors [save_outputs=[...]] [data_path=DIR] [global_batch_size=N] [output_dir=DIR]

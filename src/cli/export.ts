@@ -1,5 +1,5 @@
-/** `hrm export RUN OUTPUT.safetensors`: one self-contained model file (src/models/bundle.ts). */
-import { exportModel } from '../models/bundle.js';
+/** `hrm export RUN OUTPUT.safetensors`: one self-contained model file (src/model-files/bundle.ts). */
+import { exportModel } from '../model-files/bundle.js';
 import { UserError } from '../util/errors.js';
 
 const HELP = `usage: hrm export RUN OUTPUT.safetensors [--bf16] [--seq-len N] [--force]

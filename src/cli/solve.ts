@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 import { drawGrid, type Puzzle } from '../solve/puzzle.js';
 import { readArcTestTask, solveArc, type ArcTestResult } from '../solve/arc.js';
 import { Solver, summarize, type SolveResult, type TaskName } from '../solve/solver.js';
-import { bundledModelNames, bundledModelPath } from '../models/bundle.js';
+import { bundledModelNames, bundledModelPath } from '../model-files/bundle.js';
 
 const HELP = `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] [--model NAME | --checkpoint PATH] [options]
        hrm solve arc TASK.json --checkpoint PATH --data DIR [--task-id ID] [--json] [--segments N] [--halt] [--batch N]

@@ -173,18 +173,6 @@ export class Tensor {
     return new Tensor(shape, this.dtype, this.storage, offset, tracked);
   }
 
-  /** A view with another shape (one entry may be -1): `t.reshape(2, -1)` or `t.reshape([2, -1])`. */
-  reshape(shape: readonly number[]): Tensor;
-  reshape(...shape: number[]): Tensor;
-  reshape(...args: (number | readonly number[])[]): Tensor {
-    const shape = args.length === 1 && Array.isArray(args[0]) ? [...(args[0] as number[])] : (args as number[]);
-    return reshapeOp(this, shape);
-  }
-
-  narrow(axis: number, start: number, length: number): Tensor {
-    return narrowOp(this, axis, start, length);
-  }
-
   /** A view of the same data without grad history. */
   detach(): Tensor {
     this.assertLive('detach');
@@ -245,21 +233,6 @@ export class Tensor {
   toString(): string {
     return `Tensor(${this.describe()})`;
   }
-}
-
-// Filled in by ops/shape.ts (which needs the autograd machinery) to avoid an import cycle at load.
-let reshapeOp: (x: Tensor, shape: number[]) => Tensor = () => {
-  throw new Error('reshape: engine ops not loaded (import src/engine/index.js)');
-};
-let narrowOp: (x: Tensor, axis: number, start: number, length: number) => Tensor = () => {
-  throw new Error('narrow: engine ops not loaded (import src/engine/index.js)');
-};
-export function installViewOps(
-  reshape: typeof reshapeOp,
-  narrow: typeof narrowOp,
-): void {
-  reshapeOp = reshape;
-  narrowOp = narrow;
 }
 
 /** A new uninitialised tensor on backend `b` (default: the current backend). */

@@ -17,6 +17,7 @@ import {
   bceWithLogits,
   mul,
   noGrad,
+  reshape,
   scale,
   softmaxCrossEntropy,
   stablemaxCrossEntropy,
@@ -26,10 +27,12 @@ import {
   zeros,
   type Tensor,
 } from '../engine/index.js';
+import { IGNORE_LABEL_ID } from '../data/loader.js';
 import type { ACTCarry, ACTConfig, ACTModel, Batch, LossType, RecurrentInner } from '../models/shared/act.js';
 
 export type { LossType };
-export const IGNORE_LABEL_ID = -100;
+/** labels equal to this are ignored by the loss (the loader maps the dataset's ignore_label_id to it) */
+export { IGNORE_LABEL_ID };
 
 export interface LossHeadInput {
   /** [B, seq_len, vocab], with gradient */
@@ -103,7 +106,7 @@ export function actLossHead(inp: LossHeadInput): LossHeadResult {
   for (let b = 0; b < B; b++) w.fill(1 / Math.max(counts[b], 1), b * T, (b + 1) * T);
   const labelsT = tensor(inp.labels, [B * T], 'int32');
   const wT = tensor(w, [B * T]);
-  const flat = inp.logits.reshape(B * T, V);
+  const flat = reshape(inp.logits, [B * T, V]);
   const ce =
     inp.lossType === 'stablemax_cross_entropy'
       ? stablemaxCrossEntropy(flat, labelsT, IGNORE_LABEL_ID)

@@ -6,8 +6,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { locateModel, readModelSpec, readWeights, type ModelFiles } from '../models/load.js';
-import { taskOfVocab } from '../models/bundle.js';
+import { locateModel, readModelSpec, readWeights, type ModelFiles } from '../model-files/load.js';
+import { taskOfVocab } from '../model-files/bundle.js';
 import { UserError } from '../util/errors.js';
 
 export type ModelTask = 'sudoku' | 'maze' | 'arc' | 'other';

@@ -9,7 +9,7 @@
 import type { SafeTensor } from '../io/safetensors.js';
 import type { ReasoningModel } from '../models/registry.js';
 import { infer, type InferenceResult } from '../models/shared/inference.js';
-import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, type ModelFiles, type ModelSpec } from '../models/load.js';
+import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, type ModelFiles, type ModelSpec } from '../model-files/load.js';
 import { UserError } from '../util/errors.js';
 import { MAZE } from './maze.js';
 import type { Puzzle, PuzzleKind } from './puzzle.js';

@@ -13,7 +13,7 @@ test('backward: accumulates into leaves across calls, diamonds sum, detach and n
     E.tidy(() => {
       const x = E.tensor([1, 2, 3]).requireGrad();
       const w = E.tensor([1, 0, 2, 1, -1, 0], [2, 3]).requireGrad();
-      for (let k = 0; k < 2; k++) E.backward(E.sum(E.linear(x.reshape(1, 3), w)));
+      for (let k = 0; k < 2; k++) E.backward(E.sum(E.linear(E.reshape(x, [1, 3]), w)));
       assert.deepEqual(x.grad!.toArray(), [4, -2, 4], 'x.grad = 2 * column sums of w');
       assert.deepEqual(w.grad!.toArray(), [2, 4, 6, 2, 4, 6], 'w.grad accumulated (gemm with beta 1)');
       // diamond: y = x*x + 3x -> dy/dx = 2x + 3

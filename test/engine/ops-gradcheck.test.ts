@@ -175,7 +175,7 @@ const CASES: Case[] = [
       run: ([x]) => E.narrow(x, axis, start, len),
     }),
   ),
-  { name: 'reshape', inputs: [{ shape: [2, 6], grad: true }], ref: ([x]) => x.slice(), run: ([x]) => x.reshape(3, -1) },
+  { name: 'reshape', inputs: [{ shape: [2, 6], grad: true }], ref: ([x]) => x.slice(), run: ([x]) => E.reshape(x, [3, -1]) },
   { name: 'copy', inputs: [{ shape: [5], grad: true }], ref: ([x]) => x.slice(), run: ([x]) => E.copy(x) },
   {
     name: 'repeatRows',
@@ -356,7 +356,7 @@ test('bad calls throw errors naming the op and the shapes or dtypes', () => {
     assert.throws(() => E.swiglu(E.zeros([2, 3])), /swiglu: .*even size/);
     assert.throws(() => E.narrow(x, 1, 8, 3), /narrow: \[8, 11\) out of range for axis 1/);
     assert.throws(() => E.concat([x, E.zeros([4, 9, 1])], 0), /concat: .*sizes must agree/);
-    assert.throws(() => x.reshape(3, 3), /reshape: cannot view float32 \[4,10\] as \[3,3\]/);
+    assert.throws(() => E.reshape(x, [3, 3]), /reshape: cannot view float32 \[4,10\] as \[3,3\]/);
     assert.throws(() => E.where(E.tensor([1], [1], 'int32'), x, x), /where: /);
     const d = E.zeros([2]);
     d.dispose();
@@ -385,7 +385,7 @@ test('ids and labels uploaded from JS are range-checked without reading them bac
         assert.throws(() => E.stablemaxCrossEntropy(E.zeros([2, 3]), E.tensor([-100, -7], [2], 'int32'), -100), /label -7 at row 1/);
         // A partial upload makes the range unknown: the values are then read and checked.
         const ids = E.tensor([0, 1, 2, 3], [4], 'int32');
-        ids.narrow(0, 2, 2).set([4, 9]);
+        E.narrow(ids, 0, 2, 2).set([4, 9]);
         reads = 0;
         assert.throws(() => E.embedding(ids, w), /id 9 at position 3 is outside \[0, 5\)/);
         assert.equal(reads, 1);

@@ -35,22 +35,22 @@ test('tensor: reshape and leading-axis narrow are views sharing storage; other n
   eachBackend(() => {
     E.tidy(() => {
       const t = E.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [3, 4]);
-      const v = t.reshape(2, -1);
+      const v = E.reshape(t, [2, -1]);
       assert.deepEqual(v.shape, [2, 6]);
       assert.equal(v.storage, t.storage);
-      const rows = t.narrow(0, 1, 2);
+      const rows = E.narrow(t, 0, 1, 2);
       assert.equal(rows.storage, t.storage);
       assert.deepEqual(rows.toArray(), [4, 5, 6, 7, 8, 9, 10, 11]);
-      const cols = t.narrow(1, 1, 2);
+      const cols = E.narrow(t, 1, 1, 2);
       assert.notEqual(cols.storage, t.storage);
       assert.deepEqual(cols.toArray(), [1, 2, 5, 6, 9, 10]);
       // A view of [1, 4] rows inside [1, 3, 4] is still contiguous.
-      const one = t.reshape(1, 3, 4).narrow(1, 2, 1);
+      const one = E.narrow(E.reshape(t, [1, 3, 4]), 1, 2, 1);
       assert.equal(one.storage, t.storage);
       assert.deepEqual(one.toArray(), [8, 9, 10, 11]);
       rows.set([0, 0, 0, 0, 0, 0, 0, 0]);
       assert.deepEqual(t.toArray().slice(4), [0, 0, 0, 0, 0, 0, 0, 0], 'writes through a view reach the base');
-      assert.deepEqual(E.concat([t.narrow(1, 0, 1), t.narrow(1, 3, 1)], 1).toArray(), [0, 3, 0, 0, 0, 0]);
+      assert.deepEqual(E.concat([E.narrow(t, 1, 0, 1), E.narrow(t, 1, 3, 1)], 1).toArray(), [0, 3, 0, 0, 0, 0]);
     });
   });
 });
@@ -60,11 +60,11 @@ test('tensor: storage is ref-counted; dispose returns memory to the pool determi
     const base = inUse();
     const t = E.zeros([1000]);
     assert.ok(inUse() >= base + 4000);
-    const v = t.reshape(10, 100);
+    const v = E.reshape(t, [10, 100]);
     const d = t.detach();
     t.dispose();
     assert.ok(inUse() >= base + 4000, 'views keep the storage alive');
-    const row = v.narrow(0, 0, 1);
+    const row = E.narrow(v, 0, 0, 1);
     assert.deepEqual(row.toArray().length, 100);
     row.dispose();
     v.dispose();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildSudokuDataset } from '../../src/data/builders/sudoku.js';
 import { toInt32 } from '../../src/io/safetensors.js';
-import { evaluateCheckpoint } from '../../src/train/eval-checkpoint.js';
+import { evaluateCheckpoint } from '../../src/model-files/eval-checkpoint.js';
 import { readSafetensors, repoRoot } from '../fixtures.js';
 import { checkpointFixtures } from './helpers.js';
 

@@ -15,7 +15,7 @@ import { readSafetensors } from '../../src/io/safetensors.js';
 import { loadStateDictFile, stateDict } from '../../src/models/hrm/state-dict.js';
 import { lrAt } from '../../src/optim/schedule.js';
 import { readRunConfig } from '../../src/train/config.js';
-import { evaluateCheckpoint } from '../../src/train/eval-checkpoint.js';
+import { evaluateCheckpoint } from '../../src/model-files/eval-checkpoint.js';
 import { readMetrics } from '../../src/train/metrics-log.js';
 import { buildModel } from '../../src/train/model-bridge.js';
 import { Rng } from '../../src/util/random.js';

@@ -4,7 +4,7 @@
  * [outer, shape[axis] * inner] rows.
  */
 import { needsGrad, record } from '../autograd.js';
-import { ELEMENT_BYTES, empty, fmtShape, installViewOps, shapeSize, zeros, type Tensor } from '../tensor.js';
+import { ELEMENT_BYTES, empty, fmtShape, shapeSize, zeros, type Tensor } from '../tensor.js';
 import { axisOf, out } from './util.js';
 
 function resolveShape(op: string, x: Tensor, shape: number[]): number[] {
@@ -139,4 +139,3 @@ export function copy(x: Tensor): Tensor {
   return y;
 }
 
-installViewOps(reshape, narrow);

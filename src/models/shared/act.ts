@@ -16,14 +16,12 @@
  *   const e = head.evalStep(carry, batch);                 // one segment, no gradient
  * A carry is consumed by the step that takes it (its tensors are disposed); use the returned one.
  */
-import { maximum, noGrad, repeatRows, sigmoid64, tensor, tidy, toDType, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { maximum, noGrad, repeatRows, reshape, sigmoid64, tensor, tidy, toDType, where, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import type { Batch } from '../../data/loader.js';
 import type { Rng } from '../../util/random.js';
 
-export interface Batch {
-  inputs: Int32Array;
-  labels: Int32Array;
-  puzzle_identifiers: Int32Array;
-}
+/** One batch as the loader yields it (src/data/loader.ts) */
+export type { Batch };
 
 export interface ACTCarry {
   /** [B, S, hidden], no gradient */
@@ -145,7 +143,7 @@ export function decideHalting(
 export function tileInit(inner: RecurrentInner, v: Tensor, B: number): Tensor {
   const [S, D] = [inner.S, v.size];
   // tidy: the un-reshaped (and, for bf16, un-rounded) handles are let go; the view keeps the storage
-  return tidy(() => toDType(repeatRows(v, B * S), inner.dtype ?? 'float32').reshape(B, S, D));
+  return tidy(() => reshape(toDType(repeatRows(v, B * S), inner.dtype ?? 'float32'), [B, S, D]));
 }
 
 export class ACTModel<C extends ACTConfig, I extends RecurrentInner> {

@@ -8,7 +8,7 @@
  * reference's module order: embed_tokens, lm_head, q_head, puzzle_emb, embed_pos, the levels, H_init,
  * L_init.
  */
-import { add, concat, embedding, linear, noGrad, roundBf16Array, scale, tensor, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { add, concat, embedding, linear, narrow, noGrad, reshape, roundBf16Array, scale, tensor, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
 import { headDim } from '../../nn/attention.js';
 import { truncNormalFill } from '../../nn/init.js';
 import type { Module } from '../../nn/module.js';
@@ -148,7 +148,7 @@ export abstract class InnerBase {
       }
       const pad = this.P * D - c.puzzle_emb_ndim;
       if (pad > 0) pe = concat([pe, zeros([B, pad])], 1);
-      e = concat([pe.reshape(B, this.P, D), e], 1);
+      e = concat([reshape(pe, [B, this.P, D]), e], 1);
     }
     if (this.embedPos) e = scale(add(e, toDType(this.embedPos, dt), dt), 0.707106781, dt);
     return { e: scale(e, Math.sqrt(D), dt), puzzleLocal };
@@ -158,8 +158,8 @@ export abstract class InnerBase {
   heads(zH: Tensor, wantLogits: boolean): { logits: Tensor; qHalt: Tensor; qContinue: Tensor } {
     const B = zH.shape[0];
     const { seq_len: T, hidden_size: D } = this.io;
-    const logits = wantLogits ? linear(this.P > 0 ? zH.narrow(1, this.P, T) : zH, this.lmHead, null, this.dtype) : zeros([B, T, 0]);
-    const q = linear(zH.narrow(1, 0, 1).reshape(B, D), this.qHeadW, this.qHeadB, this.dtype);
-    return { logits, qHalt: q.narrow(1, 0, 1).reshape(B), qContinue: q.narrow(1, 1, 1).reshape(B) };
+    const logits = wantLogits ? linear(this.P > 0 ? narrow(zH, 1, this.P, T) : zH, this.lmHead, null, this.dtype) : zeros([B, T, 0]);
+    const q = linear(reshape(narrow(zH, 1, 0, 1), [B, D]), this.qHeadW, this.qHeadB, this.dtype);
+    return { logits, qHalt: reshape(narrow(q, 1, 0, 1), [B]), qContinue: reshape(narrow(q, 1, 1, 1), [B]) };
   }
 }

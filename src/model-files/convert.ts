@@ -12,13 +12,13 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toFloat32, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../../io/safetensors.js';
-import { exactBfloat16, writeTorchCheckpoint, type TorchTensorInput } from '../../io/torch-checkpoint.js';
-import { configToYaml } from '../../train/config.js';
-import { writeFileAtomic } from '../../util/atomic-write.js';
-import { UserError } from '../../util/errors.js';
-import { canonicalName } from './state-dict.js';
-import { locateModel, readModelSpec, readWeights, type ModelFiles } from '../load.js';
+import { toFloat32, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../io/safetensors.js';
+import { exactBfloat16, writeTorchCheckpoint, type TorchTensorInput } from '../io/torch-checkpoint.js';
+import { configToYaml } from '../train/config.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { UserError } from '../util/errors.js';
+import { canonicalName } from '../models/hrm/state-dict.js';
+import { locateModel, readModelSpec, readWeights, type ModelFiles } from './load.js';
 
 export interface ConvertResult {
   direction: 'to-ours' | 'to-reference';

@@ -22,10 +22,10 @@ import { readTorchCheckpoint } from '../io/torch-checkpoint.js';
 import { modelKeys, parseRunConfig, readRunConfig, type TrainConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { intermediateSize, parseHRMConfig, puzzleEmbLen } from './hrm/config.js';
-import { canonicalName, loadStateDict } from './hrm/state-dict.js';
-import { lookupModel, type ModelEntry, type ReasoningModel } from './registry.js';
-import type { ACTConfig } from './shared/act.js';
+import { intermediateSize, parseHRMConfig, puzzleEmbLen } from '../models/hrm/config.js';
+import { canonicalName, loadStateDict } from '../models/hrm/state-dict.js';
+import { lookupModel, type ModelEntry, type ReasoningModel } from '../models/registry.js';
+import type { ACTConfig } from '../models/shared/act.js';
 
 /** The metadata keys of a bundled model's safetensors file. */
 export const BUNDLE_KEYS = { config: 'hrm_ts.all_config.yaml', seqLen: 'hrm_ts.seq_len', task: 'hrm_ts.task' } as const;
