@@ -7,12 +7,13 @@
  */
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/random.js';
-import { parseBaselineConfig } from './baseline/config.js';
+import { BASELINE_SCHEMA, parseBaselineConfig } from './baseline/config.js';
 import { TransformerBaseline } from './baseline/model.js';
 import { HRM } from './hrm/act.js';
-import { parseHRMConfig } from './hrm/config.js';
+import { HRM_DEFAULTS, parseHRMConfig } from './hrm/config.js';
 import type { ACTConfig, ACTModel, RecurrentInner } from './shared/act.js';
-import { parseTRMConfig } from './trm/config.js';
+import type { KeySpec } from './shared/config-schema.js';
+import { parseTRMConfig, TRM_SCHEMA } from './trm/config.js';
 import { TRM } from './trm/model.js';
 
 /** What the trainer, evaluator and CLI use of a model. */
@@ -33,6 +34,31 @@ export interface ModelEntry {
 
 const LOSS = { name: 'losses@ACTLossHead', loss_type: 'stablemax_cross_entropy' };
 
+/** The order all_config.yaml lists a model's `arch` keys in (the reference's and TRM's yaml order). */
+const ARCH_KEY_ORDER = [
+  'halt_exploration_prob', 'halt_max_steps', 'H_cycles', 'L_cycles', 'H_layers', 'L_layers', 'hidden_size', 'num_heads',
+  'expansion', 'puzzle_emb_ndim', 'pos_encodings', 'rms_norm_eps', 'rope_theta', 'forward_dtype', 'mlp_t', 'puzzle_emb_len',
+  'no_ACT_continue',
+];
+
+/**
+ * A model's `arch` defaults for the train config, taken from its own parser's defaults (one place per
+ * model): the loss head's keys, then every defaulted key in the yaml order; puzzle_emb_ndim null (=
+ * hidden_size, filled in when the run's config is finalised).
+ */
+function archDefaultsOf(defaults: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { loss: LOSS };
+  for (const k of ARCH_KEY_ORDER) {
+    if (k === 'puzzle_emb_ndim') out[k] = null;
+    else if (defaults[k] !== undefined) out[k] = defaults[k];
+  }
+  return out;
+}
+
+function schemaDefaults(schema: Record<string, KeySpec>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(schema).flatMap(([k, spec]) => ('def' in spec ? [[k, spec.def]] : [])));
+}
+
 export const MODELS: ModelEntry[] = [
   {
     key: 'hrm_v1',
@@ -40,11 +66,7 @@ export const MODELS: ModelEntry[] = [
     names: ['hrm_v1', 'hrm', 'hrm_act_v1', 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1'],
     parseConfig: parseHRMConfig,
     build: (c, rng) => new HRM(c as ReturnType<typeof parseHRMConfig>, rng) as unknown as ReasoningModel,
-    archDefaults: {
-      loss: LOSS, halt_exploration_prob: 0.1, halt_max_steps: 16, H_cycles: 2, L_cycles: 2, H_layers: 4, L_layers: 4,
-      hidden_size: 512, num_heads: 8, expansion: 4, puzzle_emb_ndim: null, pos_encodings: 'rope', rms_norm_eps: 1e-5,
-      rope_theta: 10000, forward_dtype: 'float32',
-    },
+    archDefaults: archDefaultsOf({ ...HRM_DEFAULTS, forward_dtype: 'float32' }),
   },
   {
     key: 'trm',
@@ -52,11 +74,7 @@ export const MODELS: ModelEntry[] = [
     names: ['trm', 'recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1', 'trm@TinyRecursiveReasoningModel_ACTV1'],
     parseConfig: parseTRMConfig,
     build: (c, rng) => new TRM(c as ReturnType<typeof parseTRMConfig>, rng) as unknown as ReasoningModel,
-    archDefaults: {
-      loss: LOSS, halt_exploration_prob: 0.1, halt_max_steps: 16, H_cycles: 3, L_cycles: 6, H_layers: 0, L_layers: 2,
-      hidden_size: 512, num_heads: 8, expansion: 4, puzzle_emb_ndim: null, pos_encodings: 'rope', rms_norm_eps: 1e-5,
-      rope_theta: 10000, forward_dtype: 'bfloat16', mlp_t: false, puzzle_emb_len: 16, no_ACT_continue: true,
-    },
+    archDefaults: archDefaultsOf(schemaDefaults(TRM_SCHEMA)),
   },
   {
     key: 'transformers_baseline',
@@ -64,11 +82,7 @@ export const MODELS: ModelEntry[] = [
     names: ['transformers_baseline', 'baseline', 'recursive_reasoning.transformers_baseline@Model_ACTV2', 'transformers_baseline@Model_ACTV2'],
     parseConfig: parseBaselineConfig,
     build: (c, rng) => new TransformerBaseline(c as ReturnType<typeof parseBaselineConfig>, rng) as unknown as ReasoningModel,
-    archDefaults: {
-      loss: LOSS, halt_exploration_prob: 0.1, halt_max_steps: 16, H_cycles: 1, L_cycles: 1, H_layers: 8, L_layers: 0,
-      hidden_size: 512, num_heads: 12, expansion: 4, puzzle_emb_ndim: null, pos_encodings: 'rope', rms_norm_eps: 1e-5,
-      rope_theta: 10000, forward_dtype: 'bfloat16', puzzle_emb_len: 0, no_ACT_continue: false,
-    },
+    archDefaults: archDefaultsOf(schemaDefaults(BASELINE_SCHEMA)),
   },
 ];
 

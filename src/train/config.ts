@@ -89,24 +89,8 @@ export const SAVE_OUTPUT_KEYS = ['inputs', 'labels', 'puzzle_identifiers', 'logi
 
 export function defaultConfig(): TrainConfig {
   return {
-    arch: {
-      name: HRM_V1_NAME,
-      loss: { name: 'losses@ACTLossHead', loss_type: 'stablemax_cross_entropy' },
-      halt_exploration_prob: 0.1,
-      halt_max_steps: 16,
-      H_cycles: 2,
-      L_cycles: 2,
-      H_layers: 4,
-      L_layers: 4,
-      hidden_size: 512,
-      num_heads: 8,
-      expansion: 4,
-      puzzle_emb_ndim: null as unknown as number,
-      pos_encodings: 'rope',
-      rms_norm_eps: 1e-5,
-      rope_theta: 10000,
-      forward_dtype: 'float32',
-    },
+    // the reference's cfg_pretrain.yaml selects arch/hrm_v1.yaml: HRM's own defaults (src/models/hrm/config.ts)
+    arch: { name: HRM_V1_NAME, ...structuredClone(lookupModel(HRM_V1_NAME).archDefaults) } as TrainConfig['arch'],
     data_path: 'data/arc-aug-1000',
     global_batch_size: 768,
     epochs: 100000,

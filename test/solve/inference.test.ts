@@ -32,8 +32,8 @@ function makeModel(over: Record<string, unknown>, seed: number): HRM {
   // a Q head that says different things for different rows (the reference starts it at zero)
   const w = new Float32Array(2 * cfg.hidden_size);
   for (let i = 0; i < w.length; i++) w[i] = (rng.random() - 0.5) * 0.6;
-  model.inner.qHeadW.set(w);
-  model.inner.qHeadB.set([0.1, -0.1]);
+  model.inner.qHead.weight.set(w);
+  model.inner.qHead.bias!.set([0.1, -0.1]);
   const pz = model.puzzleEmb;
   if (pz) pz.set(Float32Array.from({ length: pz.size }, () => rng.random() - 0.5));
   return model;
@@ -160,9 +160,9 @@ test('TRM (attention, mlp_t) and the baseline: inference gives the evaluation pa
     const rng = new Rng(40 + ci);
     const model = buildRegisteredModel(name, cfg, rng, `case ${ci}`);
     try {
-      const inner = model.inner as unknown as { qHeadW: { set(a: Float32Array): void }; qHeadB: { set(a: number[]): void } };
-      inner.qHeadW.set(Float32Array.from({ length: 2 * 32 }, () => (rng.random() - 0.5) * 0.6));
-      inner.qHeadB.set([0.05, -0.05]);
+      const inner = model.inner as unknown as { qHead: { weight: { set(a: Float32Array): void }; bias: { set(a: number[]): void } } };
+      inner.qHead.weight.set(Float32Array.from({ length: 2 * 32 }, () => (rng.random() - 0.5) * 0.6));
+      inner.qHead.bias.set([0.05, -0.05]);
       const T = 12;
       const batch = {
         inputs: Int32Array.from({ length: 3 * T }, () => rng.intRange(1, 6)),

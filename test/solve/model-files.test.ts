@@ -47,7 +47,7 @@ test('reference-style folders of other configurations load with every size from 
       const rng = new Rng(ci);
       const model = new HRM(cfg, rng);
       const q = new Float32Array(2 * cfg.hidden_size).map(() => rng.random() - 0.5);
-      model.inner.qHeadW.set(q);
+      model.inner.qHead.weight.set(q);
       const dir = join(tmp, `ref${ci}`);
       // only what cannot come from the weights (and num_heads) in the yaml
       writeReferenceFolder(dir, model, { num_heads: 2, H_cycles: c.H_cycles, L_cycles: c.L_cycles, halt_max_steps: c.halt_max_steps });

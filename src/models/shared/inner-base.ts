@@ -8,9 +8,11 @@
  * reference's module order: embed_tokens, lm_head, q_head, puzzle_emb, embed_pos, the levels, H_init,
  * L_init.
  */
-import { add, concat, embedding, linear, narrow, noGrad, reshape, roundBf16Array, scale, tensor, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { add, concat, embedding, narrow, noGrad, reshape, roundBf16Array, scale, tensor, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
 import { headDim } from '../../nn/attention.js';
 import { truncNormalFill } from '../../nn/init.js';
+import { Embedding } from '../../nn/embedding.js';
+import { Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
 import { RotaryEmbedding } from '../../nn/rotary.js';
 import type { Rng } from '../../util/random.js';
@@ -38,12 +40,12 @@ export abstract class InnerBase {
   readonly io: InnerIOConfig;
   readonly P: number;
   readonly S: number;
-  readonly embedTokens: Tensor;
-  readonly lmHead: Tensor;
-  readonly qHeadW: Tensor;
-  readonly qHeadB: Tensor;
+  readonly embedTokens: Embedding;
+  readonly lmHead: Linear;
+  /** [2, D] + bias: Q-halt and Q-continue from position 0 */
+  readonly qHead: Linear;
   readonly puzzleEmb: Tensor | null;
-  readonly embedPos: Tensor | null;
+  readonly embedPos: Embedding | null;
   readonly HInit: Tensor;
   readonly LInit: Tensor | null;
   readonly rope: RotaryEmbedding | null;
@@ -65,14 +67,15 @@ export abstract class InnerBase {
     this.S = io.seq_len + P;
     const D = io.hidden_size;
     const embStd = 1 / Math.sqrt(D);
-    this.embedTokens = this.param(rng, 'embed_tokens.embedding_weight', [io.vocab_size, D], embStd);
-    this.lmHead = this.param(rng, 'lm_head.weight', [io.vocab_size, D], 1 / Math.sqrt(D));
-    this.qHeadW = this.param(rng, 'q_head.weight', [2, D], 0);
-    this.qHeadB = this.param(rng, 'q_head.bias', [2], 0);
+    // The nn layers draw from rng in this order (the reference's module order): the init is part of
+    // every reproducible figure.
+    this.embedTokens = this.module('embed_tokens', new Embedding(rng, io.vocab_size, D, embStd, dt));
+    this.lmHead = this.module('lm_head', new Linear(rng, D, io.vocab_size, { std: 1 / Math.sqrt(D), dtype: dt }));
+    this.qHead = this.module('q_head', new Linear(rng, D, 2, { bias: true, std: 0, dtype: dt }));
     // "halt strongly disfavoured" at the start, as the reference
-    this.qHeadB.set([-5, -5]);
+    this.qHead.bias!.set([-5, -5]);
     this.puzzleEmb = io.puzzle_emb_ndim > 0 ? this.buffer('puzzle_emb.weights', zeros([io.num_puzzle_identifiers, io.puzzle_emb_ndim])) : null;
-    this.embedPos = io.pos_encodings === 'learned' ? this.param(rng, 'embed_pos.embedding_weight', [this.S, D], embStd) : null;
+    this.embedPos = io.pos_encodings === 'learned' ? this.module('embed_pos', new Embedding(rng, this.S, D, embStd, dt)) : null;
     this.levels = levels().map(([prefix, blocks]) => this.addBlocks(prefix, blocks));
     // the reference makes H_init / L_init in the forward dtype
     const init = (): Float32Array => {
@@ -86,11 +89,13 @@ export abstract class InnerBase {
     this.rope?.sin.keep();
   }
 
-  private param(rng: Rng, name: string, shape: number[], std: number): Tensor {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const t = tensor(truncNormalFill(rng, new Float32Array(n), std), shape).keep().requireGrad(`model.inner.${name}`);
-    this.entries.push({ name: `model.inner.${name}`, tensor: t, kind: 'parameter' });
-    return t;
+  /** Registers a layer's parameters as `model.inner.<name>.<its state names>`. */
+  private module<M extends Module>(name: string, m: M): M {
+    for (const [n, t] of m.stateDict(`model.inner.${name}.`)) {
+      t.keep().name = n;
+      this.entries.push({ name: n, tensor: t, kind: 'parameter' });
+    }
+    return m;
   }
 
   private buffer(name: string, t: Tensor): Tensor {
@@ -100,12 +105,7 @@ export abstract class InnerBase {
   }
 
   private addBlocks(prefix: string, blocks: LevelBlock[]): LevelBlock[] {
-    blocks.forEach((block, i) => {
-      for (const [name, t] of block.stateDict(`model.inner.${prefix}.layers.${i}.`)) {
-        t.keep().name = name;
-        this.entries.push({ name, tensor: t, kind: 'parameter' });
-      }
-    });
+    blocks.forEach((block, i) => this.module(`${prefix}.layers.${i}`, block));
     return blocks;
   }
 
@@ -135,7 +135,7 @@ export abstract class InnerBase {
       throw new Error(`inputs have ${data.inputs.length} values, expected batch ${B} x seq_len ${T}`);
     }
     const dt = this.dtype;
-    let e = embedding(tensor(data.inputs, [B, T], 'int32'), this.embedTokens, dt);
+    let e = this.embedTokens.forward(tensor(data.inputs, [B, T], 'int32'));
     let puzzleLocal: Tensor | null = null;
     if (this.puzzleEmb && this.P > 0) {
       const ids = tensor(data.puzzle_identifiers, [B], 'int32');
@@ -150,7 +150,7 @@ export abstract class InnerBase {
       if (pad > 0) pe = concat([pe, zeros([B, pad])], 1);
       e = concat([reshape(pe, [B, this.P, D]), e], 1);
     }
-    if (this.embedPos) e = scale(add(e, toDType(this.embedPos, dt), dt), 0.707106781, dt);
+    if (this.embedPos) e = scale(add(e, toDType(this.embedPos.embedding_weight, dt), dt), 0.707106781, dt);
     return { e: scale(e, Math.sqrt(D), dt), puzzleLocal };
   }
 
@@ -158,8 +158,8 @@ export abstract class InnerBase {
   heads(zH: Tensor, wantLogits: boolean): { logits: Tensor; qHalt: Tensor; qContinue: Tensor } {
     const B = zH.shape[0];
     const { seq_len: T, hidden_size: D } = this.io;
-    const logits = wantLogits ? linear(this.P > 0 ? narrow(zH, 1, this.P, T) : zH, this.lmHead, null, this.dtype) : zeros([B, T, 0]);
-    const q = linear(reshape(narrow(zH, 1, 0, 1), [B, D]), this.qHeadW, this.qHeadB, this.dtype);
+    const logits = wantLogits ? this.lmHead.forward(this.P > 0 ? narrow(zH, 1, this.P, T) : zH) : zeros([B, T, 0]);
+    const q = this.qHead.forward(reshape(narrow(zH, 1, 0, 1), [B, D]));
     return { logits, qHalt: reshape(narrow(q, 1, 0, 1), [B]), qContinue: reshape(narrow(q, 1, 1, 1), [B]) };
   }
 }
