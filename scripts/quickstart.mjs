@@ -72,7 +72,7 @@ hrm(['eval', `checkpoint=${summary.final_checkpoint}`, 'save_outputs=[]']);
 // The same held-out puzzles through hrm solve, which can ask again on symmetric copies of a puzzle whose
 // answer breaks the rules (--retries): the test split as a question,answer CSV first.
 step('4. the same puzzles through hrm solve, with --retries 8');
-const { readNpy } = await import(pathToFileURL(join(root, 'dist', 'src', 'data', 'npy.js')).href);
+const { readNpy } = await import(pathToFileURL(join(root, 'dist', 'src', 'io', 'npy.js')).href);
 const TEST_CSV = `${DATA}-test.csv`;
 if (!existsSync(TEST_CSV)) {
   const digits = (row) => Array.from(row, (t) => (t >= 2 ? String(t - 1) : '.')).join('');

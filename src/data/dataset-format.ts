@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { UserError, oneLine } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { makeFolders } from '../util/io-errors.js';
-import { NpyData, numel, readNpyHeader, writeNpy } from './npy.js';
+import { NpyData, numel, readNpyHeader, writeNpy } from '../io/npy.js';
 import { activeBuildFolders, assertReplaceable, buildFolderListeners, buildingFolderName, cleanUpInterruptedBuild } from './builders/output-dir.js';
 import { isMainThread } from 'node:worker_threads';
 

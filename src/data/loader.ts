@@ -13,7 +13,7 @@ import { statSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { DatasetMetadata, Split, arrayPath, readDatasetMetadata } from './dataset-format.js';
-import { NpyData, NpyRowReader, itemSize, makeArray, readNpy } from './npy.js';
+import { NpyData, NpyRowReader, itemSize, makeArray, readNpy } from '../io/npy.js';
 
 export const IGNORE_LABEL_ID = -100;
 

@@ -5,7 +5,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { DatasetMetadata, Split, arrayPath, readDatasetMetadata, readIdentifiers } from './dataset-format.js';
-import { NpyData, NpyRowReader, itemSize, makeArray, readNpy, readNpyHeader } from './npy.js';
+import { NpyData, NpyRowReader, itemSize, makeArray, readNpy, readNpyHeader } from '../io/npy.js';
 
 export type DatasetKind = 'sudoku' | 'maze' | 'arc' | 'tokens';
 

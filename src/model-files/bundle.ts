@@ -12,7 +12,7 @@ import { packageRoot } from '../engine/backends/package-root.js';
 import { readSafetensorsMetadata, toFloat32, writeSafetensors, type SafeTensorInput } from '../io/safetensors.js';
 import { UserError } from '../util/errors.js';
 import { BUNDLE_KEYS, locateModel, readInferenceWeights, readModelSpec } from './load.js';
-import { canonicalName } from '../models/hrm/state-dict.js';
+import { canonicalName } from '../io/state-dict.js';
 
 /** The puzzle kind a vocabulary belongs to (the builders' vocabularies). */
 export function taskOfVocab(vocab: number): 'sudoku' | 'maze' | 'arc' | 'other' {

@@ -17,7 +17,7 @@ import { exactBfloat16, writeTorchCheckpoint, type TorchTensorInput } from '../i
 import { configToYaml } from '../train/config.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
-import { canonicalName } from '../models/hrm/state-dict.js';
+import { canonicalName } from '../io/state-dict.js';
 import { locateModel, readModelSpec, readWeights, type ModelFiles } from './load.js';
 
 export interface ConvertResult {

@@ -8,7 +8,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PuzzleDataset } from '../data/loader.js';
-import { loadStateDict } from '../models/hrm/state-dict.js';
+import { loadStateDict } from '../io/state-dict.js';
 import { locateModel, readInferenceWeights, readModelSpec } from './load.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';

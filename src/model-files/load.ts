@@ -23,7 +23,7 @@ import { modelKeys, parseRunConfig, readRunConfig, type TrainConfig } from '../t
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { intermediateSize, parseHRMConfig, puzzleEmbLen } from '../models/hrm/config.js';
-import { canonicalName, loadStateDict } from '../models/hrm/state-dict.js';
+import { canonicalName, loadStateDict } from '../io/state-dict.js';
 import { lookupModel, type ModelEntry, type ReasoningModel } from '../models/registry.js';
 import type { ACTConfig } from '../models/shared/act.js';
 

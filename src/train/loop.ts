@@ -43,7 +43,7 @@ import { arcIdentifiersFor } from '../arc/detect.js';
 import { writeArcOutputs } from '../arc/report.js';
 import { MetricsLog, readMetrics } from './metrics-log.js';
 import { buildModel, buildOptimizers, exportOptimizer, importOptimizer, withEvalWeights } from './model-bridge.js';
-import { loadStateDict, loadStateDictFile, stateDict } from '../models/hrm/state-dict.js';
+import { loadStateDict, loadStateDictFile, stateDict } from '../io/state-dict.js';
 import type { ACTCarry as HRMCarry } from '../models/shared/act.js';
 import { ACTLossHead } from '../losses/act-loss-head.js';
 import { curvesSvg } from './plot.js';

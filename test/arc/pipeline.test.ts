@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { join } from 'node:path';
 import { buildArcDataset } from '../../src/data/builders/arc.js';
 import { readIdentifiers } from '../../src/data/dataset-format.js';
-import { readNpy } from '../../src/data/npy.js';
+import { readNpy } from '../../src/io/npy.js';
 import { readMetrics } from '../../src/train/metrics-log.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { ArcVoter, gridToRows, passAtK } from '../../src/arc/voting.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildArcDataset, placePair, ARC_EOS } from '../../src/data/builders/arc.js';
-import { readNpy } from '../../src/data/npy.js';
+import { readNpy } from '../../src/io/npy.js';
 import { readDatasetMetadata, readIdentifiers } from '../../src/data/dataset-format.js';
 import { dihedral, dihedralShape, DIHEDRAL_INVERSE, invertPermutation } from '../../src/data/augment.js';
 import { cropArcGrid } from '../../src/data/show.js';

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { buildSudokuDataset } from '../../src/data/builders/sudoku.js';
 import { buildMazeDataset } from '../../src/data/builders/maze.js';
 import { generateSudokuDataset, generateMazeDataset } from '../../src/data/builders/generated.js';
-import { readNpy } from '../../src/data/npy.js';
+import { readNpy } from '../../src/io/npy.js';
 import { readDatasetMetadata } from '../../src/data/dataset-format.js';
 import { dihedral, DIHEDRAL_INVERSE } from '../../src/data/augment.js';
 import { agreesWithClues, isValidSolution, SudokuSolver } from '../../src/data/sudoku-solver.js';

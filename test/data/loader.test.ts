@@ -4,7 +4,7 @@ import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PuzzleDataset, IGNORE_LABEL_ID, PuzzleDatasetOptions } from '../../src/data/loader.js';
 import { DatasetWriter, DatasetMetadata, readDatasetMetadata, metadataJson } from '../../src/data/dataset-format.js';
-import { writeNpy } from '../../src/data/npy.js';
+import { writeNpy } from '../../src/io/npy.js';
 import { UserError } from '../../src/util/errors.js';
 import { withTempDir } from './helpers.js';
 

@@ -17,7 +17,7 @@ import { UserError } from '../../src/util/errors.js';
 import { readSudokuSource } from '../../src/data/builders/sudoku.js';
 import { readMazeSource } from '../../src/data/builders/maze.js';
 import { readArcTask } from '../../src/data/builders/arc.js';
-import { NpyRowReader, npyBytes, readNpy } from '../../src/data/npy.js';
+import { NpyRowReader, npyBytes, readNpy } from '../../src/io/npy.js';
 import { readDatasetMetadata, readIdentifiers } from '../../src/data/dataset-format.js';
 import { PuzzleDataset } from '../../src/data/loader.js';
 import { parseSafetensors, readSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';

@@ -42,7 +42,7 @@ import { toInt32, type SafeTensor } from '../../src/io/safetensors.js';
 import { HRM, type Batch } from '../../src/models/hrm/act.js';
 import { ACTLossHead, type ACTStepResult as HRMStepResult } from '../../src/losses/act-loss-head.js';
 import { parseHRMConfig } from '../../src/models/hrm/config.js';
-import { loadStateDict } from '../../src/models/hrm/state-dict.js';
+import { loadStateDict } from '../../src/io/state-dict.js';
 import { AdamATan2 } from '../../src/optim/adam-atan2.js';
 import { SparseSignSGD } from '../../src/optim/sign-sgd.js';
 import { Rng } from '../../src/util/random.js';

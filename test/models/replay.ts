@@ -9,7 +9,7 @@
 import { setBackend, type Tensor } from '../../src/engine/index.js';
 import { toInt32, type SafeTensor } from '../../src/io/safetensors.js';
 import type { ACTModel, ACTConfig, Batch, RecurrentInner } from '../../src/models/shared/act.js';
-import { loadStateDict } from '../../src/models/hrm/state-dict.js';
+import { loadStateDict } from '../../src/io/state-dict.js';
 import { AdamATan2 } from '../../src/optim/adam-atan2.js';
 import { EMA } from '../../src/optim/ema.js';
 import { SparseSignSGD } from '../../src/optim/sign-sgd.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { npyHeaderBytes, readNpy, writeNpy } from '../../src/data/npy.js';
+import { npyHeaderBytes, readNpy, writeNpy } from '../../src/io/npy.js';
 import { hrm, oneLineError, tempDir } from './helpers.js';
 import { TINY } from '../train/tiny-data.js';
 

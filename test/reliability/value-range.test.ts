@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpy, writeNpy } from '../../src/data/npy.js';
+import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { hrm, oneLineError } from './helpers.js';
 import { TINY, tinySudoku } from '../train/tiny-data.js';
 

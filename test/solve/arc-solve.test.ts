@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readIdentifiers } from '../../src/data/dataset-format.js';
-import { readNpy } from '../../src/data/npy.js';
+import { readNpy } from '../../src/io/npy.js';
 import { encodeTaskRows, readArcTestTask, taskIdentifiers } from '../../src/solve/arc.js';
 import { hrm, TINY } from '../train/tiny-data.js';
 import { sharedData, withTempDir } from '../data/helpers.js';

@@ -21,7 +21,7 @@ import { infer } from '../../src/models/shared/inference.js';
 import { buildLoadedModel, locateModel, readModelSpec, readWeights } from '../../src/model-files/load.js';
 import { loadModel } from '../../src/index.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { saveStateDictFile } from '../../src/models/hrm/state-dict.js';
+import { saveStateDictFile } from '../../src/io/state-dict.js';
 import { configToYaml, defaultConfig, finalizeConfig } from '../../src/train/config.js';
 import { Rng } from '../../src/util/random.js';
 

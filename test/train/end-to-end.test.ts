@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { readDatasetMetadata } from '../../src/data/dataset-format.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { loadStateDictFile, stateDict } from '../../src/models/hrm/state-dict.js';
+import { loadStateDictFile, stateDict } from '../../src/io/state-dict.js';
 import { lrAt } from '../../src/optim/schedule.js';
 import { readRunConfig } from '../../src/train/config.js';
 import { evaluateCheckpoint } from '../../src/model-files/eval-checkpoint.js';

@@ -15,7 +15,7 @@ import { MazeGenerator } from '../../src/data/maze-generator.js';
 import { Rng } from '../../src/util/random.js';
 import { arrayPath, readDatasetMetadata, readIdentifiers, type Split } from '../../src/data/dataset-format.js';
 import { cropArcGrid, datasetKind } from '../../src/data/show.js';
-import { NpyRowReader, readNpy } from '../../src/data/npy.js';
+import { NpyRowReader, readNpy } from '../../src/io/npy.js';
 import { readMetrics } from '../../src/train/metrics-log.js';
 import { curvesSvg } from '../../src/train/plot.js';
 import { existsSync, mount, unmount } from './shims/fs.js';

@@ -20,7 +20,7 @@ import { Rng } from '../../util/random.js';
 import { UserError, oneLine } from '../../util/errors.js';
 import { cachedDihedralPermutation, dihedralShape, randomColourPermutation } from '../augment.js';
 import { DatasetMetadata, DatasetWriter, Split, buildDataset } from '../dataset-format.js';
-import { NpyStreamWriter } from '../npy.js';
+import { NpyStreamWriter } from '../../io/npy.js';
 import { prepareOutputDir } from './output-dir.js';
 
 export const ARC_MAX_GRID = 30;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readSafetensors, type SafeTensor } from '../../src/io/safetensors.js';
 import { HRM } from '../../src/models/hrm/act.js';
 import { parseHRMConfig } from '../../src/models/hrm/config.js';
-import { loadStateDict, loadStateDictFile, saveStateDictFile, stateDict } from '../../src/models/hrm/state-dict.js';
+import { loadStateDict, loadStateDictFile, saveStateDictFile, stateDict } from '../../src/io/state-dict.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
 

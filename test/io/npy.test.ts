@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NpyRowReader, NpyStreamWriter, npyBytes, npyHeaderBytes, readNpy, readNpyHeader, writeNpy } from '../../src/data/npy.js';
+import { NpyRowReader, NpyStreamWriter, npyBytes, npyHeaderBytes, readNpy, readNpyHeader, writeNpy } from '../../src/io/npy.js';
 import { UserError } from '../../src/util/errors.js';
-import { withTempDir } from './helpers.js';
+import { withTempDir } from '../data/helpers.js';
 
 /** Builds a .npy file by hand (any version, any descr) to test the reader against other writers. */
 function handMade(version: 1 | 2 | 3, descr: string, shape: string, data: Uint8Array, fortran = false): Buffer {

@@ -5,11 +5,11 @@
  * compiled (torch.compile) model writes, checks every name, shape and dtype, and reports everything
  * missing, unexpected or mismatched in one UserError.
  */
-import { readSafetensors, toFloat32, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../../io/safetensors.js';
-import { UserError } from '../../util/errors.js';
-import type { Tensor } from '../../engine/index.js';
+import { readSafetensors, toFloat32, writeSafetensors, type SafeTensor, type SafeTensorInput } from './safetensors.js';
+import { UserError } from '../util/errors.js';
+import type { Tensor } from '../engine/index.js';
 
-/** Anything with named state: the HRM (act.ts). */
+/** Anything with named state: every registry model (models/shared/act.ts). */
 export interface HasState {
   namedState(): { name: string; tensor: Tensor }[];
 }
