@@ -8,6 +8,7 @@
 import { setBackend } from '../../src/engine/index.js';
 import { useWasmModule } from '../../src/engine/backends/wasm.js';
 import { Solver, KINDS } from '../../src/solve/solver.js';
+import { taskOfVocab } from '../../src/model-files/bundle.js';
 import type { Puzzle } from '../../src/solve/puzzle.js';
 import { infer } from '../../src/models/shared/inference.js';
 import type { ReasoningModel } from '../../src/models/registry.js';
@@ -41,17 +42,13 @@ async function mountAll(root: string, files: FileRef[]): Promise<void> {
   files.forEach((f, i) => mount(`${root}/${f.path}`, blobs[i]));
 }
 
-function taskOf(vocab: number): ModelInfo['task'] {
-  return vocab === KINDS.sudoku.vocab ? 'sudoku' : vocab === KINDS.maze.vocab ? 'maze' : vocab === 12 ? 'arc' : 'other';
-}
-
 async function loadModel(key: string, name: string, files: FileRef[], entry: string): Promise<ModelInfo> {
   const t0 = performance.now();
   const root = `/models/m${mountCount++}`;
   await mountAll(root, files);
   const solver = Solver.load(entry ? `${root}/${entry}` : root);
   const a = solver.spec.arch;
-  const task = taskOf(a.vocab_size);
+  const task: ModelInfo['task'] = taskOfVocab(a.vocab_size);
   // Build the model now (RoPE models: for the task's usual size), so a solve pays for reasoning only.
   const seq = solver.spec.seqLen ?? (task === 'sudoku' ? 81 : task === 'maze' ? 900 : null);
   let params = 0;
