@@ -11,13 +11,12 @@
  */
 import { cpus } from 'node:os';
 import { empty, getBackend, setBackend, type ComputeDType } from '../src/engine/index.js';
-import { HRM, type Batch } from '../src/models/hrm/act.js';
+import { HRM } from '../src/models/hrm/act.js';
 import { intermediateSize, parseHRMConfig, puzzleEmbLen, type HRMConfig } from '../src/models/hrm/config.js';
-import { AdamATan2 } from '../src/optim/adam-atan2.js';
-import { SparseSignSGD } from '../src/optim/sign-sgd.js';
 import { Rng } from '../src/util/random.js';
 import type { BenchOptions } from './main.js';
-import { emit, round, timeIt } from './util.js';
+import { cpuTimed, emit, round, summarize, timeIt } from './util.js';
+import { randomBatch, trainingStep } from './train-step.js';
 import { ACTLossHead } from '../src/losses/act-loss-head.js';
 
 export const BENCH_CONFIG = {
@@ -75,37 +74,7 @@ async function gemmRate(runs: number, dtype: ComputeDType = 'float32'): Promise<
   b.dispose();
   c.dispose();
   const flop = 2 * M * N * K;
-  return { wall: flop / (t.median / 1e3) / 1e9, cpu: flop / (median(timed.samples.slice(1)) / 1e3) / 1e9 };
-}
-
-/** Wraps fn to record its process CPU time (user + system, all threads) per call, in ms. */
-function cpuTimed(fn: () => void): { fn: () => void; samples: number[] } {
-  const samples: number[] = [];
-  return {
-    samples,
-    fn: () => {
-      const c0 = process.cpuUsage();
-      fn();
-      const c = process.cpuUsage(c0);
-      samples.push((c.user + c.system) / 1e3);
-    },
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function randomBatch(c: HRMConfig, rng: Rng): Batch {
-  const n = c.batch_size * c.seq_len;
-  const inputs = new Int32Array(n);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    inputs[i] = rng.int(c.vocab_size);
-    labels[i] = rng.random() < 0.3 ? -100 : 1 + rng.int(c.vocab_size - 1);
-  }
-  return { inputs, labels, puzzle_identifiers: new Int32Array(c.batch_size) };
+  return { wall: flop / (t.median / 1e3) / 1e9, cpu: flop / (summarize(timed.samples.slice(1)).median / 1e3) / 1e9 };
 }
 
 export async function run(opts: BenchOptions): Promise<void> {
@@ -129,21 +98,11 @@ async function runOne(opts: BenchOptions, backend: string, dtype: ComputeDType):
     let gemm = await gemmRate(runs, dtype);
     const rng = new Rng(0);
     const model = new HRM(cfg, rng);
-    const adam = new AdamATan2(model.parameters(), { betas: [0.9, 0.95], weightDecay: 0.1 });
-    const sgd = new SparseSignSGD(model.puzzleEmb!, 0.1);
+    const train = trainingStep(model, cfg, rng, { lr: 1e-4, puzzleLr: 1e-2 });
     const head = new ACTLossHead(model);
-    let carry = model.initialCarry(cfg.batch_size);
-    const step = (): void => {
-      // as the trainer calls it: the logits stay on the device
-      const r = head.trainStep(carry, randomBatch(cfg, rng), { globalBatchSize: cfg.batch_size, logits: false });
-      carry = r.carry;
-      adam.step(1e-4);
-      sgd.step(1e-2, r.puzzleEmbGrad, r.puzzleEmbIds);
-      adam.zeroGrad();
-    };
-    const trainCpu = cpuTimed(step);
+    const trainCpu = cpuTimed(train.step);
     const tTrain = await timeIt(trainCpu.fn, runs, 1);
-    model.disposeCarry(carry);
+    train.dispose();
     let ec = model.initialCarry(cfg.batch_size);
     const batch = randomBatch(cfg, rng);
     const evalCpu = cpuTimed(() => {
@@ -151,11 +110,10 @@ async function runOne(opts: BenchOptions, backend: string, dtype: ComputeDType):
     });
     const tEval = await timeIt(evalCpu.fn, runs, 1);
     model.disposeCarry(ec);
-    adam.dispose();
     const again = await gemmRate(runs, dtype);
     gemm = { wall: Math.max(gemm.wall, again.wall), cpu: Math.max(gemm.cpu, again.cpu) };
-    const trainCpuMs = median(trainCpu.samples.slice(1));
-    const evalCpuMs = median(evalCpu.samples.slice(1));
+    const trainCpuMs = summarize(trainCpu.samples.slice(1)).median;
+    const evalCpuMs = summarize(evalCpu.samples.slice(1)).median;
     const gfTrain = trainFlops / (tTrain.median / 1e3) / 1e9;
     emit({
       bench: 'hrm-train-step', backend, threads, dtype, ms: round(tTrain.median), min: round(tTrain.min), max: round(tTrain.max),

@@ -17,32 +17,21 @@
  */
 import { cpus } from 'node:os';
 import { getBackend, setBackend, type Backend } from '../src/engine/index.js';
-import { HRM, type Batch } from '../src/models/hrm/act.js';
-import { parseHRMConfig, puzzleEmbLen, type HRMConfig } from '../src/models/hrm/config.js';
-import { ACTLossHead } from '../src/losses/act-loss-head.js';
-import { AdamATan2 } from '../src/optim/adam-atan2.js';
-import { SparseSignSGD } from '../src/optim/sign-sgd.js';
+import { HRM } from '../src/models/hrm/act.js';
+import { HRM_DEFAULTS, parseHRMConfig, puzzleEmbLen, type HRMConfig } from '../src/models/hrm/config.js';
 import { Rng } from '../src/util/random.js';
 import type { BenchOptions } from './main.js';
 import { emit, round, summarize } from './util.js';
+import { trainingStep } from './train-step.js';
 
+/** The reference's HRM (its defaults) on Sudoku-shaped data, at batch 96. */
 export const STEP_HOST_CONFIG = {
+  ...HRM_DEFAULTS,
   batch_size: 96,
   seq_len: 81,
   vocab_size: 11,
   num_puzzle_identifiers: 1000,
-  hidden_size: 512,
-  num_heads: 8,
-  expansion: 4,
-  H_layers: 4,
-  L_layers: 4,
-  H_cycles: 2,
-  L_cycles: 2,
-  halt_max_steps: 16,
-  halt_exploration_prob: 0.1,
-  puzzle_emb_ndim: 512,
-  pos_encodings: 'rope',
-  loss_type: 'stablemax_cross_entropy',
+  puzzle_emb_ndim: HRM_DEFAULTS.hidden_size,
 };
 
 interface Counters {
@@ -76,18 +65,6 @@ function instrument(be: Backend, c: Counters): () => void {
     raw.call = call;
     Object.assign(be, io);
   };
-}
-
-function randomBatch(c: HRMConfig, rng: Rng): Batch {
-  const n = c.batch_size * c.seq_len;
-  const inputs = new Int32Array(n);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    inputs[i] = rng.int(c.vocab_size);
-    labels[i] = rng.random() < 0.3 ? -100 : 1 + rng.int(c.vocab_size - 1);
-  }
-  const puzzle_identifiers = Int32Array.from({ length: c.batch_size }, () => rng.int(c.num_puzzle_identifiers));
-  return { inputs, labels, puzzle_identifiers };
 }
 
 /**
@@ -137,18 +114,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     const cfg = parseHRMConfig(STEP_HOST_CONFIG, 'bench/step-host.ts');
     const rng = new Rng(0);
     const model = new HRM(cfg, rng);
-    const adam = new AdamATan2(model.parameters(), { betas: [0.9, 0.95], weightDecay: 0.1 });
-    const sgd = new SparseSignSGD(model.puzzleEmb!, 0.1);
-    const head = new ACTLossHead(model);
-    let carry = model.initialCarry(cfg.batch_size);
-    const step = (): void => {
-      // as the trainer calls it: the logits stay on the device
-      const r = head.trainStep(carry, randomBatch(cfg, rng), { globalBatchSize: cfg.batch_size, logits: false });
-      carry = r.carry;
-      adam.step(1e-4);
-      sgd.step(1e-2, r.puzzleEmbGrad, r.puzzleEmbIds);
-      adam.zeroGrad();
-    };
+    const { step, dispose } = trainingStep(model, cfg, rng, { lr: 1e-4, puzzleLr: 1e-2 });
     step(); // first step: pool and JIT warm-up
     const runs = opts.quick ? 2 : 4;
     const wall: number[] = [], kernel: number[] = [], host: number[] = [];
@@ -168,8 +134,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       host.push(ms - c.kernelMs);
       bytes = c;
     }
-    model.disposeCarry(carry);
-    adam.dispose();
+    dispose();
     const before: number[] = [];
     const bc: Counters = { kernelMs: 0, toHost: 0, toDevice: 0, largest: 0 };
     for (let i = 0; i < 5; i++) {

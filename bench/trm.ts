@@ -12,13 +12,10 @@
 import { cpus } from 'node:os';
 import { setBackend } from '../src/engine/index.js';
 import { buildRegisteredModel } from '../src/models/registry.js';
-import type { Batch } from '../src/models/shared/act.js';
-import { AdamATan2 } from '../src/optim/adam-atan2.js';
-import { EMA } from '../src/optim/ema.js';
-import { SparseSignSGD } from '../src/optim/sign-sgd.js';
 import { Rng } from '../src/util/random.js';
 import type { BenchOptions } from './main.js';
-import { emit, round, summarize, timeIt } from './util.js';
+import { cpuTimed, emit, round, summarize, timeIt } from './util.js';
+import { randomBatch, trainingStep } from './train-step.js';
 import { ACTLossHead } from '../src/losses/act-loss-head.js';
 
 const PAPER = {
@@ -32,25 +29,6 @@ const VARIANTS = [
   { name: 'mlp_t', keys: { pos_encodings: 'none', mlp_t: true } },
 ];
 
-function randomBatch(B: number, T: number, rng: Rng): Batch {
-  const inputs = Int32Array.from({ length: B * T }, () => 1 + rng.int(10));
-  const labels = Int32Array.from(inputs, (v) => (rng.random() < 0.5 ? -100 : v));
-  return { inputs, labels, puzzle_identifiers: new Int32Array(B) };
-}
-
-function cpuMs(fn: () => void): { fn: () => void; samples: number[] } {
-  const samples: number[] = [];
-  return {
-    samples,
-    fn: () => {
-      const c0 = process.cpuUsage();
-      fn();
-      const c = process.cpuUsage(c0);
-      samples.push((c.user + c.system) / 1e3);
-    },
-  };
-}
-
 export async function run(opts: BenchOptions): Promise<void> {
   for (const backend of opts.backends) {
     setBackend(backend as Parameters<typeof setBackend>[0]);
@@ -61,34 +39,21 @@ export async function run(opts: BenchOptions): Promise<void> {
       const rng = new Rng(0);
       const config = { ...PAPER, ...v.keys, batch_size: trainB };
       const model = buildRegisteredModel('trm', config, rng, 'bench/trm.ts');
-      const adam = new AdamATan2(model.parameters(), { betas: [0.9, 0.95], weightDecay: 0.1 });
-      const sgd = new SparseSignSGD(model.puzzleEmb!, 0.1);
-      const ema = new EMA(model.parameters(), 0.999);
+      const rig = trainingStep(model, config, rng, { lr: 1e-4, puzzleLr: 1e-4, ema: true });
       const head = new ACTLossHead(model);
-      let carry = model.initialCarry(trainB);
-      const train = cpuMs(() => {
-        // as the trainer calls it: the logits stay on the device
-        const r = head.trainStep(carry, randomBatch(trainB, PAPER.seq_len, rng), { globalBatchSize: trainB, logits: false });
-        carry = r.carry;
-        adam.step(1e-4);
-        sgd.step(1e-4, r.puzzleEmbGrad, r.puzzleEmbIds);
-        adam.zeroGrad();
-        ema.update();
-      });
+      const train = cpuTimed(rig.step);
       const t = await timeIt(train.fn, runs, 1);
-      model.disposeCarry(carry);
+      rig.dispose();
       const cpu = summarize(train.samples.slice(1)).median;
       emit({ bench: 'trm-train-step', variant: v.name, backend, threads, batch: trainB, ms: round(t.median), min: round(t.min), max: round(t.max), cpu_ms: round(cpu), config });
-      const puzzle = randomBatch(1, PAPER.seq_len, rng);
-      const solve = cpuMs(() => {
+      const puzzle = randomBatch({ ...config, batch_size: 1 }, rng);
+      const solve = cpuTimed(() => {
         let c = model.initialCarry(1);
         for (let s = 0; s < PAPER.halt_max_steps; s++) c = head.evalStep(c, puzzle).carry;
         model.disposeCarry(c);
       });
       const ts = await timeIt(solve.fn, runs, 1);
       emit({ bench: 'trm-solve', variant: v.name, backend, threads, segments: PAPER.halt_max_steps, ms: round(ts.median), min: round(ts.min), max: round(ts.max), cpu_ms: round(summarize(solve.samples.slice(1)).median), config: { ...config, batch_size: 1 } });
-      ema.dispose();
-      adam.dispose();
       model.dispose();
     }
   }

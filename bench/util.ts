@@ -43,3 +43,17 @@ export function round(x: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/** Wraps fn to record its process CPU time (user + system, all threads) per call, in ms. */
+export function cpuTimed(fn: () => void): { fn: () => void; samples: number[] } {
+  const samples: number[] = [];
+  return {
+    samples,
+    fn: () => {
+      const c0 = process.cpuUsage();
+      fn();
+      const c = process.cpuUsage(c0);
+      samples.push((c.user + c.system) / 1e3);
+    },
+  };
+}

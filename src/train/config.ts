@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import YAML from 'yaml';
 import { UserError, oneLine } from '../util/errors.js';
+import { COMPUTE_DTYPES } from '../engine/dtype.js';
 import { lookupModel, MODELS } from '../models/registry.js';
 
 import { LOSS_TYPES, type LossType } from '../models/shared/act.js';
@@ -82,7 +83,7 @@ export interface TrainConfig {
 
 export const HRM_V1_NAME = 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1';
 /** The values arch.forward_dtype accepts (the one list: validation and the model read it). */
-export const FORWARD_DTYPES = ['float32', 'bfloat16'] as const;
+export const FORWARD_DTYPES = COMPUTE_DTYPES;
 /** The loss heads arch.loss.name accepts (the reference's ACT loss head). */
 export const LOSS_NAMES = ['losses@ACTLossHead'];
 export const SAVE_OUTPUT_KEYS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits', 'q_continue_logits'];

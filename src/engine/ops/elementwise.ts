@@ -141,7 +141,6 @@ export function sigmoid(x: Tensor): Tensor {
   return y;
 }
 
-/** Row select over the batch: out[i] = cond[i] != 0 ? a[i] : b[i]; cond int32 [B], a and b [B, ...]. */
 /**
  * 1/(1+exp(-x)) computed in float64 and rounded once: the bits JS gets from 1/(1+Math.exp(-x)) (the
  * ACT Q target was computed that way on the host). No gradient: for targets.
@@ -164,6 +163,7 @@ export function maximum(a: Tensor, b: Tensor): Tensor {
   return y;
 }
 
+/** Row select over the batch: out[i] = cond[i] != 0 ? a[i] : b[i]; cond int32 [B], a and b [B, ...]. */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const be = prepare('where', [cond, a, b], [cond]);
   if (!sameShape(a.shape, b.shape) || a.ndim < 1 || cond.ndim !== 1 || cond.shape[0] !== a.shape[0]) {

@@ -5,6 +5,7 @@
  * o_proj 504 -> 512), expansion 4, H_cycles 1, halt_max_steps 16, RoPE. L_layers/L_cycles are accepted
  * and ignored.
  */
+import { COMPUTE_DTYPES } from '../../engine/dtype.js';
 import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec, type SchemaModelConfig } from '../shared/config-schema.js';
 
 export type BaselineConfig = SchemaModelConfig;
@@ -26,7 +27,7 @@ export const BASELINE_SCHEMA: Record<string, KeySpec> = {
   no_ACT_continue: { t: 'bool', def: false },
   rms_norm_eps: { t: 'float', positive: true, def: 1e-5 },
   rope_theta: { t: 'float', positive: true, def: 10000 },
-  forward_dtype: { t: 'enum', of: ['float32', 'bfloat16'], def: 'bfloat16' },
+  forward_dtype: { t: 'enum', of: COMPUTE_DTYPES, def: 'bfloat16' },
 };
 
 export function parseBaselineConfig(obj: unknown, source: string): BaselineConfig {

@@ -3,7 +3,7 @@
  * default, plus the data-derived sizes. `parseHRMConfig` validates a plain object (from YAML, JSON or a
  * fixture's metadata) and throws a UserError naming the source and the key on anything wrong.
  */
-import type { ComputeDType } from '../../engine/dtype.js';
+import { COMPUTE_DTYPES, type ComputeDType } from '../../engine/dtype.js';
 import { UserError } from '../../util/errors.js';
 import { swigluInter } from '../../nn/swiglu.js';
 
@@ -90,7 +90,7 @@ export function parseHRMConfig(obj: unknown, source: string): HRMConfig {
       throw new UserError(`${source}: unknown model key '${k}' (known: ${[...KNOWN_KEYS].join(', ')})`);
     }
   }
-  if (o.forward_dtype !== undefined && o.forward_dtype !== 'float32' && o.forward_dtype !== 'bfloat16') {
+  if (o.forward_dtype !== undefined && !COMPUTE_DTYPES.includes(o.forward_dtype as ComputeDType)) {
     throw new UserError(`${source}: model key 'forward_dtype' must be float32 or bfloat16, got ${JSON.stringify(o.forward_dtype)}`);
   }
 

@@ -3,6 +3,7 @@
  * `config/arch/trm.yaml` defaults), validated by the shared schema parser. H_layers is accepted and
  * ignored (TRM has one network, L_level).
  */
+import { COMPUTE_DTYPES } from '../../engine/dtype.js';
 import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec, type SchemaModelConfig } from '../shared/config-schema.js';
 
 export interface TRMConfig extends SchemaModelConfig {
@@ -28,7 +29,7 @@ export const TRM_SCHEMA: Record<string, KeySpec> = {
   no_ACT_continue: { t: 'bool', def: true },
   rms_norm_eps: { t: 'float', positive: true, def: 1e-5 },
   rope_theta: { t: 'float', positive: true, def: 10000 },
-  forward_dtype: { t: 'enum', of: ['float32', 'bfloat16'], def: 'bfloat16' },
+  forward_dtype: { t: 'enum', of: COMPUTE_DTYPES, def: 'bfloat16' },
 };
 
 export function parseTRMConfig(obj: unknown, source: string): TRMConfig {
