@@ -64,6 +64,7 @@ if (!existsSync('dist/src/cli/main.js')) {
   process.exit(1);
 }
 const { readNpy, writeNpy } = await import(pathToFileURL(join(root, 'dist', 'src', 'io', 'npy.js')).href);
+const { metadataJson, readDatasetMetadata } = await import(pathToFileURL(join(root, 'dist', 'src', 'data', 'dataset-format.js')).href);
 
 /** A copy of `src` keeping the first n training puzzles (one example per puzzle and group) and every test one. */
 function trainPrefix(src, dst, n) {
@@ -72,7 +73,7 @@ function trainPrefix(src, dst, n) {
   rmSync(tmp, { recursive: true, force: true });
   for (const split of ['train', 'test']) {
     mkdirSync(join(tmp, split), { recursive: true });
-    const meta = JSON.parse(readFileSync(join(src, split, 'dataset.json'), 'utf8'));
+    const meta = readDatasetMetadata(src, split);
     if (meta.mean_puzzle_examples !== 1) throw new Error(`${src}: expected one example per puzzle`);
     const keep = split === 'train' ? n : meta.total_groups;
     if (keep > meta.total_groups) throw new Error(`${src}: ${keep} puzzles wanted, ${meta.total_groups} there`);
@@ -85,9 +86,7 @@ function trainPrefix(src, dst, n) {
     const range = Int32Array.from({ length: keep + 1 }, (_, i) => i);
     writeNpy(join(tmp, split, 'all__puzzle_indices.npy'), range, [keep + 1]);
     writeNpy(join(tmp, split, 'all__group_indices.npy'), range, [keep + 1]);
-    // dataset.json with the reference's separators (src/data/dataset-format.ts writes the same)
-    const m = { ...meta, total_groups: keep };
-    writeFileSync(join(tmp, split, 'dataset.json'), JSON.stringify(m).replace(/,"/g, ', "').replace(/":/g, '": ').replace(/"mean_puzzle_examples": 1\b/, '"mean_puzzle_examples": 1.0'));
+    writeFileSync(join(tmp, split, 'dataset.json'), metadataJson({ ...meta, total_groups: keep }));
   }
   copyFileSync(join(src, 'identifiers.json'), join(tmp, 'identifiers.json'));
   renameSync(tmp, dst);
