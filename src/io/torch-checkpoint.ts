@@ -126,6 +126,8 @@ function parseZipCheckpoint(zip: ZipArchive, file: string): TorchCheckpoint {
       if (entry.size < numel * bytes) {
         return fail(`storage '${key}' declares ${numel} ${dtype} elements (${numel * bytes} bytes) but its member holds only ${entry.size} bytes`);
       }
+      // torch writes a storage's bytes and nothing more: a longer member is data the pickle does not account for
+      if (entry.size > numel * bytes) return fail(`storage '${key}' declares ${numel} ${dtype} elements (${numel * bytes} bytes) but its member holds ${entry.size} bytes`);
       const ref = prev ?? new StorageRef(key, dtype, bytes, numel);
       storages.set(key, ref);
       return ref;
@@ -138,16 +140,48 @@ function parseZipCheckpoint(zip: ZipArchive, file: string): TorchCheckpoint {
   const tensors = new Map<string, SafeTensor>();
   const storedDtypes = new Map<string, SafeDType>();
   const storageData = new Map<string, Uint8Array>();
+  // One copy per distinct view: tied weights (keys naming the same view of one storage) share it, as
+  // they share memory in torch. Distinct views may together hold at most EXPANSION times what their
+  // storages hold (a weight and its transpose are 2x), so a few kilobytes of pickle cannot turn one
+  // storage into gigabytes of copies.
+  const views = new Map<string, SafeTensor>();
+  let budget = 0;
+  for (const v of root.map.values()) if (v instanceof TensorRef && !storageData.has(v.storage.key)) storageData.set(v.storage.key, EMPTY);
+  for (const key of storageData.keys()) {
+    const st = storages.get(key)!;
+    budget += st.numel * widenedBytes(st.dtype) * EXPANSION;
+  }
+  let used = 0;
   for (const [k, v] of root.map) {
     if (typeof k !== 'string') throw new UserError(`${where}: a state-dict key that is not a string (${String(k)})`);
     if (!(v instanceof TensorRef)) throw new UserError(`${where}: state-dict entry '${k}' is not a tensor`);
     const st = v.storage;
-    let raw = storageData.get(st.key);
-    if (!raw) storageData.set(st.key, (raw = zip.read(`${prefix}data/${st.key}`)));
-    tensors.set(k, materialize(v, raw));
+    const viewKey = `${st.key}|${v.offset}|${v.shape.join(',')}|${v.stride.join(',')}`;
+    let t = views.get(viewKey);
+    if (!t) {
+      used += v.shape.reduce((a, b) => a * b, 1) * widenedBytes(st.dtype);
+      if (used > budget) {
+        throw new UserError(
+          `${where}: its tensors would expand to more than ${EXPANSION}x the ${budget / EXPANSION} bytes their storages hold (overlapping views of one storage); refusing it`,
+        );
+      }
+      let raw = storageData.get(st.key)!;
+      if (raw === EMPTY && st.numel > 0) storageData.set(st.key, (raw = zip.read(`${prefix}data/${st.key}`)));
+      views.set(viewKey, (t = materialize(v, raw)));
+    }
+    tensors.set(k, t);
     storedDtypes.set(k, st.dtype);
   }
   return { tensors, storedDtypes, archiveName: prefix.slice(0, -1) };
+}
+
+const EMPTY = new Uint8Array(0);
+/** How many times their storages' bytes the distinct tensors of one file may take once read. */
+const EXPANSION = 2;
+
+/** Bytes per element once read (bfloat16 and float16 are widened to float32). */
+function widenedBytes(dtype: SafeDType): number {
+  return dtype === 'BF16' || dtype === 'F16' ? 4 : STORAGES[`torch.${STORAGE_OF[dtype]}`].bytes;
 }
 
 function rebuildTensor(args: unknown[], fail: (m: string) => never): TensorRef {
