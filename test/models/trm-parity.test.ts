@@ -8,6 +8,8 @@
  * weights by one part in 10^7 moves train/4's z_H by 1.2 tolerances and eval/3's by 45), so those steps
  * are held to a limit scaled by that measured rounding noise; steps where the noise is small (all of
  * trm_small, trm_mlp_t's first three) keep the fixtures' tolerance exactly.
+ *
+ * The (mlp_t, pos_encodings) pairs no fixture records are checked in test/models/trm-positions.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,4 +44,23 @@ for (const backend of availableBackends()) {
       assert.deepEqual(problems.slice(0, 25), [], `${problems.length} mismatches`);
     });
   }
+}
+
+// The reference computes RoPE tables for mlp_t but its sequence MLP never reads them (and they are not
+// in the state dict): an mlp_t fixture recorded without positions is also the run with rope, and one
+// with rope the run without. One backend: what is checked is the configuration, not the kernels.
+const swapped = { rope: 'none', none: 'rope' } as Record<string, string>;
+for (const path of files) {
+  const config = JSON.parse(readSafetensors(path).metadata.config) as Record<string, unknown>;
+  const other = swapped[String(config.pos_encodings)];
+  if (config.mlp_t !== true || other === undefined) continue;
+  const backend = availableBackends()[0];
+  test(`TRM replays ${basename(path)} (mlp_t) with pos_encodings=${other} on ${backend}: the same run`, () => {
+    const problems = replayFixture(path, backend, {
+      build: (cfg, meta, source) =>
+        buildRegisteredModel(meta.arch ?? 'trm', { ...cfg, pos_encodings: other, loss_type: meta.loss ?? 'stablemax_cross_entropy' }, new Rng(0), source),
+      noiseFloor: true,
+    });
+    assert.deepEqual(problems.slice(0, 25), [], `${problems.length} mismatches`);
+  });
 }

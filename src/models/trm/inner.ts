@@ -5,8 +5,9 @@
  *   z_L = L_level(z_L, z_H + x)   L_cycles times,   then   z_H = L_level(z_H, z_L)
  * H_cycles - 1 cycles run without gradient, the last whole cycle with it (not only its last steps, as
  * HRM's 1-step gradient). The blocks use attention (RoPE, learned or no positions) or, with mlp_t, a
- * SwiGLU across the sequence axis. The LM head reads z_H after the P puzzle positions, the Q head
- * position 0. Embeddings, heads and state: src/models/shared/inner-base.ts.
+ * SwiGLU across the sequence axis (learned or no positions; RoPE is ignored there, as upstream). The
+ * LM head reads z_H after the P puzzle positions, the Q head position 0. Embeddings, heads and state:
+ * src/models/shared/inner-base.ts.
  */
 import { add, noGrad, tidy, type Tensor } from '../../engine/index.js';
 import { HRMBlock } from '../../nn/block.js';
@@ -25,7 +26,9 @@ export class TRMInner extends InnerBase implements RecurrentInner {
     const S = config.seq_len + P;
     const D = config.hidden_size;
     super(
-      { ...config, pos_encodings: config.mlp_t ? 'none' : config.pos_encodings },
+      // The reference makes the learned table whatever the block type and adds it to the input; its RoPE
+      // tables (non-persistent buffers) are never read by the mlp_t blocks, so rope with mlp_t is none.
+      { ...config, pos_encodings: config.mlp_t && config.pos_encodings === 'rope' ? 'none' : config.pos_encodings },
       P,
       rng,
       { withLInit: true, dtype: config.forward_dtype },
