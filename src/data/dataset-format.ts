@@ -16,6 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError, oneLine } from '../util/errors.js';
+import { checkLimits } from '../util/limits.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { makeFolders } from '../util/io-errors.js';
 import { NpyData, numel, readNpyHeader, writeNpy } from '../io/npy.js';
@@ -117,6 +118,7 @@ export function validateMetadata(raw: unknown, where: string): DatasetMetadata {
     throw new UserError(`${where}: 'sets' must be a non-empty list of set names (letters, digits, _ . -), got ${JSON.stringify(sets)}`);
   }
   m.sets = sets as string[];
+  checkLimits({ vocab_size: m.vocab_size, seq_len: m.seq_len, num_puzzle_identifiers: m.num_puzzle_identifiers }, where, 'field');
   if (m.pad_id >= m.vocab_size) throw new UserError(`${where}: pad_id ${m.pad_id} is not below vocab_size ${m.vocab_size}`);
   if (m.blank_identifier_id >= m.num_puzzle_identifiers) {
     throw new UserError(`${where}: blank_identifier_id ${m.blank_identifier_id} is not below num_puzzle_identifiers ${m.num_puzzle_identifiers}`);

@@ -6,6 +6,7 @@
 import { COMPUTE_DTYPES, type ComputeDType } from '../../engine/dtype.js';
 import { UserError } from '../../util/errors.js';
 import { swigluInter } from '../../nn/swiglu.js';
+import { checkLimits } from '../../util/limits.js';
 
 export type PosEncodings = 'rope' | 'learned';
 import type { LossType } from '../shared/act.js';
@@ -149,6 +150,7 @@ export function parseHRMConfig(obj: unknown, source: string): HRMConfig {
   };
   // only bfloat16 is written out, so that float32 configurations stay what they were
   if (o.forward_dtype === 'bfloat16') cfg.forward_dtype = 'bfloat16';
+  checkLimits(cfg as unknown as Record<string, unknown>, source);
   return cfg;
 }
 

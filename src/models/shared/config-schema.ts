@@ -5,6 +5,7 @@
  * vocab_size, num_puzzle_identifiers) have no default.
  */
 import { UserError } from '../../util/errors.js';
+import { checkLimits } from '../../util/limits.js';
 import type { ComputeDType } from '../../engine/index.js';
 import type { LossType } from './act.js';
 import type { PositionEncoding } from './inner-base.js';
@@ -104,6 +105,7 @@ export function parseWithSchema(obj: unknown, source: string, schema: Record<str
       out[k] = n;
     }
   }
+  checkLimits(out, source);
   return out;
 }
 

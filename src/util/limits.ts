@@ -1,0 +1,45 @@
+/**
+ * Upper bounds on the sizes and counts that a file may set: a run's all_config.yaml, a bundled model's
+ * metadata, a training config, dataset.json. They sit far above any real use (the reference HRM: hidden
+ * 512, 4 + 4 layers, 2 x 2 cycles, 16 segments; TRM: 3 x 6 cycles; ARC: 900 tokens and about a million
+ * identifiers with augmentations), yet low enough that a mistyped or hostile value is refused with one
+ * line before anything is allocated or run, instead of a model built for terabytes or a solve that never
+ * ends. docs/RELIABILITY.md lists them.
+ */
+import { UserError } from './errors.js';
+
+export const LIMITS: Readonly<Record<string, number>> = {
+  batch_size: 1 << 20,
+  seq_len: 1 << 16,
+  vocab_size: 1 << 20,
+  num_puzzle_identifiers: 1 << 24,
+  hidden_size: 1 << 14,
+  num_heads: 1 << 10,
+  expansion: 64,
+  H_layers: 256,
+  L_layers: 256,
+  H_cycles: 1024,
+  L_cycles: 1024,
+  halt_max_steps: 1024,
+  puzzle_emb_ndim: 1 << 16,
+  puzzle_emb_len: 1024,
+};
+
+/** H_cycles x L_cycles: the low-level steps of one segment. */
+export const MAX_CYCLE_PRODUCT = 4096;
+
+/**
+ * Throws a UserError naming `source` and the first key of `values` above its limit (`what`: 'model key',
+ * 'dataset field', ...). Keys without a limit, and values that are not numbers, are left to the caller.
+ */
+export function checkLimits(values: Record<string, unknown>, source: string, what = 'model key'): void {
+  for (const [k, max] of Object.entries(LIMITS)) {
+    const v = values[k];
+    if (typeof v === 'number' && v > max) throw new UserError(`${source}: ${what} '${k}' is ${v}, above its limit of ${max} (docs/RELIABILITY.md)`);
+  }
+  const h = values.H_cycles;
+  const l = values.L_cycles;
+  if (typeof h === 'number' && typeof l === 'number' && h * l > MAX_CYCLE_PRODUCT) {
+    throw new UserError(`${source}: H_cycles x L_cycles is ${h} x ${l} = ${h * l} steps per segment, above the limit of ${MAX_CYCLE_PRODUCT} (docs/RELIABILITY.md)`);
+  }
+}
