@@ -7,7 +7,8 @@
  * common; a double BFS sweep finds a far start, and the goal is a random cell at a distance drawn
  * uniformly between minPath and the farthest reachable cell. When no pair is far enough, walls are added
  * on the shortest path (keeping the goal reachable, density at most 45%) until one is: that makes long
- * minimum paths (e.g. --min-path 130) as cheap as short ones.
+ * minimum paths (e.g. --min-path 130) as cheap as short ones. A maze with loops has many shortest paths;
+ * the answer is the one Maze-Hard's rule picks (markShortestPath), so each maze has one answer to learn.
  */
 import { Rng } from '../util/random.js';
 
@@ -76,6 +77,27 @@ export function checkMazeSolution(question: string, answer: string, n: number): 
     k = next;
   }
   return shortest;
+}
+
+/**
+ * Marks 'o' on one shortest S-G path of `grid` into `out`, chosen as Maze-Hard's answers are (all 1,000
+ * of its mazes reproduce, test/data/maze.test.ts): BFS distances from G, then from S always step to the
+ * first of down, left, right, up that is one step closer to G. A fixed rule, unlike a random choice among
+ * equal paths, gives every maze one answer to learn. Returns the path length (-1 if G is unreachable).
+ */
+export function markShortestPath(grid: Uint8Array, n: number, s: number, g: number, out: Uint8Array, dist: Int32Array, queue: Int32Array): number {
+  bfs(grid, n, g, dist, queue);
+  const len = dist[s];
+  if (len < 0) return -1;
+  let k = s;
+  while (dist[k] > 1) {
+    const r = (k / n) | 0;
+    const c = k - r * n;
+    const d = dist[k] - 1;
+    k = r < n - 1 && dist[k + n] === d ? k + n : c > 0 && dist[k - 1] === d ? k - 1 : c < n - 1 && dist[k + 1] === d ? k + 1 : k - n;
+    out[k] = PATH;
+  }
+  return len;
 }
 
 function argmax(a: Int32Array): number {
@@ -171,26 +193,11 @@ export class MazeGenerator {
       let s = src;
       let g = goal;
       if (rng.random() < 0.5) [s, g] = [g, s];
-      bfs(grid, n, s, dist, queue);
-      const len = dist[g];
       const question = Uint8Array.from(grid);
       question[s] = START;
       question[g] = GOAL;
       const answer = Uint8Array.from(question);
-      // Walk back from G along decreasing distance, choosing among equal steps at random.
-      let k = g;
-      const nbs = new Int32Array(4);
-      while (dist[k] > 1) {
-        const r = (k / n) | 0;
-        const c = k - r * n;
-        let m = 0;
-        if (r > 0 && dist[k - n] === dist[k] - 1) nbs[m++] = k - n;
-        if (r < n - 1 && dist[k + n] === dist[k] - 1) nbs[m++] = k + n;
-        if (c > 0 && dist[k - 1] === dist[k] - 1) nbs[m++] = k - 1;
-        if (c < n - 1 && dist[k + 1] === dist[k] - 1) nbs[m++] = k + 1;
-        k = nbs[rng.int(m)];
-        answer[k] = PATH;
-      }
+      const len = markShortestPath(question, n, s, g, answer, dist, queue);
       return { question: Buffer.from(question).toString('latin1'), answer: Buffer.from(answer).toString('latin1'), pathLength: len };
     }
     return null;

@@ -30,7 +30,7 @@ export interface ArchConfig {
   expansion: number;
   /** null in a config means "= hidden_size" (the reference's `${.hidden_size}`); resolved by validation. */
   puzzle_emb_ndim: number;
-  pos_encodings: 'rope' | 'learned' | 'none';
+  pos_encodings: 'rope' | 'rope_2d' | 'learned' | 'none';
   rms_norm_eps: number;
   rope_theta: number;
   forward_dtype: string;
@@ -176,7 +176,7 @@ const SCHEMA: Record<string, Kind> = {
   'arch.num_heads': { t: 'int', min: 1 },
   'arch.expansion': { t: 'float', min: 0, minExclusive: true },
   'arch.puzzle_emb_ndim': { t: 'int', min: 0, nullable: true },
-  'arch.pos_encodings': { t: 'string', oneOf: ['rope', 'learned', 'none'] },
+  'arch.pos_encodings': { t: 'string', oneOf: ['rope', 'rope_2d', 'learned', 'none'] },
   'arch.rms_norm_eps': { t: 'float', min: 0, minExclusive: true },
   'arch.rope_theta': { t: 'float', min: 0, minExclusive: true },
   'arch.forward_dtype': { t: 'string', oneOf: [...FORWARD_DTYPES] },

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { MazeGenerator, checkMazeSolution } from '../../src/data/maze-generator.js';
+import { MazeGenerator, checkMazeSolution, markShortestPath } from '../../src/data/maze-generator.js';
 import { Rng } from '../../src/util/random.js';
 import { sharedData, SLOW } from './helpers.js';
 
@@ -19,6 +19,33 @@ test('Maze-Hard answers pass the shortest-path check; a broken path fails it', (
   const k = a.indexOf('o');
   const broken = a.slice(0, k) + ' ' + a.slice(k + 1);
   assert.equal(typeof checkMazeSolution(q, broken, 30), 'string');
+});
+
+/** The answer markShortestPath gives a question grid. */
+function canonicalAnswer(q: string, n: number): string {
+  const grid = Buffer.from(q, 'latin1');
+  const out = Uint8Array.from(grid);
+  markShortestPath(grid, n, q.indexOf('S'), q.indexOf('G'), out, new Int32Array(n * n), new Int32Array(n * n));
+  return Buffer.from(out).toString('latin1');
+}
+
+test("markShortestPath picks Maze-Hard's path among the many shortest ones: all 1,000 answers reproduce", (t) => {
+  const csv = sharedData('maze/maze-30x30-hard-1k/train.csv');
+  if (!csv) return t.skip('shared data not found');
+  const rows = readFileSync(csv, 'utf8').split('\n').slice(1).filter((l) => l.length > 0);
+  assert.equal(rows.length, 1000);
+  for (const row of rows) {
+    const [q, a] = row.split(',');
+    assert.equal(canonicalAnswer(q, 30), a);
+  }
+});
+
+test('generated answers follow the same rule', () => {
+  const gen = new MazeGenerator(new Rng(4), 15, 30);
+  for (let i = 0; i < 50; i++) {
+    const m = gen.generate()!;
+    assert.equal(canonicalAnswer(m.question, 15), m.answer);
+  }
 });
 
 function generatedMazesOk(count: number, size: number, minPath: number, seed: number): number {

@@ -6,7 +6,7 @@
  * and ignored.
  */
 import { COMPUTE_DTYPES } from '../../engine/dtype.js';
-import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec, type SchemaModelConfig } from '../shared/config-schema.js';
+import { checkGrid, checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec, type SchemaModelConfig } from '../shared/config-schema.js';
 
 export type BaselineConfig = SchemaModelConfig;
 
@@ -21,7 +21,7 @@ export const BASELINE_SCHEMA: Record<string, KeySpec> = {
   L_cycles: { t: 'int', min: 0, def: 1 },
   halt_max_steps: { t: 'int', min: 1, def: 16 },
   halt_exploration_prob: { t: 'float', min: 0, max: 1, def: 0.1 },
-  pos_encodings: { t: 'enum', of: ['rope', 'learned', 'none'], def: 'rope' },
+  pos_encodings: { t: 'enum', of: ['rope', 'rope_2d', 'learned', 'none'], def: 'rope' },
   puzzle_emb_ndim: { t: 'int', min: 0 },
   puzzle_emb_len: { t: 'int', min: 0, def: 0 },
   no_ACT_continue: { t: 'bool', def: false },
@@ -35,6 +35,7 @@ export function parseBaselineConfig(obj: unknown, source: string): BaselineConfi
   const v = parseWithSchema(o, source, BASELINE_SCHEMA) as unknown as Omit<BaselineConfig, 'loss_type'>;
   const cfg: BaselineConfig = { ...v, loss_type: parseLossType(o, source) };
   checkHeads(cfg.hidden_size, cfg.num_heads, cfg.pos_encodings, source);
+  checkGrid(cfg.seq_len, cfg.pos_encodings, source);
   checkPuzzleEmbFits(cfg, source);
   return cfg;
 }

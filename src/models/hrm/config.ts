@@ -8,9 +8,9 @@ import { UserError } from '../../util/errors.js';
 import { swigluInter } from '../../nn/swiglu.js';
 import { checkLimits } from '../../util/limits.js';
 
-export type PosEncodings = 'rope' | 'learned';
+export type PosEncodings = 'rope' | 'rope_2d' | 'learned';
 import type { LossType } from '../shared/act.js';
-import type { CommonModelConfig } from '../shared/config-schema.js';
+import { checkGrid, checkHeads, type CommonModelConfig } from '../shared/config-schema.js';
 export type { LossType };
 
 /** HRM's keys: the shared ones, with the reference's position encodings and an optional dtype. */
@@ -102,12 +102,13 @@ export function parseHRMConfig(obj: unknown, source: string): HRMConfig {
     throw new UserError(`${source}: num_heads (${num_heads}) must not exceed hidden_size (${hidden_size})`);
   }
   const pos = o.pos_encodings ?? HRM_DEFAULTS.pos_encodings;
-  if (pos !== 'rope' && pos !== 'learned') {
-    throw new UserError(`${source}: model key 'pos_encodings' must be 'rope' or 'learned', got ${JSON.stringify(pos)}`);
+  if (pos !== 'rope' && pos !== 'rope_2d' && pos !== 'learned') {
+    throw new UserError(`${source}: model key 'pos_encodings' must be 'rope', 'rope_2d' or 'learned', got ${JSON.stringify(pos)}`);
   }
   if (pos === 'rope' && Math.floor(hidden_size / num_heads) % 2 !== 0) {
     throw new UserError(`${source}: rope needs an even head dimension, hidden_size // num_heads = ${Math.floor(hidden_size / num_heads)}`);
   }
+  checkHeads(hidden_size, num_heads, pos, source);
   let lossRaw: unknown = o.loss_type ?? o.loss ?? HRM_DEFAULTS.loss_type;
   if (typeof lossRaw === 'object' && lossRaw !== null) lossRaw = (lossRaw as Record<string, unknown>).loss_type;
   if (typeof lossRaw === 'string') lossRaw = lossRaw.replace(/^.*@/, ''); // 'losses@ACTLossHead' style names
@@ -151,6 +152,7 @@ export function parseHRMConfig(obj: unknown, source: string): HRMConfig {
   // only bfloat16 is written out, so that float32 configurations stay what they were
   if (o.forward_dtype === 'bfloat16') cfg.forward_dtype = 'bfloat16';
   checkLimits(cfg as unknown as Record<string, unknown>, source);
+  checkGrid(cfg.seq_len, pos, source);
   return cfg;
 }
 

@@ -120,11 +120,18 @@ export function parseLossType(obj: Record<string, unknown>, source: string): Los
   return raw;
 }
 
-/** head_dim = hidden // heads must be >= 1, and even for RoPE. */
+/** head_dim = hidden // heads must be >= 1, even for RoPE, a multiple of 4 for rope_2d (whose seq_len must be a square grid). */
 export function checkHeads(hidden: number, heads: number, pos: string, source: string): void {
   if (heads > hidden) throw new UserError(`${source}: num_heads (${heads}) must not exceed hidden_size (${hidden})`);
   const d = Math.floor(hidden / heads);
   if (pos === 'rope' && d % 2 !== 0) throw new UserError(`${source}: rope needs an even head dimension, hidden_size // num_heads = ${d}`);
+  if (pos === 'rope_2d' && d % 4 !== 0) throw new UserError(`${source}: rope_2d needs a head dimension divisible by 4, hidden_size // num_heads = ${d}`);
+}
+
+/** rope_2d lays the sequence out as a square grid. */
+export function checkGrid(seqLen: number, pos: string, source: string): void {
+  const side = Math.round(Math.sqrt(seqLen));
+  if (pos === 'rope_2d' && side * side !== seqLen) throw new UserError(`${source}: rope_2d needs a square grid, but seq_len ${seqLen} is not a square`);
 }
 
 /** TRM's and the baseline's puzzle_emb_ndim default: hidden_size (a copy of `obj` when it is filled in). */

@@ -14,11 +14,12 @@ import { truncNormalFill } from '../../nn/init.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
-import { RotaryEmbedding } from '../../nn/rotary.js';
+import { gridSide, RotaryEmbedding } from '../../nn/rotary.js';
 import type { Rng } from '../../util/random.js';
 import type { SegmentData, StateKind } from './act.js';
 
-export type PositionEncoding = 'rope' | 'learned' | 'none';
+/** rope_2d: 2D rotary positions over a square grid (src/nn/rotary.ts) */
+export type PositionEncoding = 'rope' | 'rope_2d' | 'learned' | 'none';
 
 export interface InnerIOConfig {
   seq_len: number;
@@ -84,7 +85,12 @@ export abstract class InnerBase {
     };
     this.HInit = this.buffer('H_init', tensor(init(), [D]));
     this.LInit = opts.withLInit ? this.buffer('L_init', tensor(init(), [D])) : null;
-    this.rope = io.pos_encodings === 'rope' ? new RotaryEmbedding(headDim(D, io.num_heads), this.S, io.rope_theta) : null;
+    this.rope =
+      io.pos_encodings === 'rope'
+        ? new RotaryEmbedding(headDim(D, io.num_heads), this.S, io.rope_theta)
+        : io.pos_encodings === 'rope_2d'
+          ? new RotaryEmbedding(headDim(D, io.num_heads), this.S, io.rope_theta, { side: gridSide(io.seq_len), prefix: P })
+          : null;
     this.rope?.cos.keep();
     this.rope?.sin.keep();
   }

@@ -4,7 +4,7 @@
  * ignored (TRM has one network, L_level).
  */
 import { COMPUTE_DTYPES } from '../../engine/dtype.js';
-import { checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec, type SchemaModelConfig } from '../shared/config-schema.js';
+import { checkGrid, checkHeads, checkPuzzleEmbFits, DATA_KEYS, parseLossType, parseWithSchema, withPuzzleEmbDefault, type KeySpec, type SchemaModelConfig } from '../shared/config-schema.js';
 
 export interface TRMConfig extends SchemaModelConfig {
   /** a SwiGLU across the sequence axis instead of attention */
@@ -22,7 +22,7 @@ export const TRM_SCHEMA: Record<string, KeySpec> = {
   L_cycles: { t: 'int', min: 1, def: 6 },
   halt_max_steps: { t: 'int', min: 1, def: 16 },
   halt_exploration_prob: { t: 'float', min: 0, max: 1, def: 0.1 },
-  pos_encodings: { t: 'enum', of: ['rope', 'learned', 'none'], def: 'rope' },
+  pos_encodings: { t: 'enum', of: ['rope', 'rope_2d', 'learned', 'none'], def: 'rope' },
   puzzle_emb_ndim: { t: 'int', min: 0 }, // default hidden_size, filled below
   puzzle_emb_len: { t: 'int', min: 0, def: 16 },
   mlp_t: { t: 'bool', def: false },
@@ -37,6 +37,7 @@ export function parseTRMConfig(obj: unknown, source: string): TRMConfig {
   const v = parseWithSchema(o, source, TRM_SCHEMA) as unknown as Omit<TRMConfig, 'loss_type'>;
   const cfg: TRMConfig = { ...v, loss_type: parseLossType(o, source) };
   checkHeads(cfg.hidden_size, cfg.num_heads, cfg.mlp_t ? 'none' : cfg.pos_encodings, source);
+  checkGrid(cfg.seq_len, cfg.mlp_t ? 'none' : cfg.pos_encodings, source);
   checkPuzzleEmbFits(cfg, source);
   return cfg;
 }
