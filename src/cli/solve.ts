@@ -12,7 +12,8 @@ import { readArcTestTask, solveArc, type ArcTestResult } from '../solve/arc.js';
 import { Solver, summarize, type SolveResult, type TaskName } from '../solve/solver.js';
 import { bundledModelNames, bundledModelPath } from '../model-files/bundle.js';
 
-const HELP = `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] [--model NAME | --checkpoint PATH] [options]
+// a function: the bundled models are listed when the help is asked for, not when the module loads
+const help = (): string => `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] [--model NAME | --checkpoint PATH] [options]
        hrm solve arc TASK.json --checkpoint PATH --data DIR [--task-id ID] [--json] [--segments N] [--halt] [--batch N]
 
 Answers puzzles with a trained model (HRM, TRM or the baseline) and checks each answer. Without
@@ -23,7 +24,7 @@ Answers puzzles with a trained model (HRM, TRM or the baseline) and checks each 
                      CSV with a question (and optional answer) column, e.g. the reference's
                      source,question,answer,rating; maze: one grid per file, or the reference's CSV.
                      '-' reads standard input. May be repeated.
-  --model NAME       a bundled model (\${bundledModelNames().join(', ') || 'none installed'}); default: the puzzle's kind
+  --model NAME       a bundled model (${bundledModelNames().join(', ') || 'none installed'}); default: the puzzle's kind
   --checkpoint PATH  a run folder (newest step_N.safetensors), a step_N.safetensors, a model file
                      from hrm export, or a reference checkpoint folder as published (checkpoint +
                      all_config.yaml)
@@ -58,7 +59,7 @@ environment: HRM_BACKEND=native|wasm, HRM_THREADS=n`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-    console.log(HELP);
+    console.log(help());
     return args.length === 0 ? 1 : 0;
   }
   const [task, ...rest] = args;
