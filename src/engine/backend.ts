@@ -4,7 +4,9 @@
  * Two implementations load the same kernels (native/abi.c, docs/ENGINE.md section 2):
  *   native  the Node-API addon build/Release/hrm_kernels.node (AVX-512 / AVX2 / plain C, OpenMP threads)
  *   wasm    wasm/hrm_kernels.wasm (SIMD128, one thread), committed so that no compiler is needed
- * Choice: HRM_BACKEND=native|wasm; default native when the addon loads, else wasm with a one-line
+ * and a third runs the spec's kernels written in WGSL (webgpu/kernels/*.wgsl) on a GPU:
+ *   webgpu  Dawn in Node (the optional `webgpu` package), navigator.gpu in the page (backends/webgpu.ts)
+ * Choice: HRM_BACKEND=native|wasm|webgpu; default native when the addon loads, else wasm with a one-line
  * notice on stderr. Threads: HRM_THREADS (default: all cores); idle OpenMP threads spin 10000 rounds
  * before sleeping (GOMP_SPINCOUNT, unless set). Loading is lazy and synchronous.
  *
@@ -17,6 +19,7 @@ import { availableParallelism } from 'node:os';
 import { UserError } from '../util/errors.js';
 import { loadNative } from './backends/native.js';
 import { loadWasm } from './backends/wasm.js';
+import { loadWebGPU, type GpuCounters } from './backends/webgpu.js';
 
 import { KERNELS, type Kernels, type Ptr, type RawBackend } from './kernels.js';
 
@@ -34,8 +37,11 @@ export interface PoolStats {
   misses: number;
 }
 
+export type BackendName = 'native' | 'wasm' | 'webgpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'webgpu'];
+
 export interface Backend {
-  readonly name: 'native' | 'wasm';
+  readonly name: BackendName;
   /** the instruction set of the kernels: avx512, avx2, generic, wasm-simd128 */
   readonly isa: string;
   /** threads the kernels use (wasm: always 1) */
@@ -64,11 +70,13 @@ export interface Backend {
   stats(): PoolStats;
   /** gives every cached block back to the kernels' allocator */
   trim(): void;
+  /** GPU backends: the adapter's name and the traffic so far (dispatches, reads); CPU backends: null */
+  gpu(): { adapter: string; counters: GpuCounters } | null;
 }
 
 /** Wraps a loaded backend with the size-keyed pool and the typed kernel functions. */
 class PooledBackend implements Backend {
-  readonly name: 'native' | 'wasm';
+  readonly name: BackendName;
   readonly isa: string;
   readonly k: Kernels;
   private nThreads: number;
@@ -127,16 +135,27 @@ class PooledBackend implements Backend {
   }
 
   readF32(ptr: Ptr, n: number): Float32Array {
+    if (this.raw.read) return new Float32Array(this.raw.read(ptr, n * 4).buffer, 0, n);
     return this.raw.f32(ptr, n).slice();
   }
   readI32(ptr: Ptr, n: number): Int32Array {
+    if (this.raw.read) return new Int32Array(this.raw.read(ptr, n * 4).buffer, 0, n);
     return this.raw.i32(ptr, n).slice();
   }
   writeF32(ptr: Ptr, data: ArrayLike<number>): void {
-    if (data.length > 0) this.raw.f32(ptr, data.length).set(data);
+    if (data.length === 0) return;
+    if (this.raw.write) this.raw.write(ptr, bytesOf(data instanceof Float32Array ? data : Float32Array.from(data)));
+    else this.raw.f32(ptr, data.length).set(data);
   }
   writeI32(ptr: Ptr, data: ArrayLike<number>): void {
-    if (data.length > 0) this.raw.i32(ptr, data.length).set(data);
+    if (data.length === 0) return;
+    if (this.raw.write) this.raw.write(ptr, bytesOf(data instanceof Int32Array ? data : Int32Array.from(data)));
+    else this.raw.i32(ptr, data.length).set(data);
+  }
+
+  gpu(): { adapter: string; counters: GpuCounters } | null {
+    const r = this.raw as Partial<{ adapter: string; counters(): GpuCounters }>;
+    return r.adapter !== undefined && r.counters ? { adapter: r.adapter, counters: r.counters() } : null;
   }
 
   f32(ptr: Ptr, n: number): Float32Array {
@@ -158,6 +177,10 @@ class PooledBackend implements Backend {
     this.pool.clear();
     this.cached = 0;
   }
+}
+
+function bytesOf(a: Float32Array | Int32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 function roundUp64(n: number): number {
@@ -204,7 +227,7 @@ function attentionCheck(name: string, raw: RawBackend): ((a: Float64Array) => vo
 
 // ---- selection ----
 
-type Name = 'native' | 'wasm';
+type Name = BackendName;
 const loaded = new Map<Name, Backend>();
 const failures = new Map<Name, string>();
 let current: Backend | null = null;
@@ -225,7 +248,7 @@ function load(name: Name): Backend {
   if (failed) throw new Error(failed);
   let raw: RawBackend;
   try {
-    raw = name === 'native' ? loadNative() : loadWasm();
+    raw = name === 'native' ? loadNative() : name === 'wasm' ? loadWasm() : loadWebGPU();
   } catch (e) {
     const msg = `the ${name} backend did not load: ${(e as Error).message}`;
     failures.set(name, msg);
@@ -255,9 +278,9 @@ export function getBackend(): Backend {
     return current;
   }
   if (env !== undefined && env !== '') {
-    if (env !== 'native' && env !== 'wasm') throw new UserError(`HRM_BACKEND must be 'native' or 'wasm', got '${env}'`);
+    if (!BACKEND_NAMES.includes(env as Name)) throw new UserError(`HRM_BACKEND must be 'native', 'wasm' or 'webgpu', got '${env}'`);
     try {
-      current = load(env);
+      current = load(env as Name);
     } catch (e) {
       // Asked for by name: no fallback, and the reason is the user's to fix (e.g. build the addon).
       if (e instanceof UserError) throw e;
@@ -276,8 +299,13 @@ export function getBackend(): Backend {
 
 /** Makes `name` the current backend (loading it if needed) and returns it. */
 export function setBackend(name: Name): Backend {
-  if (name !== 'native' && name !== 'wasm') throw new UserError(`backend must be 'native' or 'wasm', got '${String(name)}'`);
-  current = load(name);
+  if (!BACKEND_NAMES.includes(name)) throw new UserError(`backend must be 'native', 'wasm' or 'webgpu', got '${String(name)}'`);
+  try {
+    current = load(name);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError((e as Error).message.split('\n')[0]);
+  }
   return current;
 }
 

@@ -11,7 +11,7 @@ export { KERNELS, type KernelName, type Kernels, type Ptr } from './kernel-table
 
 /** What a loader (backends/native.ts, backends/wasm.ts) provides; backend.ts adds pooling and typing. */
 export interface RawBackend {
-  readonly name: 'native' | 'wasm';
+  readonly name: 'native' | 'wasm' | 'webgpu';
   readonly isa: string;
   /** the most threads it can use (wasm: 1) */
   readonly maxThreads: number;
@@ -27,6 +27,13 @@ export interface RawBackend {
   setThreads(n: number): void;
   /** floats of attention scratch the kernels have per thread (Infinity: grown on demand) */
   readonly attentionScratchFloats: number;
+  /**
+   * Backends whose memory JS cannot see (webgpu): copies in and out, and `sync` to wait until every
+   * call so far has been handed to the device. The CPU backends have views instead (f32, i32, f64).
+   */
+  read?(ptr: Ptr, bytes: number): Uint8Array;
+  write?(ptr: Ptr, bytes: Uint8Array): void;
+  sync?(): void;
 }
 
 /** The build's limits from its `engine_limits` kernel (C owns them; nothing is copied here). */

@@ -38,6 +38,7 @@ import { spawnSync } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableBackends, setBackend, type Tensor } from '../../src/engine/index.js';
+import type { BackendName } from '../../src/engine/backend.js';
 import { toInt32, type SafeTensor } from '../../src/io/safetensors.js';
 import { HRM, type Batch } from '../../src/models/hrm/act.js';
 import { ACTLossHead, type ACTStepResult as HRMStepResult } from '../../src/losses/act-loss-head.js';
@@ -80,7 +81,7 @@ interface Check {
   step0: boolean;
 }
 
-function replay(path: string, backend: 'native' | 'wasm'): Check[] {
+function replay(path: string, backend: BackendName): Check[] {
   setBackend(backend);
   const f = readSafetensors(path);
   const meta = f.metadata;

@@ -24,3 +24,10 @@ export function inflateRawSync(): never {
 
 /** the page never builds datasets; the builders' signal handling only asks whether it runs on the main thread */
 export const isMainThread = true;
+
+/** the WebGPU backend's Node thread; the page starts its own with startWebGPU (web/src/worker.ts) */
+export class Worker {
+  constructor() {
+    throw new Error('worker_threads is not available in the page');
+  }
+}
