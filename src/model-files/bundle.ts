@@ -5,13 +5,14 @@
  * The package ships some in models/ (models/<name>.safetensors with a card models/<name>.md); `hrm
  * export` makes one from any run, and `hrm solve --model NAME` picks one.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { packageRoot } from '../engine/backends/package-root.js';
 import { readSafetensorsMetadata, toFloat32, writeSafetensors, type SafeTensorInput } from '../io/safetensors.js';
 import { UserError } from '../util/errors.js';
-import { BUNDLE_KEYS, locateModel, readInferenceWeights, readModelSpec } from './load.js';
+import { pathTaken } from '../util/no-clobber.js';
+import { BUNDLE_KEYS, locateModel, readInferenceWeights, readModelSpec, type GridSides } from './load.js';
 import { canonicalName } from '../io/state-dict.js';
 
 /** The puzzle kind a vocabulary belongs to (the builders' vocabularies). */
@@ -66,6 +67,8 @@ export interface ExportOptions {
   force?: boolean;
   /** the sequence length, when the run's dataset is not there to say it */
   seqLen?: number;
+  /** a rope_2d model: the square grid sides it serves (default: 2 up to its dataset's side) */
+  sides?: GridSides;
 }
 
 export interface ExportResult {
@@ -73,7 +76,9 @@ export interface ExportResult {
   weightsFile: string;
   tensors: number;
   bytes: number;
-  seqLen: number;
+  /** null for a rope_2d model, which serves `sides` */
+  seqLen: number | null;
+  sides: GridSides | null;
   task: string;
   arch: string;
 }
@@ -81,6 +86,8 @@ export interface ExportResult {
 /** Writes run `input`'s answering weights and configuration to one bundled safetensors file. */
 export function exportModel(input: string, output: string, opts: ExportOptions = {}): ExportResult {
   if (!output.endsWith('.safetensors')) throw new UserError(`${output}: the output must be a .safetensors file`);
+  // a link (dangling or not) is the user's, whatever it points to: never replaced by a file
+  if (pathTaken(output) && lstatSync(output).isSymbolicLink()) throw new UserError(`${output}: is a symbolic link; refusing to replace it`);
   if (existsSync(output)) {
     if (statSync(output).isDirectory()) throw new UserError(`${output}: a folder, expected a file name`);
     if (!isBundle(output)) throw new UserError(`${output}: exists and is not a bundled model; refusing to replace it`);
@@ -90,8 +97,13 @@ export function exportModel(input: string, output: string, opts: ExportOptions =
   if (files.format === 'reference') throw new UserError(`${input}: a reference checkpoint; convert it first (hrm convert) so its configuration is complete`);
   const { weights, file } = readInferenceWeights(files);
   const spec = readModelSpec(files, weights);
-  const seqLen = opts.seqLen ?? spec.seqLen;
-  if (seqLen === null) throw new UserError(`${input}: the run's dataset (${spec.train.data_path}) is not there to give the sequence length; pass --seq-len N`);
+  const grid = spec.arch.pos_encodings === 'rope_2d';
+  if (grid && opts.seqLen !== undefined) throw new UserError(`--seq-len: a rope_2d model serves a range of grid sides; give --sides MIN-MAX instead`);
+  if (!grid && opts.sides !== undefined) throw new UserError(`--sides: only a rope_2d model serves several grid sides; this one has pos_encodings ${String(spec.arch.pos_encodings)}`);
+  const sides = grid ? opts.sides ?? spec.sides : null;
+  if (grid && sides === null) throw new UserError(`${input}: the run's dataset (${spec.train.data_path}) is not there to give the grid side; pass --sides MIN-MAX`);
+  const seqLen = grid ? null : opts.seqLen ?? spec.seqLen;
+  if (!grid && seqLen === null) throw new UserError(`${input}: the run's dataset (${spec.train.data_path}) is not there to give the sequence length; pass --seq-len N`);
   if (spec.seqLen !== null && seqLen !== spec.seqLen) throw new UserError(`--seq-len ${seqLen}: the model works on ${spec.seqLen} tokens`);
   const text = files.bundle ? files.bundle.config : readFileSync(files.config, 'utf8');
   const cfg = YAML.parse(text) as Record<string, unknown>;
@@ -107,8 +119,8 @@ export function exportModel(input: string, output: string, opts: ExportOptions =
   writeSafetensors(output, tensors, {
     format: 'pt',
     [BUNDLE_KEYS.config]: YAML.stringify(cfg),
-    [BUNDLE_KEYS.seqLen]: String(seqLen),
+    ...(sides ? { [BUNDLE_KEYS.gridSides]: `${sides.min}-${sides.max}` } : { [BUNDLE_KEYS.seqLen]: String(seqLen) }),
     [BUNDLE_KEYS.task]: task,
   });
-  return { output, weightsFile: file, tensors: tensors.size, bytes: statSync(output).size, seqLen, task, arch: spec.entry.key };
+  return { output, weightsFile: file, tensors: tensors.size, bytes: statSync(output).size, seqLen, sides, task, arch: spec.entry.key };
 }

@@ -12,6 +12,10 @@
  * counts, puzzle-embedding width, learned positions and the SwiGLU width); a size the yaml gives and the
  * weights contradict is an error naming both. seq_len comes from a bundled model's metadata, learned
  * positions, the run's dataset when present, or else from the caller (the puzzle's size).
+ *
+ * A model with 2D rotary positions (pos_encodings rope_2d) does not fix seq_len: it serves square grids of
+ * a range of sides, from a bundled model's metadata (hrm_ts.grid_sides 'MIN-MAX'), else up to its run's
+ * dataset's side; the model is built for each puzzle's size.
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -28,7 +32,22 @@ import { lookupModel, type ModelEntry, type ReasoningModel } from '../models/reg
 import type { ACTConfig } from '../models/shared/act.js';
 
 /** The metadata keys of a bundled model's safetensors file. */
-export const BUNDLE_KEYS = { config: 'hrm_ts.all_config.yaml', seqLen: 'hrm_ts.seq_len', task: 'hrm_ts.task' } as const;
+export const BUNDLE_KEYS = { config: 'hrm_ts.all_config.yaml', seqLen: 'hrm_ts.seq_len', task: 'hrm_ts.task', gridSides: 'hrm_ts.grid_sides' } as const;
+
+/** The square grid sides a rope_2d model serves, both ends included. */
+export interface GridSides {
+  min: number;
+  max: number;
+}
+
+/** 'MIN-MAX' (or one side 'N') as GridSides; null when malformed. */
+export function parseGridSides(raw: string): GridSides | null {
+  const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(raw);
+  if (!m) return null;
+  const min = Number(m[1]);
+  const max = m[2] === undefined ? min : Number(m[2]);
+  return min >= 2 && max >= min && max <= 256 ? { min, max } : null;
+}
 
 export type ModelFormat = 'run-folder' | 'safetensors' | 'reference' | 'bundled';
 
@@ -39,8 +58,8 @@ export interface ModelFiles {
   /** all_config.yaml (a bundled model: the weights file itself, which carries it) */
   config: string;
   step: number;
-  /** a bundled model's metadata: its all_config.yaml text, seq_len and puzzle kind */
-  bundle?: { config: string; seqLen: number | null; task: string | null };
+  /** a bundled model's metadata: its all_config.yaml text, seq_len, puzzle kind and (rope_2d) grid sides */
+  bundle?: { config: string; seqLen: number | null; task: string | null; sides: GridSides | null };
 }
 
 const TORCH_ZIP = [0x50, 0x4b, 0x03, 0x04];
@@ -98,7 +117,10 @@ function bundleOf(path: string): ModelFiles['bundle'] | null {
   const raw = meta[BUNDLE_KEYS.seqLen];
   const seqLen = raw === undefined ? null : Number(raw);
   if (seqLen !== null && !(Number.isInteger(seqLen) && seqLen >= 1)) throw new UserError(`${path}: metadata ${BUNDLE_KEYS.seqLen} is '${raw}', expected a positive integer`);
-  return { config, seqLen, task: meta[BUNDLE_KEYS.task] ?? null };
+  const rawSides = meta[BUNDLE_KEYS.gridSides];
+  const sides = rawSides === undefined ? null : parseGridSides(rawSides);
+  if (rawSides !== undefined && sides === null) throw new UserError(`${path}: metadata ${BUNDLE_KEYS.gridSides} is '${rawSides}', expected MIN-MAX grid sides (2-256)`);
+  return { config, seqLen, task: meta[BUNDLE_KEYS.task] ?? null, sides };
 }
 
 /** The run configuration the model files carry. */
@@ -145,6 +167,8 @@ export interface ModelSpec {
   arch: ModelArch;
   /** seq_len when the weights, the bundle or the run's dataset fix it, else null */
   seqLen: number | null;
+  /** rope_2d models: the square grid sides served (null: any, or not a grid model) */
+  sides: GridSides | null;
   files: ModelFiles;
 }
 
@@ -175,10 +199,11 @@ export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor
   if (emb.shape.length !== 2) throw new UserError(`${files.weights}: embed_tokens.embedding_weight has shape [${emb.shape}], expected [vocab, hidden]`);
   if (entry.key === 'hrm_v1') return readHRMSpec(files, train, entry, byName, src);
   const pz = byName.get('model.inner.puzzle_emb.weights');
-  const seqLen = files.bundle?.seqLen ?? datasetSeqLen(train);
+  const grid = train.arch.pos_encodings === 'rope_2d' && train.arch.mlp_t !== true;
+  const seqLen = grid ? null : files.bundle?.seqLen ?? datasetSeqLen(train);
   const keys = modelKeys(train, { seq_len: seqLen ?? 1, vocab_size: emb.shape[0], num_puzzle_identifiers: pz ? pz.shape[0] : 1 });
   const { seq_len: _s, batch_size: _b, ...arch } = entry.parseConfig({ ...keys, batch_size: 1 }, src) as unknown as ModelArch & { seq_len: number; batch_size: number };
-  return { train, entry, arch, seqLen, files };
+  return { train, entry, arch, seqLen, sides: grid ? servedSides(files, train) : null, files };
 }
 
 /** HRM: every size the weights fix comes from them (a published all_config.yaml may lack some). */
@@ -227,15 +252,33 @@ function readHRMSpec(files: ModelFiles, train: TrainConfig, entry: ModelEntry, b
   const pz = byName.get('model.inner.puzzle_emb.weights');
   fromWeights('puzzle_emb_ndim', pz ? pz.shape[1] : 0);
   const pos = byName.get('model.inner.embed_pos.embedding_weight');
-  fromWeights('pos_encodings', pos ? 'learned' : 'rope');
+  fromWeights('pos_encodings', pos ? 'learned' : a.pos_encodings === 'rope_2d' ? 'rope_2d' : 'rope');
+  const grid = arch.pos_encodings === 'rope_2d';
   arch.num_puzzle_identifiers = pz ? pz.shape[0] : 1;
   arch.vocab_size = vocab;
   let seqLen: number | null = files.bundle?.seqLen ?? null;
   if (pos) seqLen = pos.shape[0] - puzzleEmbLen({ hidden_size: D, puzzle_emb_ndim: arch.puzzle_emb_ndim as number });
   else if (seqLen === null) seqLen = datasetSeqLen(train);
+  if (grid) seqLen = null;
   const checked = parseHRMConfig({ ...arch, seq_len: seqLen ?? 1, batch_size: 1 }, src);
   const { seq_len: _s, batch_size: _b, ...rest } = checked;
-  return { train, entry, arch: rest, seqLen, files };
+  return { train, entry, arch: rest, seqLen, sides: grid ? servedSides(files, train) : null, files };
+}
+
+/** A rope_2d model's sides: the bundle's, else 2 up to its run's dataset's side, else any. */
+function servedSides(files: ModelFiles, train: TrainConfig): GridSides | null {
+  if (files.bundle?.sides) return files.bundle.sides;
+  const seq = datasetSeqLen(train);
+  const side = seq === null ? 0 : Math.round(Math.sqrt(seq));
+  return side >= 2 && side * side === seq ? { min: 2, max: side } : null;
+}
+
+/** One line refusing a square grid of `side` that a rope_2d model does not serve (null: served). */
+export function unservedSide(spec: ModelSpec, side: number): string | null {
+  const s = spec.sides;
+  if (!s || (side >= s.min && side <= s.max)) return null;
+  const range = s.min === s.max ? `${s.min}x${s.min}` : `${s.min}x${s.min} to ${s.max}x${s.max}`;
+  return `this model (${spec.files.weights}) serves ${range} grids, not ${side}x${side}`;
 }
 
 /**
@@ -254,6 +297,8 @@ export function buildLoadedModel(spec: ModelSpec, weights: Map<string, SafeTenso
   if (spec.seqLen !== null && spec.seqLen !== seqLen) {
     throw new UserError(`${spec.files.weights}: this model works on sequences of ${spec.seqLen} tokens; the puzzle has ${seqLen}`);
   }
+  const unserved = unservedSide(spec, Math.round(Math.sqrt(seqLen)));
+  if (unserved) throw new UserError(unserved);
   const cfg = spec.entry.parseConfig({ ...spec.arch, seq_len: seqLen, batch_size: batchSize }, spec.files.config);
   const model = spec.entry.build(cfg, new PlaceholderRng(0));
   try {

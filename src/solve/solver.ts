@@ -9,7 +9,7 @@
 import type { SafeTensor } from '../io/safetensors.js';
 import type { ReasoningModel } from '../models/registry.js';
 import { infer, type InferenceResult } from '../models/shared/inference.js';
-import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, type ModelFiles, type ModelSpec } from '../model-files/load.js';
+import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, unservedSide, type ModelFiles, type ModelSpec } from '../model-files/load.js';
 import { UserError } from '../util/errors.js';
 import { MAZE } from './maze.js';
 import type { Puzzle, PuzzleKind } from './puzzle.js';
@@ -133,6 +133,11 @@ export class Solver {
       throw new UserError(
         `${this.files.weights}: this model's vocabulary has ${this.spec.arch.vocab_size} tokens, a ${task} model has ${kind.vocab} (was it trained on another kind of puzzle?)`,
       );
+    }
+    // a rope_2d model serves a range of grid sides: one line for a size it does not, before any work
+    for (const p of puzzles) {
+      const unserved = p.tokens.length === p.width * p.width ? unservedSide(this.spec, p.width) : null;
+      if (unserved) throw new UserError(`${p.source}: ${unserved}`);
     }
     if (opts.segments !== undefined && !(Number.isInteger(opts.segments) && opts.segments >= 1)) throw new UserError(`segments must be an integer >= 1, got ${opts.segments}`);
     const batchSize = opts.batchSize ?? 32;
