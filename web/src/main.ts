@@ -91,6 +91,7 @@ function load(e: ModelEntry): Promise<ModelInfo> {
         e.task = info.task;
         fillModelSelect();
         describe(info);
+        if (info.task === 'maze') maze.modelLoaded(info);
         document.body.dataset.model = info.key;
         return info;
       },

@@ -13,7 +13,8 @@ export type Request =
   | { op: 'loadModel'; key: string; name: string; files: FileRef[]; entry: string }
   | { op: 'solve'; key: string; task: 'sudoku' | 'maze'; text: string; halt: boolean }
   | { op: 'parse'; task: 'sudoku' | 'maze'; text: string }
-  | { op: 'generateMaze'; seed: number; minPath: number }
+  /** an n x n maze (default 30) of Maze-Hard's kind: shortest path >= minPath steps (default n*n/9: 100 at 30x30) */
+  | { op: 'generateMaze'; seed: number; size?: number; minPath?: number }
   | { op: 'openDataset'; name: string; files: FileRef[] }
   | { op: 'datasetGroup'; split: 'train' | 'test'; set: string; group: number }
   | { op: 'openMetrics'; name: string; file: Blob };
@@ -25,6 +26,8 @@ export interface ModelInfo {
   task: 'sudoku' | 'maze' | 'arc' | 'other';
   vocab: number;
   seqLen: number | null;
+  /** a rope_2d model: the square grid sides it serves (seqLen is then null) */
+  sides: { min: number; max: number } | null;
   hidden: number;
   /** the registry key: hrm_v1, trm, transformers_baseline */
   arch: string;

@@ -49,8 +49,10 @@ async function loadModel(key: string, name: string, files: FileRef[], entry: str
   const solver = Solver.load(entry ? `${root}/${entry}` : root);
   const a = solver.spec.arch;
   const task: ModelInfo['task'] = taskOfVocab(a.vocab_size);
-  // Build the model now (RoPE models: for the task's usual size), so a solve pays for reasoning only.
-  const seq = solver.spec.seqLen ?? (task === 'sudoku' ? 81 : task === 'maze' ? 900 : null);
+  // Build the model now (RoPE models: for the task's usual size; rope_2d: its largest grid), so a solve
+  // pays for reasoning only.
+  const sides = solver.spec.sides;
+  const seq = solver.spec.seqLen ?? (sides ? sides.max * sides.max : task === 'sudoku' ? 81 : task === 'maze' ? 900 : null);
   let params = 0;
   if (seq !== null) {
     const model = solver.modelFor(seq);
@@ -61,7 +63,7 @@ async function loadModel(key: string, name: string, files: FileRef[], entry: str
   }
   models.get(key)?.solver.dispose();
   const info: ModelInfo = {
-    key, name, format: solver.files.format, task, vocab: a.vocab_size, seqLen: solver.spec.seqLen, hidden: a.hidden_size,
+    key, name, format: solver.files.format, task, vocab: a.vocab_size, seqLen: solver.spec.seqLen, sides, hidden: a.hidden_size,
     // TRM has one network (L_level) and the baseline one stack (H_level): HRM's H+L pair only for HRM
     arch: solver.spec.entry.key,
     layers: solver.spec.entry.key === 'trm' ? `${a.L_layers} (one network)` : solver.spec.entry.key === 'hrm_v1' ? `H+L ${a.H_layers}+${a.L_layers}` : `${a.H_layers}`, cycles: `${a.H_cycles}x${a.L_cycles}`, haltMaxSteps: a.halt_max_steps, params,
@@ -150,9 +152,10 @@ function solve(key: string, task: 'sudoku' | 'maze', text: string, halt: boolean
   };
 }
 
-function generateMaze(seed: number, minPath: number): string {
-  const m = new MazeGenerator(new Rng(seed), 30, minPath).generate();
-  if (!m) throw new Error(`no 30x30 maze with a path of ${minPath} steps found; try a shorter one`);
+function generateMaze(seed: number, size = 30, minPath = Math.max(2, Math.round((size * size) / 9))): string {
+  if (!(Number.isInteger(size) && size >= 2 && size <= 255)) throw new Error(`a maze of side ${size}: the side must be an integer from 2 to 255`);
+  const m = new MazeGenerator(new Rng(seed), size, minPath).generate();
+  if (!m) throw new Error(`no ${size}x${size} maze with a path of ${minPath} steps found; try a shorter one`);
   return m.question;
 }
 
@@ -269,7 +272,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'parse':
       return parsePuzzle(req.task, req.text).question;
     case 'generateMaze':
-      return generateMaze(req.seed, req.minPath);
+      return generateMaze(req.seed, req.size, req.minPath);
     case 'openDataset':
       return openDataset(req.name, req.files);
     case 'datasetGroup':

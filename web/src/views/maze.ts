@@ -1,8 +1,12 @@
-/** The Maze view: generate (the project's generator, in the worker) or load a 30x30 maze, Solve, and the path forming per segment. */
+/**
+ * The Maze view: generate (the project's generator, in the worker) or load a maze, Solve, and the path
+ * forming per segment. Generated mazes have a size the chosen model serves: a rope_2d model's largest
+ * side (any side in its range can be typed), a fixed-size model's side, 30 before a model is known.
+ */
 import type { App } from '../app.js';
 import { $ } from '../dom.js';
 import { drawMaze } from '../draw.js';
-import type { SolveView } from '../protocol.js';
+import type { ModelInfo, SolveView } from '../protocol.js';
 import { SegmentPlayer } from '../segments.js';
 
 export class MazeView {
@@ -11,9 +15,13 @@ export class MazeView {
   private readonly board = $<HTMLCanvasElement>('maze-board');
   private readonly player: SegmentPlayer;
   private result: SolveView | null = null;
+  /** the text of the last maze this view generated (replaced when a model that does not serve it loads) */
+  private generated: string | null = null;
+  private readonly size = $<HTMLInputElement>('maze-size');
 
   constructor(private readonly app: App) {
     this.text.addEventListener('input', () => this.preview());
+    this.size.addEventListener('input', () => this.label());
     $('maze-generate').onclick = () => void this.generate();
     $<HTMLInputElement>('maze-file').onchange = async (e) => {
       const f = (e.target as HTMLInputElement).files?.[0];
@@ -34,10 +42,34 @@ export class MazeView {
   async generate(): Promise<void> {
     await this.app.guard(async () => {
       const seed = Number($<HTMLInputElement>('maze-seed').value) || 0;
-      const q = await this.app.engine.call<string>({ op: 'generateMaze', seed, minPath: 100 });
+      const size = Number(this.size.value) || 30;
+      const q = await this.app.engine.call<string>({ op: 'generateMaze', seed, size });
       this.setMaze(q);
+      this.generated = this.text.value;
       $<HTMLInputElement>('maze-seed').value = String(seed + 1);
     });
+  }
+
+  /** A maze model loaded: generate at its size from now on, and replace a generated maze it does not serve. */
+  modelLoaded(info: ModelInfo): void {
+    const side = info.sides ? info.sides.max : info.seqLen !== null ? Math.round(Math.sqrt(info.seqLen)) : null;
+    if (side === null) return;
+    const lo = info.sides ? info.sides.min : side;
+    this.size.min = String(lo);
+    this.size.max = String(side);
+    const cur = Number(this.size.value);
+    if (!(cur >= lo && cur <= side)) this.size.value = String(side);
+    this.label();
+    const n = this.text.value.replace(/\n+$/, '').split('\n').length;
+    if (this.generated !== null && this.text.value === this.generated && !(n >= lo && n <= side)) {
+      $<HTMLInputElement>('maze-seed').value = String(Math.max(0, (Number($<HTMLInputElement>('maze-seed').value) || 1) - 1));
+      void this.generate();
+    }
+  }
+
+  private label(): void {
+    const n = Number(this.size.value) || 30;
+    $('maze-generate').textContent = `Generate ${n}x${n}`;
   }
 
   async solve(): Promise<void> {
