@@ -126,7 +126,7 @@ export async function run(args: string[]): Promise<number> {
       if (json) process.stdout.write(JSON.stringify({ summary: s }) + '\n');
       else {
         console.log(
-          `${s.puzzles} puzzles: ${s.solved_pct === null ? 'solved n/a (no answers given)' : `solved ${s.solved_pct}%`}, valid ${s.valid_pct}%, ${s.ms_per_puzzle} ms per puzzle`,
+          `${s.puzzles} puzzles: ${s.solved_pct === null ? 'solved n/a (no answers given)' : `solved ${s.solved_pct}%`}, valid ${s.valid_pct}%${s.shortest_pct !== undefined ? `, shortest ${s.shortest_pct}%` : ''}, ${s.ms_per_puzzle} ms per puzzle`,
         );
       }
     }

@@ -75,6 +75,8 @@ export interface SolveSummary {
   /** over puzzles with a known answer (null when none had one) */
   solved_pct: number | null;
   valid_pct: number;
+  /** mazes: valid and a shortest path (BFS), the figure a maze model is judged by */
+  shortest_pct?: number;
   ms_per_puzzle: number;
 }
 
@@ -251,6 +253,7 @@ export function summarize(results: SolveResult[]): SolveSummary {
     puzzles: results.length,
     solved_pct: labelled.length ? pct(labelled.filter((r) => r.solved).length, labelled.length) : null,
     valid_pct: results.length ? pct(results.filter((r) => r.valid).length, results.length) : 0,
+    ...(results.some((r) => r.shortest !== undefined) ? { shortest_pct: pct(results.filter((r) => r.valid && r.shortest === true).length, results.length) } : {}),
     ms_per_puzzle: results.length ? Math.round((100 * results.reduce((s, r) => s + r.ms, 0)) / results.length) / 100 : 0,
   };
 }

@@ -70,7 +70,7 @@ test('a rope_2d maze model serves every size in its range from one file, and ref
     assert.equal(mixed.status, 0, mixed.stderr);
     const lines = mixed.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.slice(0, 3).map((o) => o.answer.length), [25, 64, 49]);
-    assert.ok('summary' in lines[3]);
+    assert.equal(typeof lines[3].summary.shortest_pct, 'number', 'a maze summary says how many are shortest paths');
     for (const o of lines.slice(0, 3)) assert.equal(typeof o.shortest, 'boolean');
 
     // --retries applies at every size: an answer that is not a shortest path is asked again, up to 7 copies
