@@ -33,7 +33,7 @@ rmSync(tmp, { recursive: true, force: true });
 mkdirSync(tmp, { recursive: true });
 try {
   await esbuild.build({
-    entryPoints: { app: join(web, 'src', 'main.ts'), worker: join(web, 'src', 'worker.ts') },
+    entryPoints: { app: join(web, 'src', 'main.ts'), worker: join(web, 'src', 'worker.ts'), 'gpu-worker': join(web, 'src', 'gpu-worker.ts') },
     outdir: tmp,
     bundle: true,
     format: 'esm',

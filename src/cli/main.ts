@@ -21,10 +21,36 @@ function usage(): string {
   const lines = ['usage: hrm <command> [args]', '', 'commands:'];
   for (const [name, s] of Object.entries(SUBCOMMANDS)) lines.push(`  ${name.padEnd(8)} ${s.summary}`);
   lines.push('', "Run 'hrm <command> --help' for a command's options.");
+  lines.push('Every command takes --backend native|wasm|webgpu (the same as HRM_BACKEND; webgpu runs on a GPU).');
   return lines.join('\n');
 }
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * `--backend NAME` (or `--backend=NAME`) anywhere on the line: the same as HRM_BACKEND=NAME, for every
+ * command. It goes into the environment so that worker threads and child processes see it too.
+ */
+function takeBackendFlag(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--backend' || a.startsWith('--backend=')) {
+      const v = a === '--backend' ? argv[++i] : a.slice('--backend='.length);
+      if (v === undefined || v === '') throw new UserError("--backend needs a value: native, wasm or webgpu");
+      if (!['native', 'wasm', 'webgpu'].includes(v)) throw new UserError(`--backend must be native, wasm or webgpu, got '${v}'`);
+      process.env.HRM_BACKEND = v;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+async function main(argv0: string[]): Promise<number> {
+  const argv = takeBackendFlag(argv0);
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(usage());

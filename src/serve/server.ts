@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ServedModel } from './models.js';
 
 export interface ServeOptions {
-  /** the built page (index.html, app.js, worker.js, style.css) */
+  /** the built page (index.html, app.js, worker.js, gpu-worker.js, style.css) */
   webDir: string;
   /** wasm/hrm_kernels.wasm */
   wasmFile: string;
@@ -30,7 +30,7 @@ const TYPES: Record<string, string> = {
   '.yaml': 'text/plain; charset=utf-8',
 };
 
-const PAGE_FILES = ['index.html', 'app.js', 'worker.js', 'style.css', 'app.js.map', 'worker.js.map'];
+const PAGE_FILES = ['index.html', 'app.js', 'worker.js', 'gpu-worker.js', 'style.css', 'app.js.map', 'worker.js.map', 'gpu-worker.js.map'];
 
 export const CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; " +
@@ -67,6 +67,8 @@ export function createHrmServer(o: ServeOptions): Server {
       res.writeHead(200, {
         'Content-Type': typeOf(name), 'Content-Length': size, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff',
         'Content-Security-Policy': CSP, 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Resource-Policy': 'same-origin',
+        // with COOP, makes the page cross-origin isolated: the WebGPU backend's threads share memory
+        'Cross-Origin-Embedder-Policy': 'require-corp',
       });
       if (req.method === 'HEAD') return void res.end();
       createReadStream(p).on('error', () => res.destroy()).pipe(res);

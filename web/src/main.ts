@@ -4,7 +4,8 @@
  *
  * Hooks for automated checks: ?sudoku=<81 chars> or ?maze=<rows joined, URL-encoded> preloads a puzzle,
  * &solve=1 solves it once a model is loaded, &model=<key> picks a listed model, ?view=datasets|run opens a
- * view. When a solve is done, data-testid=answer holds the answer in `hrm solve --json` notation,
+ * view. When a solve is done, data-testid=answer holds the open view's answer (each puzzle view keeps its
+ * own; another view's never shows) in `hrm solve --json` notation,
  * data-testid=segments the segments run, data-testid=trace (hidden) every segment's raw predictions and Q
  * values as JSON; errors go to data-testid=error. <body data-ready> is set once the engine runs and the
  * model list is in; data-model is the key of the last model loaded.
@@ -36,6 +37,8 @@ interface ModelEntry {
 const engine = new Engine('worker.js');
 const entries: ModelEntry[] = [];
 const chosen: Partial<Record<Task, string>> = {};
+/** each puzzle view's last answer: the one answer box shows the open view's, never another view's */
+const results: Partial<Record<Task, SolveView>> = {};
 let view: ViewName = 'sudoku';
 let dropCount = 0;
 
@@ -56,21 +59,12 @@ const app: App = {
     return e?.info?.task === task ? e.key : null;
   },
   showResult(r: SolveView) {
-    $('answer').textContent = r.answer;
-    $('segments').textContent = String(r.segments);
-    $('solve-ms').textContent = `${fmt(r.ms, 1)} ms`;
-    const v = $('verdict');
-    const ok = r.valid && r.shortest !== false;
-    v.textContent = r.valid
-      ? r.task === 'sudoku' ? 'a valid solution that keeps every clue' : r.shortest ? 'a shortest path from S to G' : `a path from S to G, ${r.problem ?? 'not a shortest one'}`
-      : `not valid: ${r.problem ?? 'wrong'}`;
-    v.className = ok ? 'good' : 'badtext';
-    $('trace').textContent = JSON.stringify({ segments: r.trace.map((s) => ({ segment: s.segment, preds: s.preds, q_halt: s.q_halt, q_continue: s.q_continue, ms: s.ms })) });
-    $('answer-box').classList.add('filled');
+    results[r.task] = r;
+    if (view === r.task) drawResult(r);
   },
   clearResult() {
-    for (const id of ['answer', 'segments', 'solve-ms', 'verdict', 'trace']) $(id).textContent = '';
-    $('answer-box').classList.remove('filled');
+    if (view === 'sudoku' || view === 'maze') delete results[view];
+    drawResult(null);
   },
   async guard(fn) {
     clearError();
@@ -81,6 +75,26 @@ const app: App = {
     }
   },
 };
+
+/** Fills the answer hooks (data-testid answer, segments, verdict, trace) with `r`, or empties them. */
+function drawResult(r: SolveView | null): void {
+  if (r === null) {
+    for (const id of ['answer', 'segments', 'solve-ms', 'verdict', 'trace']) $(id).textContent = '';
+    $('answer-box').classList.remove('filled');
+    return;
+  }
+  $('answer').textContent = r.answer;
+  $('segments').textContent = String(r.segments);
+  $('solve-ms').textContent = `${fmt(r.ms, 1)} ms`;
+  const v = $('verdict');
+  const ok = r.valid && r.shortest !== false;
+  v.textContent = r.valid
+    ? r.task === 'sudoku' ? 'a valid solution that keeps every clue' : r.shortest ? 'a shortest path from S to G' : `a path from S to G, ${r.problem ?? 'not a shortest one'}`
+    : `not valid: ${r.problem ?? 'wrong'}`;
+  v.className = ok ? 'good' : 'badtext';
+  $('trace').textContent = JSON.stringify({ segments: r.trace.map((s) => ({ segment: s.segment, preds: s.preds, q_halt: s.q_halt, q_continue: s.q_continue, ms: s.ms })) });
+  $('answer-box').classList.add('filled');
+}
 
 function load(e: ModelEntry): Promise<ModelInfo> {
   if (!e.loading) {
@@ -122,6 +136,8 @@ function fillModelSelect(): void {
 }
 
 function switchView(v: ViewName): void {
+  // an error from one view's action is not the next view's
+  if (v !== view) clearError();
   view = v;
   for (const name of ['sudoku', 'maze', 'datasets', 'run'] as const) $(`view-${name}`).hidden = name !== v;
   document.querySelectorAll<HTMLButtonElement>('nav button').forEach((b) => b.classList.toggle('active', b.dataset.view === v));
@@ -129,6 +145,7 @@ function switchView(v: ViewName): void {
   const box = $('answer-box');
   if (slot) slot.append(box);
   box.hidden = !slot;
+  drawResult(v === 'sudoku' || v === 'maze' ? results[v] ?? null : null);
   $('models').hidden = v === 'datasets' || v === 'run';
   fillModelSelect();
   if (v === 'sudoku' || v === 'maze') {
@@ -230,12 +247,20 @@ async function start(): Promise<void> {
   const initial: ViewName = q.has('maze') ? 'maze' : (['sudoku', 'maze', 'datasets', 'run'] as const).find((v) => v === q.get('view')) ?? 'sudoku';
   if (q.has('sudoku')) sudoku.setPuzzle(q.get('sudoku')!);
   const t0 = performance.now();
-  const initP = engine.call<{ isa: string; ms: number }>({ op: 'init', wasmUrl: 'hrm_kernels.wasm' });
+  const wanted0 = q.get('backend');
+  const backend = wanted0 === 'wasm' || wanted0 === 'webgpu' ? wanted0 : 'auto';
+  const initP = engine.call<{ backend: 'wasm' | 'webgpu'; isa: string; adapter?: string; gpuNote?: string; ms: number }>({
+    op: 'init', wasmUrl: 'hrm_kernels.wasm', gpuWorkerUrl: 'gpu-worker.js', backend,
+  });
   const listP = fetch('api/models').then((r) => (r.ok ? r.json() : { models: [] }), () => ({ models: [] })) as Promise<{ models: ServedModel[] }>;
   if (q.has('maze')) maze.setMaze(q.get('maze')!);
   else void app.guard(() => maze.generate());
   const [init, listed] = await Promise.all([initP, listP]);
-  $('engine').textContent = `engine: WebAssembly (${init.isa}) in a Worker, ready in ${fmt(performance.now() - t0, 0)} ms`;
+  const ready = `ready in ${fmt(performance.now() - t0, 0)} ms`;
+  $('engine').textContent = init.backend === 'webgpu'
+    ? `engine: WebGPU on ${init.adapter} in a Worker, ${ready}`
+    : `engine: WebAssembly (${init.isa}) in a Worker, ${ready}${init.gpuNote ? ` (no WebGPU: ${init.gpuNote})` : ''}`;
+  document.body.dataset.backend = init.backend;
   for (const m of listed.models) {
     entries.push({ key: m.key, name: m.name, task: m.task, files: m.files.map((f) => ({ path: f.path, url: f.url })), entry: m.entry });
   }

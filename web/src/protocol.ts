@@ -9,7 +9,7 @@ export interface FileRef {
 }
 
 export type Request =
-  | { op: 'init'; wasmUrl: string }
+  | { op: 'init'; wasmUrl: string; gpuWorkerUrl: string; backend: 'auto' | 'wasm' | 'webgpu' }
   | { op: 'loadModel'; key: string; name: string; files: FileRef[]; entry: string }
   | { op: 'solve'; key: string; task: 'sudoku' | 'maze'; text: string; halt: boolean }
   | { op: 'parse'; task: 'sudoku' | 'maze'; text: string }

@@ -7,6 +7,7 @@
  */
 import { setBackend } from '../../src/engine/index.js';
 import { useWasmModule } from '../../src/engine/backends/wasm.js';
+import { startWebGPU } from '../../src/engine/backends/webgpu.js';
 import { Solver, KINDS } from '../../src/solve/solver.js';
 import { taskOfVocab } from '../../src/model-files/bundle.js';
 import type { Puzzle } from '../../src/solve/puzzle.js';
@@ -262,8 +263,23 @@ async function handle(req: Request): Promise<unknown> {
     case 'init': {
       const t0 = performance.now();
       useWasmModule(await WebAssembly.compileStreaming(fetch(req.wasmUrl)));
+      // The GPU when the browser has an adapter (and the page is cross-origin isolated, which shared
+      // memory needs), WebAssembly otherwise; the reason goes to the status line.
+      let gpuNote = '';
+      if (req.backend !== 'wasm') {
+        try {
+          if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU');
+          if (!self.crossOriginIsolated) throw new Error('the page is not cross-origin isolated (shared memory is off)');
+          const adapter = await startWebGPU((ch) => new Worker(req.gpuWorkerUrl, { type: 'module' }).postMessage(ch));
+          const b = setBackend('webgpu');
+          return { backend: 'webgpu', isa: b.isa, adapter, ms: performance.now() - t0 };
+        } catch (e) {
+          if (req.backend === 'webgpu') throw e;
+          gpuNote = (e as Error).message.split('\n')[0];
+        }
+      }
       const b = setBackend('wasm');
-      return { isa: b.isa, ms: performance.now() - t0 };
+      return { backend: 'wasm', isa: b.isa, gpuNote, ms: performance.now() - t0 };
     }
     case 'loadModel':
       return loadModel(req.key, req.name, req.files, req.entry);

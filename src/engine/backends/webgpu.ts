@@ -10,6 +10,7 @@
  * browser thread may not block while it starts a nested Worker), after which loading finds it ready.
  */
 import { Worker } from 'node:worker_threads';
+import { UserError } from '../../util/errors.js';
 import { KERNELS, type Ptr, type RawBackend } from '../kernels.js';
 import { COMMAND_DOUBLES, CTRL, DATA_BYTES, INFO, OP, newChannel, readText, waitAsync, type Channel } from '../webgpu/protocol.js';
 
@@ -114,9 +115,10 @@ export function loadWebGPU(): WebGPURaw {
     n = 0;
     dataTop = 0;
     counters.flushes++;
-    if (Atomics.load(ctrl, CTRL.ERROR) === 1) {
+    const failed = Atomics.load(ctrl, CTRL.ERROR);
+    if (failed !== 0) {
       Atomics.store(ctrl, CTRL.ERROR, 0);
-      throw new Error(readText(ch));
+      throw failed === 2 ? new UserError(readText(ch)) : new Error(readText(ch));
     }
   }
 

@@ -74,13 +74,16 @@ export async function serveDevice(gpu: GPU | undefined, ch: Channel): Promise<vo
       if (lost) throw new Error(lost);
     } catch (e) {
       writeText(ch, (e as Error).message.split('\n')[0]);
-      Atomics.store(ctrl, CTRL.ERROR, 1);
+      Atomics.store(ctrl, CTRL.ERROR, e instanceof MissingKernel ? 2 : 1);
       runtime.reset();
     }
     Atomics.store(ctrl, CTRL.DONE, seen);
     Atomics.notify(ctrl, CTRL.DONE);
   }
 }
+
+/** A kernel the spec has and WGSL does not (yet): the user's to route around, not a crash. */
+class MissingKernel extends Error {}
 
 class Runtime {
   private mem: GPUBuffer | null = null;
@@ -200,7 +203,7 @@ class Runtime {
     if (have) return have;
     const name = KERNELS[id]?.[0];
     const entry = name === undefined ? undefined : WGSL[name];
-    if (!entry || !GRIDS[name!]) throw new Error(`kernel ${name ?? `#${id}`} has no WebGPU implementation`);
+    if (!entry || !GRIDS[name!]) throw new MissingKernel(`kernel ${name ?? `#${id}`} has no WebGPU implementation yet; use --backend native or wasm for this command`);
     const module = this.device.createShaderModule({ code: entry[1], label: name });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');

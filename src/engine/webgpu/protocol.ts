@@ -20,7 +20,7 @@ export const CTRL = {
   STATUS: 2,
   /** doubles of commands in the list for this flush */
   COMMANDS: 3,
-  /** 1 when the last flush failed (the reason is in the text block) */
+  /** 1 when the last flush failed, 2 when it asked for a kernel WGSL lacks (the reason is in the text block) */
   ERROR: 4,
   /** bytes of UTF-8 in the text block */
   TEXT_BYTES: 5,

@@ -131,3 +131,6 @@ export const renameSync = readOnly('renameSync');
 export const rmSync = readOnly('rmSync');
 export const mkdirSync = readOnly('mkdirSync');
 export const truncateSync = readOnly('truncateSync');
+export const rmdirSync = readOnly('rmdirSync');
+export const writeFileSync = readOnly('writeFileSync');
+export const linkSync = readOnly('linkSync');
