@@ -86,7 +86,8 @@ async function bundledChild(name: string, backend: string, quick: boolean): Prom
   const solver = Solver.load(bundledModelPath(name));
   const task = (solver.files.bundle?.task ?? 'sudoku') as TaskName;
   // an everyday puzzle (29 clues; the web page's medium example), the kind the bundled model is for
-  const text = task === 'maze' ? mazeText() : '..28.5.4...8....5....93.....7.48..............5.1.32...9.57..83..734.16.4..69.5..';
+  const side = task === 'maze' ? mazeSide(solver) : 9;
+  const text = task === 'maze' ? mazeText(side) : '..28.5.4...8....5....93.....7.48..............5.1.32...9.57..83..734.16.4..69.5..';
   const puzzles = solver.parse(task, text, 'bench', task === 'maze');
   for (const halt of [false, true]) {
     let valid = false;
@@ -105,18 +106,23 @@ async function bundledChild(name: string, backend: string, quick: boolean): Prom
     const cpuMs = [...cpu.slice(-runs)].sort((a, b) => a - b)[runs >> 1];
     emit({
       bench: 'solve', model: `bundled-${name}`, arch: solver.spec.entry.key, task, halt, backend, threads: getBackend().threads,
-      ms: round(t.median, 2), min: round(t.min, 2), max: round(t.max, 2), cpu_ms: round(cpuMs, 2), segments, batch: 1,
+      ms: round(t.median, 2), min: round(t.min, 2), max: round(t.max, 2), cpu_ms: round(cpuMs, 2), segments, batch: 1, side,
       peak_rss_mb: round(process.resourceUsage().maxRSS / 1024), valid_answer: valid,
     });
   }
   solver.dispose();
 }
 
-/** A generated 30x30 maze of the Maze-Hard style (fixed seed). */
-function mazeText(): string {
-  const m = new MazeGenerator(new Rng(5), 30, 110).generate();
+/** The largest maze side a model serves: a rope_2d model's range, a fixed model's seq_len, else 30. */
+function mazeSide(solver: Solver): number {
+  return solver.spec.sides?.max ?? (solver.spec.seqLen !== null ? Math.round(Math.sqrt(solver.spec.seqLen)) : 30);
+}
+
+/** A generated n x n maze of the Maze-Hard style (fixed seed): shortest path >= 110 steps at 30x30, scaled with the area. */
+function mazeText(n: number): string {
+  const m = new MazeGenerator(new Rng(5), n, Math.max(2, Math.round((n * n * 110) / 900))).generate();
   if (!m) throw new Error('bench solve: no maze generated');
-  return Array.from({ length: 30 }, (_, r) => m.question.slice(r * 30, (r + 1) * 30)).join('\n');
+  return Array.from({ length: n }, (_, r) => m.question.slice(r * n, (r + 1) * n)).join('\n');
 }
 
 export async function run(opts: BenchOptions): Promise<void> {
