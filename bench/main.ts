@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark module and prints one JSON line per figure.
- * Usage: node dist/bench/main.js [--only gemm,block,memory,hrm,solve,trm,step-host] [--backend native|wasm|all] [--torch]
+ * Usage: node dist/bench/main.js [--only gemm,block,memory,hrm,solve,trm,step-host,threads,webgpu] [--backend native|wasm|webgpu|all] [--torch] [--slow]
  *   --torch   also run ../shared/bench/torch_block.py (needs python3 with torch) and print ratios
  * Each module exports `run(opts)`.
  */
@@ -18,6 +18,8 @@ const MODULES: Record<string, () => Promise<{ run(o: BenchOptions): Promise<void
   solve: () => import('./solve.js'),
   trm: () => import('./trm.js'),
   'step-host': () => import('./step-host.js'),
+  threads: () => import('./threads.js'),
+  webgpu: () => import('./webgpu.js'),
 };
 
 async function main(): Promise<void> {

@@ -1,3 +1,5 @@
+import { getBackend } from '../src/engine/index.js';
+
 /**
  * Shared helpers for `npm run bench`: every figure is one JSON line on stdout with at least
  * `bench`, `backend`, `threads`, `dtype` (the compute dtype: float32 unless the line says bfloat16),
@@ -5,7 +7,10 @@
  */
 export function emit(line: Record<string, unknown>): void {
   const { bench, backend, threads, dtype, ...rest } = line;
-  process.stdout.write(JSON.stringify({ bench, backend, threads, dtype: dtype ?? 'float32', ...rest }) + '\n');
+  // A GPU figure names its adapter: the same code is 1000x apart on SwiftShader and on a real GPU.
+  const gpu = backend === 'webgpu' ? getBackend().gpu() : null;
+  const adapter = gpu ? { adapter: gpu.adapter } : {};
+  process.stdout.write(JSON.stringify({ bench, backend, ...adapter, threads, dtype: dtype ?? 'float32', ...rest }) + '\n');
 }
 
 export interface Timing {
