@@ -34,7 +34,7 @@ export class BaselineInner extends InnerBase implements RecurrentInner {
     const zHpre = noGrad(() =>
       tidy(() => {
         let zH = zH0;
-        for (let i = 0; i < this.config.H_cycles - 1; i++) zH = this.level(net, zH, e);
+        for (let i = 0; i < this.config.H_cycles - 1; i++) zH = this.levelFreeing(net, zH, e, [zH0]);
         return zH;
       }),
     );

@@ -56,6 +56,7 @@ export class HRMInner extends InnerBase implements RecurrentInner {
     const { e, puzzleLocal } = this.inputEmbeddings(data, training && grad);
     const [zHpre, zLpre] = noGrad(() =>
       tidy(() => {
+        const carry = [zH0, zL0];
         let zH = zH0;
         let zL = zL0;
         for (let i = 0; i < c.H_cycles; i++) {
@@ -64,9 +65,10 @@ export class HRMInner extends InnerBase implements RecurrentInner {
           const lSteps = last ? c.L_cycles - 1 : c.L_cycles;
           if (lSteps > 0) {
             const injection = add(zH, e, this.dtype);
-            for (let j = 0; j < lSteps; j++) zL = this.level(this.L, zL, injection);
+            for (let j = 0; j < lSteps; j++) zL = this.levelFreeing(this.L, zL, injection, carry);
+            injection.dispose();
           }
-          if (!last) zH = this.level(this.H, zH, zL);
+          if (!last) zH = this.levelFreeing(this.H, zH, zL, carry);
         }
         return [zH, zL];
       }),

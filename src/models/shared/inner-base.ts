@@ -8,7 +8,7 @@
  * reference's module order: embed_tokens, lm_head, q_head, puzzle_emb, embed_pos, the levels, H_init,
  * L_init.
  */
-import { add, concat, embedding, narrow, noGrad, reshape, roundBf16Array, scale, tensor, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
+import { add, concat, embedding, narrow, noGrad, reshape, roundBf16Array, scale, tensor, tidy, toDType, zeros, type ComputeDType, type Tensor } from '../../engine/index.js';
 import { headDim } from '../../nn/attention.js';
 import { truncNormalFill } from '../../nn/init.js';
 import { Embedding } from '../../nn/embedding.js';
@@ -129,6 +129,17 @@ export abstract class InnerBase {
     h = add(h, injection, this.dtype);
     for (const block of blocks) h = block.forward(h, this.rope);
     return h;
+  }
+
+  /**
+   * level(blocks, h, injection) for the no-gradient cycles, freeing `h` unless it is one of `carry` (the
+   * caller's tensors): such a cycle's states are dead once replaced, and keeping them (and their blocks'
+   * intermediates) until the segment ended made memory grow with the number of cycles.
+   */
+  levelFreeing(blocks: LevelBlock[], h: Tensor, injection: Tensor, carry: readonly Tensor[]): Tensor {
+    const next = tidy(() => this.level(blocks, h, injection));
+    if (!carry.includes(h)) h.dispose();
+    return next;
   }
 
   /** The input embedding [B, S, D]; in training the puzzle rows are a fresh leaf that gets the gradient. */

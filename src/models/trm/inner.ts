@@ -48,13 +48,18 @@ export class TRMInner extends InnerBase implements RecurrentInner {
     this.config = config;
   }
 
-  /** One latent recursion: L_cycles updates of z_L from (z_H + x), then one of z_H from z_L. */
-  private cycle(zH: Tensor, zL: Tensor, e: Tensor): [Tensor, Tensor] {
+  /**
+   * One latent recursion: L_cycles updates of z_L from (z_H + x), then one of z_H from z_L. With `carry`
+   * (no gradient), each replaced state other than the carry's is freed at once.
+   */
+  private cycle(zH: Tensor, zL: Tensor, e: Tensor, carry?: readonly Tensor[]): [Tensor, Tensor] {
     const net = this.levels[0];
+    const step = (h: Tensor, x: Tensor): Tensor => (carry ? this.levelFreeing(net, h, x, carry) : this.level(net, h, x));
     // z_H + x is the same for every z_L update of the cycle: computed once
     const injection = add(zH, e, this.dtype);
-    for (let j = 0; j < this.config.L_cycles; j++) zL = this.level(net, zL, injection);
-    zH = this.level(net, zH, zL);
+    for (let j = 0; j < this.config.L_cycles; j++) zL = step(zL, injection);
+    if (carry) injection.dispose();
+    zH = step(zH, zL);
     return [zH, zL];
   }
 
@@ -65,12 +70,13 @@ export class TRMInner extends InnerBase implements RecurrentInner {
       tidy(() => {
         let zH = zH0;
         let zL = zL0;
-        for (let i = 0; i < c.H_cycles - 1; i++) [zH, zL] = this.cycle(zH, zL, e);
+        for (let i = 0; i < c.H_cycles - 1; i++) [zH, zL] = this.cycle(zH, zL, e, [zH0, zL0]);
         return [zH, zL];
       }),
     );
     const run = (): InnerOutput => {
-      const [zH, zL] = this.cycle(zHpre, zLpre, e);
+      // without gradient nothing needs this cycle's intermediate states either
+      const [zH, zL] = this.cycle(zHpre, zLpre, e, grad ? undefined : [zHpre, zLpre]);
       const h = this.heads(zH, wantLogits);
       return { zH: zH.detach(), zL: zL.detach(), ...h, puzzleLocal };
     };
