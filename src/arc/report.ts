@@ -4,10 +4,12 @@
  * answer, the top candidates with their votes and mean halting confidence) and `arc_report.html`
  * (self-contained, ARC's 10-colour palette). `hrm arc report` prints the same from arc_votes.json.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
+import { pathKind } from '../util/io-errors.js';
+import { readJsonFile } from '../util/json-file.js';
+import { checkVotesFile } from './votes-check.js';
 import { writeSubmission } from './submission.js';
 import { PASS_KS, gridKey, gridToRows, passAtK, type ArcScores, type TaskVotes } from './voting.js';
 
@@ -79,18 +81,9 @@ export function writeArcOutputs(dir: string, step: number, tasks: TaskVotes[]): 
 }
 
 export function readVotesFile(path: string): VotesFile {
-  const isDir = existsSync(path) && statSync(path).isDirectory();
-  const p = isDir ? join(path, 'arc_votes.json') : path;
-  if (!existsSync(p)) throw new UserError(`${path}: no arc_votes.json here (run hrm eval or hrm arc vote on an ARC run first)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(p, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${p}: not valid JSON (${(e as Error).message})`);
-  }
-  const v = raw as VotesFile;
-  if (typeof raw !== 'object' || raw === null || v.format !== VOTES_FORMAT || !Array.isArray(v.tasks)) throw new UserError(`${p}: not an hrm-ts arc_votes.json (format ${VOTES_FORMAT})`);
-  return v;
+  const p = pathKind(path) === 'dir' ? join(path, 'arc_votes.json') : path;
+  if (pathKind(p) === null) throw new UserError(`${path}: no arc_votes.json here (run hrm eval or hrm arc vote on an ARC run first)`);
+  return checkVotesFile(readJsonFile(p), p, VOTES_FORMAT);
 }
 
 export function formatScores(s: ArcScores): string {

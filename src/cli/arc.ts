@@ -2,12 +2,14 @@
  * `hrm arc vote | score | report`: ARC voting over saved evaluation outputs, scoring of any Kaggle-format
  * submission, and the per-task report.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readIdentifiers } from '../data/dataset-format.js';
+import { ARC_SEQ_LEN, ARC_VOCAB } from '../data/builders/arc.js';
+import { readDatasetMetadata, readIdentifiers } from '../data/dataset-format.js';
 import { readSafetensors, toFloat32, toInt32 } from '../io/safetensors.js';
 import { readRunConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
+import { pathKind } from '../util/io-errors.js';
 import { formatScoreTable, scoreFiles } from '../arc/score.js';
 import { formatScores, readVotesFile, renderTerminal, writeArcOutputs } from '../arc/report.js';
 import { ArcVoter, passAtK } from '../arc/voting.js';
@@ -74,17 +76,24 @@ async function vote(args: string[]): Promise<number> {
   if (f.values.has('help')) return help('vote');
   if (f.positional.length !== 1) throw new UserError(`hrm arc vote: give one run folder or step_N_all_preds.safetensors\n\n${HELP.vote}`);
   const target = f.positional[0];
-  if (!existsSync(target)) throw new UserError(`${target}: no such file or folder`);
-  const file = statSync(target).isDirectory() ? newestPreds(target) : target;
+  const kind = pathKind(target);
+  if (kind === null) throw new UserError(`${target}: no such file or folder`);
+  const file = kind === 'dir' ? newestPreds(target) : target;
   const dir = dirname(file);
   let dataPath = f.values.get('data-path') as string | undefined;
   if (!dataPath) {
     const cfgPath = join(dir, 'all_config.yaml');
-    if (!existsSync(cfgPath)) throw new UserError(`${file}: no all_config.yaml beside it to name the dataset; give --data-path`);
+    if (pathKind(cfgPath) === null) throw new UserError(`${file}: no all_config.yaml beside it to name the dataset; give --data-path`);
     dataPath = readRunConfig(cfgPath).data_path;
   }
   const ids = readIdentifiers(dataPath);
   if (!ids) throw new UserError(`${dataPath}: no identifiers.json (is this an ARC dataset built by hrm data arc?)`);
+  if (pathKind(join(dataPath, 'test', 'dataset.json')) === 'file') {
+    const m = readDatasetMetadata(dataPath, 'test');
+    if (m.vocab_size !== ARC_VOCAB || m.seq_len !== ARC_SEQ_LEN) {
+      throw new UserError(`${dataPath}: not an ARC dataset (vocab_size ${m.vocab_size}, seq_len ${m.seq_len}; hrm data arc builds ${ARC_VOCAB} and ${ARC_SEQ_LEN}); hrm arc vote needs a run trained on ARC`);
+    }
+  }
   const { tensors } = readSafetensors(file);
   const need = (k: string) => {
     const t = tensors.get(k);
@@ -94,6 +103,9 @@ async function vote(args: string[]): Promise<number> {
   const pid = toInt32(need('puzzle_identifiers'), file, 'puzzle_identifiers');
   const inputs = need('inputs');
   const T = inputs.shape[1];
+  if (inputs.shape.length !== 2 || T !== ARC_SEQ_LEN) {
+    throw new UserError(`${file}: not the outputs of an ARC evaluation (inputs of shape [${inputs.shape.join(', ')}], ARC's rows have ${ARC_SEQ_LEN} tokens)`);
+  }
   const rows = pid.length;
   if (inputs.shape[0] !== rows) throw new UserError(`${file}: inputs has ${inputs.shape[0]} rows, puzzle_identifiers ${rows}`);
   const q = toFloat32(need('q_halt_logits'));
@@ -110,6 +122,7 @@ async function vote(args: string[]): Promise<number> {
     voter.add(pid, inp, toFloat32(logits), q, lab, logits.shape[2]);
   }
   const tasks = voter.result();
+  if (tasks.length === 0) throw new UserError(`${file}: no row names an ARC task of ${dataPath}/identifiers.json (every puzzle identifier is the blank 0); nothing to vote on`);
   const m = /step_(\d+)_all_preds/.exec(file);
   const out = writeArcOutputs(dir, m ? Number(m[1]) : 0, tasks);
   console.log(`${file}: ${voter.rows} rows, ${tasks.length} tasks`);

@@ -25,6 +25,7 @@ import { readSafetensors, readSafetensorsMetadata, type SafeTensor } from '../io
 import { readTorchCheckpoint } from '../io/torch-checkpoint.js';
 import { modelKeys, parseRunConfig, readRunConfig, type TrainConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
+import { pathKind } from '../util/io-errors.js';
 import { Rng } from '../util/random.js';
 import { intermediateSize, parseHRMConfig, puzzleEmbLen } from '../models/hrm/config.js';
 import { canonicalName, loadStateDict } from '../io/state-dict.js';
@@ -81,10 +82,11 @@ function isTorchFile(path: string): boolean {
 
 /** Finds the weights and configuration from a run folder, a step_N.safetensors or a reference folder. */
 export function locateModel(path: string): ModelFiles {
-  if (!existsSync(path)) throw new UserError(`${path}: no such run folder, checkpoint folder or file`);
-  if (statSync(path).isDirectory()) {
+  const kind = pathKind(path);
+  if (kind === null) throw new UserError(`${path}: no such run folder, checkpoint folder or file`);
+  if (kind === 'dir') {
     const config = join(path, 'all_config.yaml');
-    if (!existsSync(config)) throw new UserError(`${path}: no all_config.yaml (expected a run folder or a reference checkpoint folder)`);
+    if (pathKind(config) === null) throw new UserError(`${path}: no all_config.yaml (expected a run folder or a reference checkpoint folder)`);
     const ref = join(path, 'checkpoint');
     if (existsSync(ref) && statSync(ref).isFile()) return { format: 'reference', weights: ref, config, step: 0 };
     const steps = readdirSync(path)

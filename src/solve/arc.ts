@@ -10,15 +10,16 @@
  * to the task's frame and ranks the candidates (votes, then mean sigmoid(q_halt)). The two attempts are
  * the submission's (src/arc/submission.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ArcVoter, gridKey, rowsToGrid, type Candidate } from '../arc/voting.js';
 import { makeSubmission } from '../arc/submission.js';
 import { parseArcPuzzleName } from '../data/arc-grid.js';
-import { ARC_SEQ_LEN, ARC_VOCAB, augmentGrid, parseGrid, placeGrid, type Grid } from '../data/builders/arc.js';
+import { ARC_SEQ_LEN, ARC_VOCAB, augmentGrid, parseExamples, parseGrid, placeGrid, type Grid } from '../data/builders/arc.js';
 import { readIdentifiers } from '../data/dataset-format.js';
 import { infer } from '../models/shared/inference.js';
-import { UserError, oneLine } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { pathKind } from '../util/io-errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import type { Solver } from './solver.js';
 
 /** A task file's test inputs (and their outputs when the file has them). */
@@ -60,24 +61,13 @@ export interface ArcTestResult {
 
 /** Reads a task JSON (`{"train": [...], "test": [{"input", "output"?}, ...]}`); the name is the file's unless given. */
 export function readArcTestTask(file: string, name?: string): ArcTestTask {
-  let text: string;
-  try {
-    if (statSync(file).isDirectory()) throw new UserError(`${file}: a folder, expected an ARC task JSON file`);
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code ?? oneLine(String(e))})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON (${oneLine((e as Error).message)})`);
-  }
+  if (pathKind(file) === 'dir') throw new UserError(`${file}: a folder, expected an ARC task JSON file`);
+  const raw = readJsonFile(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${file}: expected an ARC task, a JSON object with a "test" list`);
   const o = raw as Record<string, unknown>;
   if (!Array.isArray(o.test) || o.test.length === 0) throw new UserError(`${file}: "test" must be a non-empty list of {"input": grid} (with "output" when known)`);
+  // the model does not read the demonstrations, but a malformed file is still refused, as hrm data arc refuses it
+  if (o.train !== undefined) parseExamples(o.train, `${file}: train`);
   const tests = o.test.map((ex: unknown, i: number) => {
     if (typeof ex !== 'object' || ex === null || !('input' in ex)) throw new UserError(`${file}: test[${i}]: expected an object with an "input" grid`);
     const e = ex as { input: unknown; output?: unknown };

@@ -7,9 +7,11 @@
  * it reads our `all_config.yaml` (its pydantic models drop unknown keys).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { UserError, oneLine } from '../util/errors.js';
+import { pathKind } from '../util/io-errors.js';
+import { readTextFile } from '../util/json-file.js';
 import { COMPUTE_DTYPES } from '../engine/dtype.js';
 import { lookupModel, MODELS } from '../models/registry.js';
 
@@ -479,8 +481,27 @@ export function configToYaml(cfg: TrainConfig): string {
 
 /** Reads a run's all_config.yaml back (tolerating keys of the reference's own all_config.yaml). */
 export function readRunConfig(path: string): TrainConfig {
-  if (!existsSync(path)) throw new UserError(`${path}: not found (a run folder holds all_config.yaml next to its step_N files)`);
-  return parseRunConfig(readFileSync(path, 'utf8'), path);
+  if (pathKind(path) === null) throw new UserError(`${path}: not found (a run folder holds all_config.yaml next to its step_N files)`);
+  const cfg = parseRunConfig(readTextFile(path), path);
+  const runDir = dirname(path);
+  cfg.data_path = resolveRunDataPath(cfg.data_path, runDir);
+  cfg.data_paths = cfg.data_paths.map((p) => resolveRunDataPath(p, runDir));
+  cfg.data_paths_test = cfg.data_paths_test.map((p) => resolveRunDataPath(p, runDir));
+  return cfg;
+}
+
+/**
+ * A run's relative data_path is relative to the folder `hrm train` ran in. Used from another folder
+ * (`hrm eval`, `export`, `arc vote`), it is looked for from the current folder first, then from the run
+ * folder and each folder above it (a run in <project>/checkpoints/<name>/<run> trained on
+ * <project>/data/x finds it); found nowhere, it stays as written and the command that needs it says so.
+ */
+export function resolveRunDataPath(dataPath: string, runDir: string): string {
+  if (!dataPath || isAbsolute(dataPath) || existsSync(dataPath)) return dataPath;
+  for (let d = resolve(runDir); ; d = dirname(d)) {
+    if (existsSync(join(d, dataPath))) return join(d, dataPath);
+    if (dirname(d) === d) return dataPath;
+  }
 }
 
 /** A run's configuration from all_config.yaml's text (a bundled model carries it in its metadata). */

@@ -2,7 +2,7 @@
  * Ordinary I/O failures (a full disk, a read-only file system, a missing permission, a busy mount
  * point) are the user's situation, not a bug: they become one line naming the path and the cause.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
@@ -68,6 +68,21 @@ export function asUserError(e: unknown, kept?: string): unknown {
     return new UserError(`not enough memory (${e.message}); ${kept ?? 'nothing was written'}`);
   }
   return e;
+}
+
+/**
+ * What is at `path`: 'dir', 'file' (anything else) or null when nothing is (or a part of the path is a
+ * file). Unlike existsSync, a path that cannot be looked at (a folder without permission) is not
+ * "missing": it is a UserError naming the path and the real cause.
+ */
+export function pathKind(path: string): 'dir' | 'file' | null {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw asUserError(e);
+  }
 }
 
 /**

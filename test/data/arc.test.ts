@@ -149,7 +149,11 @@ test('ARC build: identifiers, splits, undoable augmentations with colour 0 fixed
 test('bad ARC tasks stop the build naming the file; nothing is left behind', async () => {
   await withTempDir(async (d) => {
     const cases: [string, RegExp][] = [
-      ['{"train": [{"input": [[1]], "output": [[2]]}], "test": [', /bad\.json: unreadable task JSON/],
+      ['{"train": [{"input": [[1]], "output": [[2]]}], "test": [', /bad\.json: not valid JSON \(line 1, column 57: the text ends too early\)$/],
+      ['{"train": [{"input": [[1]],\n "output": [[2]] x}], "test": []}', /bad\.json: not valid JSON \(line 2, column 18: unexpected "x"\)$/],
+      // #25: a task without demonstrations or without test pairs is not an ARC task
+      [JSON.stringify({ train: [], test: [{ input: [[1]], output: [[2]] }] }), /bad\.json: train: an empty list/],
+      [JSON.stringify({ train: [{ input: [[1]], output: [[2]] }], test: [] }), /bad\.json: test: an empty list/],
       [JSON.stringify({ train: [{ input: Array(31).fill([1]), output: [[1]] }], test: [] }), /bad\.json: train\[0\]\.input: grid is 31x1, larger than 30x30/],
       [JSON.stringify({ train: [{ input: [[1, 10]], output: [[1]] }], test: [] }), /bad\.json: train\[0\]\.input: row 0, column 1: colour 10/],
       [JSON.stringify({ train: [{ input: [[1, 2], [3]], output: [[1]] }], test: [] }), /row 1 has 1 cells, expected 2/],

@@ -13,11 +13,12 @@
  * Memory: augmentations are planned first (ids and colour maps only); the token arrays (several GB for
  * 1000 augmentations) are streamed to disk, so the build stays well under 4 GB.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/random.js';
-import { UserError, oneLine } from '../../util/errors.js';
+import { UserError, describeValue } from '../../util/errors.js';
+import { readJsonFile } from '../../util/json-file.js';
 import { cachedDihedralPermutation, dihedralShape, randomColourPermutation } from '../augment.js';
 import { DatasetMetadata, DatasetWriter, Split, buildDataset } from '../dataset-format.js';
 import { NpyStreamWriter } from '../../io/npy.js';
@@ -63,7 +64,7 @@ export function augName(task: string, a: ArcAug): string {
 
 /** One grid from a task file's JSON (a list of equal rows of colours 0-9); `where` names it in errors. */
 export function parseGrid(raw: unknown, where: string): Grid {
-  if (!Array.isArray(raw) || raw.length === 0) throw new UserError(`${where}: expected a non-empty list of rows`);
+  if (!Array.isArray(raw) || raw.length === 0) throw new UserError(`${where}: expected a non-empty list of rows, got ${describeValue(raw)}`);
   const h = raw.length;
   if (!Array.isArray(raw[0]) || raw[0].length === 0) throw new UserError(`${where}: row 0 is not a non-empty list`);
   const w = raw[0].length;
@@ -74,15 +75,17 @@ export function parseGrid(raw: unknown, where: string): Grid {
     if (!Array.isArray(row) || row.length !== w) throw new UserError(`${where}: row ${r} has ${Array.isArray(row) ? row.length : 'no'} cells, expected ${w}`);
     for (let c = 0; c < w; c++) {
       const v = row[c];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 9) throw new UserError(`${where}: row ${r}, column ${c}: colour ${JSON.stringify(v)} is not an integer 0-9`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 9) throw new UserError(`${where}: row ${r}, column ${c}: colour ${describeValue(v)} is not an integer 0-9`);
       data[r * w + c] = v;
     }
   }
   return { h, w, data };
 }
 
-function parseExamples(raw: unknown, where: string): ArcExample[] {
-  if (!Array.isArray(raw)) throw new UserError(`${where}: expected a list of {"input", "output"} pairs`);
+/** A task's list of {"input", "output"} pairs; `nonEmpty`: an empty list is an error too. */
+export function parseExamples(raw: unknown, where: string, nonEmpty = false): ArcExample[] {
+  if (!Array.isArray(raw)) throw new UserError(`${where}: expected a list of {"input", "output"} pairs, got ${describeValue(raw)}`);
+  if (nonEmpty && raw.length === 0) throw new UserError(`${where}: an empty list (an ARC task has at least one pair)`);
   return raw.map((ex, i) => {
     if (typeof ex !== 'object' || ex === null) throw new UserError(`${where}[${i}]: expected an object with "input" and "output"`);
     const o = ex as Record<string, unknown>;
@@ -93,19 +96,14 @@ function parseExamples(raw: unknown, where: string): ArcExample[] {
 
 /** Reads one task file; `testToTest` says whether its test pairs belong to the test split. */
 export function readArcTask(file: string, testToTest: boolean): ArcTask {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${file}: unreadable task JSON (${oneLine((e as Error).message)})`);
-  }
+  const raw = readJsonFile(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${file}: expected a JSON object with "train" and "test"`);
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== 'train' && k !== 'test' && k !== 'name') throw new UserError(`${file}: unexpected key '${k}' (expected "train", "test" and optionally "name")`);
   if (!('train' in o) || !('test' in o)) throw new UserError(`${file}: needs both "train" and "test" lists`);
   const name = typeof o.name === 'string' ? o.name : basename(file).replace(/\.json$/, '');
-  const train = parseExamples(o.train, `${file}: train`);
-  const test = parseExamples(o.test, `${file}: test`);
+  const train = parseExamples(o.train, `${file}: train`, true);
+  const test = parseExamples(o.test, `${file}: test`, true);
   if (testToTest) return { name, train, test };
   return { name, train: [...train, ...test], test: [] };
 }
@@ -259,12 +257,7 @@ function kaggleGroup(prefix: string, subset: string): TaskGroup {
   const sPath = `${prefix}_${subset}_solutions.json`;
   const read = (p: string): Record<string, unknown> => {
     if (!existsSync(p)) throw new UserError(`${p}: not found (--input-file-prefix ${prefix} with subset '${subset}')`);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(p, 'utf8'));
-    } catch (e) {
-      throw new UserError(`${p}: not valid JSON (${(e as Error).message})`);
-    }
+    const raw = readJsonFile(p);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${p}: expected a JSON object keyed by task id`);
     return raw as Record<string, unknown>;
   };
@@ -280,7 +273,8 @@ function kaggleGroup(prefix: string, subset: string): TaskGroup {
       if (typeof c !== 'object' || c === null || !Array.isArray(c.train) || !Array.isArray(c.test)) throw new UserError(`${cPath}: task '${name}': expected {"train": [...], "test": [...]}`);
       const sol = solutions[name];
       if (!Array.isArray(sol) || sol.length !== c.test.length) throw new UserError(`${sPath}: task '${name}': expected ${c.test.length} output grids (one per test input), got ${Array.isArray(sol) ? sol.length : 'none'}`);
-      const train = parseExamples(c.train, `${cPath}: task '${name}' train`);
+      const train = parseExamples(c.train, `${cPath}: task '${name}' train`, true);
+      if (c.test.length === 0) throw new UserError(`${cPath}: task '${name}' test: an empty list (an ARC task has at least one test input)`);
       const test = c.test.map((ex, k) => {
         if (typeof ex !== 'object' || ex === null || !('input' in ex)) throw new UserError(`${cPath}: task '${name}' test[${k}]: needs an "input" grid`);
         return { input: parseGrid((ex as { input: unknown }).input, `${cPath}: task '${name}' test[${k}].input`), output: parseGrid(sol[k], `${sPath}: task '${name}' [${k}]`) };
