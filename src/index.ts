@@ -9,8 +9,9 @@
  *   r.answer; r.valid; r.segments; r.trace?.[0].q_halt;             // typed results, per-segment trace
  *   model.dispose();                                                 // frees native memory now
  *
- * Errors about the caller's input (a bad puzzle character, a missing file, a checkpoint that does not fit)
- * are `UserError`s with one line naming the input.
+ * Errors about the caller's input (a bad puzzle character, a missing file, a checkpoint that does not fit,
+ * an argument or option of the wrong type, a call after dispose()) are `UserError`s whose first line names
+ * the input: the line `hrm` prints for the same problem.
  */
 import { existsSync } from 'node:fs';
 import { setBackend } from './engine/index.js';
@@ -18,15 +19,18 @@ import { bundledModelNames, bundledModelPath } from './model-files/bundle.js';
 import { infer, type InferenceOptions, type InferenceResult } from './models/shared/inference.js';
 import type { ModelArch, ModelFormat } from './model-files/load.js';
 import type { Puzzle } from './solve/puzzle.js';
-import { Solver, summarize, type SolveOptions, type SolveResult, type SolveSummary, type TaskName, type TraceStep } from './solve/solver.js';
+import { UserError, describeValue, quote } from './util/errors.js';
+import { ids, inferOptions, puzzles as checkPuzzles, results as checkResults, solveOptions, string, stringList } from './library-args.js';
+import { Solver, summarize as summarizeResults, type SolveOptions, type SolveResult, type SolveSummary, type TaskName, type TraceStep } from './solve/solver.js';
 
 export interface LoadOptions {
-  /** compute backend (default: native when the addon loaded, else wasm; or HRM_BACKEND) */
-  backend?: 'native' | 'wasm';
+  /** compute backend (default: native when the addon loaded, else wasm; or HRM_BACKEND); webgpu: a GPU */
+  backend?: 'native' | 'wasm' | 'webgpu';
 }
 
 export class Model {
   private readonly solver: Solver;
+  private disposed = false;
 
   constructor(solver: Solver) {
     this.solver = solver;
@@ -50,9 +54,10 @@ export class Model {
 
   /** Sudoku puzzles as 81-character strings ('.' or '0' blank), one or many. */
   solveSudoku(puzzles: string | string[], opts: SolveOptions = {}): SolveResult[] {
-    const list = typeof puzzles === 'string' ? [puzzles] : puzzles;
+    const list = stringList(puzzles, this.live('solveSudoku'), 'puzzles');
+    const o = solveOptions(opts, 'solveSudoku');
     const parsed = list.flatMap((p, i) => this.solver.parse('sudoku', p, `puzzle ${i}`, false));
-    return this.solver.solve('sudoku', parsed, opts);
+    return this.solver.solve('sudoku', parsed, o);
   }
 
   /**
@@ -60,7 +65,8 @@ export class Model {
    * characters of the rows joined (the reference CSV's notation).
    */
   solveMaze(mazes: string | string[], opts: SolveOptions = {}): SolveResult[] {
-    const list = typeof mazes === 'string' ? [mazes] : mazes;
+    const list = stringList(mazes, this.live('solveMaze'), 'mazes');
+    const o = solveOptions(opts, 'solveMaze');
     const parsed = list.flatMap((m, i) => {
       let text = m;
       if (!m.includes('\n')) {
@@ -69,30 +75,55 @@ export class Model {
       }
       return this.solver.parse('maze', text, `maze ${i}`, true);
     });
-    return this.solver.solve('maze', parsed, opts);
+    return this.solver.solve('maze', parsed, o);
   }
 
   /** Puzzles parsed from a file's text (the formats `hrm solve --file` reads). */
   parse(task: TaskName, text: string, source = 'text'): Puzzle[] {
-    return this.solver.parse(task, text, source, true);
+    const call = this.live('parse');
+    return this.solver.parse(taskName(task, call), string(text, call, 'text'), string(source, call, 'source'), true);
   }
 
   /** Already parsed puzzles; `onResult` sees each result as its batch finishes. */
   solve(task: TaskName, puzzles: Puzzle[], opts: SolveOptions = {}, onResult?: (r: SolveResult) => void): SolveResult[] {
-    return this.solver.solve(task, puzzles, opts, onResult);
+    const call = this.live('solve');
+    const t = taskName(task, call);
+    const list = checkPuzzles(puzzles, call);
+    const o = solveOptions(opts, call);
+    if (onResult !== undefined && typeof onResult !== 'function') throw new UserError(`solve: onResult must be a function, got ${describeValue(onResult)}`);
+    return this.solver.solve(t, list, o, onResult);
   }
 
   /** The raw inference path on token ids ([B * seq_len] inputs, [B] puzzle identifiers). */
   infer(inputs: Int32Array, puzzleIdentifiers: Int32Array, opts: InferenceOptions = {}): InferenceResult {
-    const B = puzzleIdentifiers.length;
-    const hrm = this.solver.modelFor(inputs.length / Math.max(1, B));
-    return infer(hrm, { inputs, puzzle_identifiers: puzzleIdentifiers }, opts);
+    const call = this.live('infer');
+    const a = this.solver.spec.arch;
+    const tokens = ids(inputs, a.vocab_size, call, 'inputs', 'vocab_size');
+    const pids = ids(puzzleIdentifiers, a.num_puzzle_identifiers, call, 'puzzleIdentifiers', 'num_puzzle_identifiers');
+    const o = inferOptions(opts, call);
+    const B = pids.length;
+    if (B === 0 || tokens.length === 0 || tokens.length % B !== 0) {
+      throw new UserError(`infer: ${tokens.length} input tokens for ${B} puzzle identifiers (expected B >= 1 identifiers and B * seq_len tokens)`);
+    }
+    return infer(this.solver.modelFor(tokens.length / B), { inputs: tokens, puzzle_identifiers: pids }, o);
   }
 
-  /** Frees the model's native memory now; the model cannot be used afterwards. */
+  /** Frees the model's native memory now; the model cannot be used afterwards (its calls throw a UserError). */
   dispose(): void {
+    this.disposed = true;
     this.solver.dispose();
   }
+
+  /** `call`, when the model can still be used. */
+  private live(call: string): string {
+    if (this.disposed) throw new UserError(`${call}: this model was disposed (dispose() was called); load it again with loadModel`);
+    return call;
+  }
+}
+
+function taskName(task: unknown, call: string): TaskName {
+  if (task !== 'sudoku' && task !== 'maze') throw new UserError(`${call}: task must be 'sudoku' or 'maze', got ${describeValue(task)}`);
+  return task;
 }
 
 /**
@@ -101,16 +132,29 @@ export class Model {
  * exists wins over a bundled name.
  */
 export function loadModel(pathOrName: string, opts: LoadOptions = {}): Model {
+  const where = string(pathOrName, 'loadModel', 'the path or name');
+  if (where === '') throw new UserError('loadModel: the path or name is empty');
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
+    throw new UserError(`loadModel: options must be an object such as { backend: 'wasm' }, got ${describeValue(opts)}`);
+  }
+  for (const [k, v] of Object.entries(opts)) {
+    if (k !== 'backend') throw new UserError(`loadModel: unknown option ${quote(k)} (known: backend)`);
+    if (v !== undefined && v !== 'native' && v !== 'wasm' && v !== 'webgpu') throw new UserError(`loadModel: backend must be 'native', 'wasm' or 'webgpu', got ${describeValue(v)}`);
+  }
   if (opts.backend) setBackend(opts.backend);
-  const isName = !existsSync(pathOrName) && bundledModelNames().includes(pathOrName);
-  return new Model(Solver.load(isName ? bundledModelPath(pathOrName) : pathOrName));
+  const isName = !existsSync(where) && bundledModelNames().includes(where);
+  return new Model(Solver.load(isName ? bundledModelPath(where) : where));
+}
+
+/** Percentages over solve results (what `hrm solve` prints at the end). */
+export function summarize(results: SolveResult[]): SolveSummary {
+  return summarizeResults(checkResults(results, 'summarize'));
 }
 
 export { bundledModelNames };
 
-export { summarize };
 export type { SolveOptions, SolveResult, SolveSummary, TaskName, TraceStep, Puzzle, InferenceOptions, InferenceResult };
-export { UserError } from './util/errors.js';
+export { UserError };
 export { convertCheckpoint } from './model-files/convert.js';
 export { readTorchCheckpoint, writeTorchCheckpoint } from './io/torch-checkpoint.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';

@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError, oneLine } from '../util/errors.js';
+import { checkOutputPath, checkTensorInputs } from './tensor-input.js';
 
 export type SafeDType = 'F32' | 'F64' | 'I32' | 'I64' | 'BOOL' | 'U8' | 'BF16' | 'F16';
 
@@ -215,7 +216,10 @@ export function serializeSafetensors(
   tensors: Map<string, SafeTensorInput> | Record<string, SafeTensorInput>,
   metadata?: Record<string, string>,
 ): Uint8Array[] {
-  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  const entries = checkTensorInputs<SafeTensorInput>(tensors, 'writeSafetensors', Object.keys(BYTES), false);
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Object.values(metadata).some((v) => typeof v !== 'string'))) {
+    throw new UserError('writeSafetensors: metadata must be an object of strings (safetensors stores text only)');
+  }
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const parts: Uint8Array[] = [];
@@ -247,5 +251,5 @@ export function writeSafetensors(
   tensors: Map<string, SafeTensorInput> | Record<string, SafeTensorInput>,
   metadata?: Record<string, string>,
 ): void {
-  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+  writeFileAtomic(checkOutputPath(path, 'writeSafetensors'), serializeSafetensors(tensors, metadata));
 }

@@ -16,7 +16,8 @@ import type { SafeDType, SafeTensor } from './safetensors.js';
 import { PickleWriter, PyDict, PyGlobal, PyTuple, unpickle } from './pickle.js';
 import { readZip, writeZip, type ZipArchive } from './zip.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { UserError } from '../util/errors.js';
+import { UserError, describeValue } from '../util/errors.js';
+import { checkOutputPath, checkTensorInputs } from './tensor-input.js';
 
 /** torch storage class -> (our dtype, bytes per element) */
 const STORAGES: Record<string, { dtype: SafeDType; bytes: number }> = {
@@ -289,13 +290,14 @@ export interface TorchTensorInput {
 
 /** The bytes of a torch.save zip archive of an OrderedDict state dict. */
 export function serializeTorchCheckpoint(tensors: Map<string, TorchTensorInput>, archiveName = 'checkpoint'): Uint8Array[] {
-  if (!/^[A-Za-z0-9_.-]+$/.test(archiveName)) throw new Error(`bad archive name '${archiveName}'`);
+  const entries = checkTensorInputs<TorchTensorInput>(tensors, 'writeTorchCheckpoint', Object.keys(STORAGE_OF), true);
+  if (typeof archiveName !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(archiveName)) throw new UserError(`writeTorchCheckpoint: the archive name must be letters, digits, '_', '.' or '-', got ${describeValue(archiveName)}`);
   const w = new PickleWriter().proto();
   w.global('collections', 'OrderedDict').emptyTuple().reduce().mark();
   const members: { name: string; data: Uint8Array }[] = [];
   let key = 0;
   const storageData: Uint8Array[] = [];
-  for (const [name, t] of tensors) {
+  for (const [name, t] of entries) {
     const storage = STORAGE_OF[t.dtype];
     if (!storage) throw new Error(`serializeTorchCheckpoint: '${name}' has dtype ${t.dtype}, which has no torch storage here`);
     const n = t.shape.reduce((a, b) => a * b, 1);
@@ -325,5 +327,5 @@ export function serializeTorchCheckpoint(tensors: Map<string, TorchTensorInput>,
 
 /** Writes a torch.save-compatible state dict atomically. */
 export function writeTorchCheckpoint(path: string, tensors: Map<string, TorchTensorInput>, archiveName = 'checkpoint'): void {
-  writeFileAtomic(path, serializeTorchCheckpoint(tensors, archiveName));
+  writeFileAtomic(checkOutputPath(path, 'writeTorchCheckpoint'), serializeTorchCheckpoint(tensors, archiveName));
 }

@@ -15,6 +15,7 @@
  */
 import { argmax, noGrad, tidy, zeros, type Tensor } from '../../engine/index.js';
 import { tileInit, type ACTConfig, type ACTModel, type RecurrentInner } from './act.js';
+import { UserError } from '../../util/errors.js';
 
 export type HaltMode = 'all' | 'q';
 
@@ -65,15 +66,15 @@ export function infer(model: ACTModel<ACTConfig, RecurrentInner>, input: Inferen
   const B = input.puzzle_identifiers.length;
   const T = c.seq_len;
   if (B < 1 || input.inputs.length !== B * T) {
-    throw new Error(`infer: ${input.inputs.length} input tokens for ${B} puzzles of seq_len ${T}`);
+    throw new UserError(`infer: ${input.inputs.length} input tokens for ${B} puzzles of seq_len ${T}`);
   }
   for (const id of input.puzzle_identifiers) {
-    if (!(id >= 0 && id < c.num_puzzle_identifiers)) throw new Error(`infer: puzzle identifier ${id} outside [0, ${c.num_puzzle_identifiers})`);
+    if (!(id >= 0 && id < c.num_puzzle_identifiers)) throw new UserError(`infer: puzzle identifier ${id} outside [0, ${c.num_puzzle_identifiers})`);
   }
   const V = c.vocab_size;
-  for (const t of input.inputs) if (!(t >= 0 && t < V)) throw new Error(`infer: token ${t} outside the vocabulary [0, ${V})`);
+  for (const t of input.inputs) if (!(t >= 0 && t < V)) throw new UserError(`infer: token ${t} outside the vocabulary [0, ${V})`);
   const maxSegments = opts.segments ?? c.halt_max_steps;
-  if (!Number.isInteger(maxSegments) || maxSegments < 1) throw new Error(`infer: segments must be an integer >= 1, got ${maxSegments}`);
+  if (!Number.isInteger(maxSegments) || maxSegments < 1) throw new UserError(`infer: segments must be an integer >= 1, got ${maxSegments}`);
   const halt = opts.halt ?? 'all';
   const keepTrace = opts.trace === true || opts.logits === true;
 
