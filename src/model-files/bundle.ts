@@ -69,6 +69,8 @@ export interface ExportOptions {
   seqLen?: number;
   /** a rope_2d model: the square grid sides it serves (default: 2 up to its dataset's side) */
   sides?: GridSides;
+  /** the trained weights even when the run kept an EMA (for a run too short for its ema_rate) */
+  raw?: boolean;
 }
 
 export interface ExportResult {
@@ -95,7 +97,7 @@ export function exportModel(input: string, output: string, opts: ExportOptions =
   }
   const files = locateModel(input);
   if (files.format === 'reference') throw new UserError(`${input}: a reference checkpoint; convert it first (hrm convert) so its configuration is complete`);
-  const { weights, file } = readInferenceWeights(files);
+  const { weights, file } = readInferenceWeights(files, opts.raw === true);
   const spec = readModelSpec(files, weights);
   const grid = spec.arch.pos_encodings === 'rope_2d';
   if (grid && opts.seqLen !== undefined) throw new UserError(`--seq-len: a rope_2d model serves a range of grid sides; give --sides MIN-MAX instead`);

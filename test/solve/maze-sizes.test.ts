@@ -6,18 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MazeGenerator } from '../../src/data/maze-generator.js';
-import { readSafetensorsMetadata } from '../../src/io/safetensors.js';
+import { readSafetensors, readSafetensorsMetadata } from '../../src/io/safetensors.js';
 import { Rng } from '../../src/util/random.js';
 import { hrm } from '../train/tiny-data.js';
 
 const TINY_ROPE_2D = [
   'arch=trm', 'arch.mlp_t=False', 'arch.pos_encodings=rope_2d', 'arch.hidden_size=16', 'arch.num_heads=1', 'arch.expansion=2',
   'arch.L_layers=1', 'arch.H_cycles=1', 'arch.L_cycles=1', 'arch.halt_max_steps=2', 'arch.puzzle_emb_ndim=0', 'arch.forward_dtype=float32',
-  'global_batch_size=8', 'epochs=2', 'eval_interval=2', 'lr=1e-3', 'lr_warmup_steps=2', 'lr_min_ratio=0.1',
+  'global_batch_size=8', 'epochs=2', 'eval_interval=2', 'lr=1e-3', 'lr_warmup_steps=2', 'lr_min_ratio=0.1', 'ema=True', 'ema_rate=0.9',
 ];
 
 function maze(n: number, seed: number): { question: string; answer: string } {
@@ -63,6 +63,15 @@ test('a rope_2d maze model serves every size in its range from one file, and ref
     const meta = readSafetensorsMetadata(file);
     assert.equal(meta['hrm_ts.grid_sides'], '4-8');
     assert.equal(meta['hrm_ts.seq_len'], undefined);
+    // --raw: the trained weights instead of the run's EMA
+    const rawFile = join(root, 'raw.safetensors');
+    assert.equal(hrm(['export', run, rawFile, '--sides', '4-8', '--raw']).status, 0);
+    const name = 'model.inner.lm_head.weight';
+    const step = readdirSync(run).filter((f) => /^step_\d+\.safetensors$/.test(f)).sort().pop()!;
+    const values = (f: string) => Array.from(readSafetensors(f).tensors.get(name)!.data as Float32Array);
+    assert.deepEqual(values(rawFile), values(join(run, step)));
+    assert.deepEqual(values(file), values(join(run, step.replace('.safetensors', '.ema.safetensors'))));
+    assert.notDeepEqual(values(file), values(rawFile));
     rmSync(data, { recursive: true });
 
     // one file, three sizes in one CSV (batched by size), in input order
