@@ -72,7 +72,8 @@ export function convertCheckpoint(input: string, outDir: string): ConvertResult 
     else throw new UserError(`${files.weights}: tensor '${k}' has dtype ${t.dtype}, which has no torch storage here`);
   }
   writeTorchCheckpoint(wPath, out);
-  writeFileAtomic(cPath, readFileSync(files.config));
+  // a bundled model carries its all_config.yaml in its metadata (files.config is the weights file)
+  writeFileAtomic(cPath, files.bundle ? files.bundle.config : readFileSync(files.config));
   return { direction: 'to-reference', from: files, written: [wPath, cPath], tensors: out.size };
 }
 
