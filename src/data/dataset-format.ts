@@ -13,14 +13,15 @@
  * offsets stay uint8), the three index arrays as int32, and dataset.json with Python's `json.dump`
  * (", " and ": " separators, floats always with a fraction). We write byte-compatible JSON.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError, oneLine } from '../util/errors.js';
 import { checkLimits } from '../util/limits.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { makeFolders } from '../util/io-errors.js';
 import { NpyData, numel, readNpyHeader, writeNpy } from '../io/npy.js';
-import { activeBuildFolders, assertReplaceable, buildFolderListeners, buildingFolderName, cleanUpInterruptedBuild } from './builders/output-dir.js';
+import { BUILDING, activeBuildFolders, assertReplaceable, buildFolderListeners, cleanUpInterruptedBuild } from './builders/output-dir.js';
+import { commitStagingFolder, makeStagingFolder } from '../util/staging.js';
 import { isMainThread } from 'node:worker_threads';
 
 export type Split = 'train' | 'test';
@@ -209,8 +210,7 @@ export class DatasetWriter {
   constructor(readonly outDir: string, private readonly force = false) {
     const out = resolve(outDir);
     makeFolders(dirname(out));
-    this.tmpDir = buildingFolderName(out);
-    mkdirSync(this.tmpDir);
+    this.tmpDir = makeStagingFolder(out, BUILDING);
     activeBuildFolders.add(this.tmpDir);
     for (const f of buildFolderListeners) f(this.tmpDir, out);
   }
@@ -252,17 +252,9 @@ export class DatasetWriter {
 
   /** Moves the finished folder into place (replacing an older build at the same path). */
   commit(): void {
-    const out = resolve(this.outDir);
     // Checked again: the folder may have changed while the build ran.
-    assertReplaceable(this.outDir, this.force);
-    let old: string | null = null;
-    if (existsSync(out)) {
-      old = `${this.tmpDir}.old`;
-      renameSync(out, old);
-    }
-    renameSync(this.tmpDir, out);
+    commitStagingFolder(this.tmpDir, resolve(this.outDir), () => assertReplaceable(this.outDir, this.force));
     this.committed = true;
-    if (old) rmSync(old, { recursive: true, force: true });
     activeBuildFolders.delete(this.tmpDir);
   }
 

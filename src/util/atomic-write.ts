@@ -20,6 +20,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
 
 function writeAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
   const tmp = tempPathFor(path);
+  writeTempFile(tmp, data);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // e.g. the target is a folder: leave nothing behind
+    throw e;
+  }
+  syncFolder(dirname(path));
+}
+
+/** Writes and fsyncs `tmp` (a fresh temporary name); on failure it is removed. */
+export function writeTempFile(tmp: string, data: string | Uint8Array | Uint8Array[]): void {
   const parts = Array.isArray(data) ? data : [typeof data === 'string' ? Buffer.from(data) : data];
   const fd = openSync(tmp, 'w');
   try {
@@ -34,15 +46,12 @@ function writeAtomic(path: string, data: string | Uint8Array | Uint8Array[]): vo
     throw e;
   }
   closeSync(fd);
+}
+
+/** Makes a rename or link in `dir` durable. */
+export function syncFolder(dir: string): void {
   try {
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true }); // e.g. the target is a folder: leave nothing behind
-    throw e;
-  }
-  // Make the rename itself durable.
-  try {
-    const dfd = openSync(dirname(path), 'r');
+    const dfd = openSync(dir, 'r');
     fsyncSync(dfd);
     closeSync(dfd);
   } catch {

@@ -37,7 +37,8 @@ test('defect 4: a path through a file, a mount point as --output-dir, a missing 
     writeFileSync(join(root, 'file'), 'x');
     assert.match(oneLineError(hrm([...GEN, '--output-dir', join(root, 'file', 'ds')])), /file.*(not a folder|already exists)/);
     mkdirSync(join(root, 'csvdir'));
-    assert.match(oneLineError(hrm([...GEN, '--output-dir', join(root, 'ok'), '--save-csv', join(root, 'csvdir')])), /csvdir: cannot rename: is a folder \(EISDIR\)/);
+    assert.match(oneLineError(hrm([...GEN, '--output-dir', join(root, 'ok'), '--save-csv', join(root, 'csvdir')])), /csvdir: already exists; --save-csv writes a new file only/);
+    assert.ok(!existsSync(join(root, 'ok')), 'refused before any work');
     assert.deepEqual(readdirSync(root).filter((n) => n.includes('.tmp-')), [], 'a temporary file was left behind');
     assert.match(oneLineError(hrm([...GEN, '--generate', '99999999999', '--output-dir', join(root, 'big')])), /--generate must be <= /);
     assert.match(oneLineError(hrm(['data', 'maze', '--generate', '99999999999', '--output-dir', join(root, 'big')])), /--generate must be <= /);

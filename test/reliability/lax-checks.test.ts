@@ -1,8 +1,8 @@
 /**
  * Defect 10: leftovers and lax checks: temporary build folders of dead builds are removed by the next
- * build into the same parent; a Maze answer without a path is refused; the same ARC folder given
- * twice is refused; data_path=<a file> says so; `hrm data show` reads Fortran-order and int64 arrays
- * (as training does).
+ * build of the same output (issue 25: only those, and only with hrm's marker); a Maze answer without
+ * a path is refused; the same ARC folder given twice is refused; data_path=<a file> says so; `hrm data
+ * show` reads Fortran-order and int64 arrays (as training does).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,24 +10,33 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { npyHeaderBytes, readNpy, writeNpy } from '../../src/io/npy.js';
+import { STAGING_MARKER } from '../../src/util/staging.js';
 import { hrm, oneLineError, tempDir } from './helpers.js';
 import { TINY } from '../train/tiny-data.js';
 
 const GEN = ['data', 'sudoku', '--generate', '20', '--clues', '50-60', '--quiet'];
 
-test('defect 10: a dead build\'s temporary folder is removed by the next build; a live one is kept', () => {
+test('defect 10: a dead build\'s temporary folder is removed by the next build of its output; a live one is kept', () => {
   const root = tempDir();
   try {
     const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-    const leftovers = [`.ds.building-${dead}-1700000000000`, `.other.building-${dead}-1700000000001`];
+    const staging = (out: string, name: string) => {
+      mkdirSync(join(root, name, 'train'), { recursive: true });
+      writeFileSync(join(root, name, 'train', 'all__inputs.npy'), 'half');
+      writeFileSync(join(root, name, STAGING_MARKER), JSON.stringify({ output: join(root, out), staging: name }));
+    };
+    const leftover = `.ds.building-${dead}-1700000000000`;
+    const other = `.other.building-${dead}-1700000000001`; // another output's: kept until that output is built
     const live = `.ds.building-${process.pid}-1700000000002`;
-    for (const n of [...leftovers, live]) {
-      mkdirSync(join(root, n, 'train'), { recursive: true });
-      writeFileSync(join(root, n, 'train', 'all__inputs.npy'), 'half');
-    }
+    staging('ds', leftover);
+    staging('other', other);
+    staging('ds', live);
     assert.equal(hrm([...GEN, '--output-dir', join(root, 'ds')]).status, 0);
-    for (const n of leftovers) assert.ok(!existsSync(join(root, n)), `${n} left behind`);
+    assert.ok(!existsSync(join(root, leftover)), `${leftover} left behind`);
+    assert.ok(existsSync(join(root, other)), 'the folder of another output was removed');
     assert.ok(existsSync(join(root, live)), 'the folder of a live build was removed');
+    assert.equal(hrm([...GEN, '--output-dir', join(root, 'other')]).status, 0);
+    assert.ok(!existsSync(join(root, other)), `${other} left behind`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/random.js';
 import { UserError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/atomic-write.js';
+import { pathTaken, writeNewFile } from '../../util/no-clobber.js';
 import { buildDataset } from '../dataset-format.js';
 import { formatSudoku } from '../sudoku-solver.js';
 import { Difficulty, SudokuGenerator } from '../sudoku-generator.js';
@@ -63,14 +63,29 @@ export function generateSudokuRows(count: number, clues: [number, number], diffi
   return { rows: { puzzles, solutions, ratings, count }, stats: { count, seconds: (Date.now() - t0) / 1000, min, max, mean } };
 }
 
+/**
+ * --save-csv writes a new file only: an existing one (the user's source CSV, perhaps) or a link is
+ * never replaced. Checked before any work, and the write itself fails if one appeared meanwhile.
+ */
+function checkSaveCsv(path: string | undefined): void {
+  if (path === undefined) return;
+  if (path.trim() === '') throw new UserError('--save-csv is empty (an unset shell variable?); name the CSV file to write');
+  if (pathTaken(path)) throw new UserError(`${path}: already exists; --save-csv writes a new file only, it never replaces one (choose another name)`);
+}
+
+function saveCsv(path: string, lines: string[]): void {
+  writeNewFile(path, lines.join('\n') + '\n', '--save-csv writes a new file only; choose another name');
+}
+
 export async function generateSudokuDataset(o: SudokuGenerateOptions): Promise<GenerateStats> {
+  checkSaveCsv(o.saveCsv);
   prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   const { rows, stats } = generateSudokuRows(o.count, o.clues, o.difficulty, rng, o.quiet);
   if (o.saveCsv) {
     const lines = ['question,answer'];
     for (let i = 0; i < rows.count; i++) lines.push(`${formatSudoku(rows.puzzles.subarray(i * 81, i * 81 + 81))},${formatSudoku(rows.solutions.subarray(i * 81, i * 81 + 81))}`);
-    writeFileAtomic(o.saveCsv, lines.join('\n') + '\n');
+    saveCsv(o.saveCsv, lines);
   }
   const s = splitIndices(rows.count, o.testFraction, rng);
   const train = selectSudokuRows(rows, s.train);
@@ -118,10 +133,11 @@ export function generateMazes(count: number, size: number, minPath: number, rng:
 
 export async function generateMazeDataset(o: MazeGenerateOptions): Promise<GenerateStats> {
   if (!(o.size >= 2 && o.size <= 255)) throw new UserError(`--size must be between 2 and 255, got ${o.size}`);
+  checkSaveCsv(o.saveCsv);
   prepareOutputDir(o.outputDir, o.force);
   const rng = new Rng(o.seed);
   const { questions, answers, stats } = generateMazes(o.count, o.size, o.minPath, rng, o.quiet);
-  if (o.saveCsv) writeFileAtomic(o.saveCsv, ['question,answer', ...questions.map((q, i) => `${q},${answers[i]}`)].join('\n') + '\n');
+  if (o.saveCsv) saveCsv(o.saveCsv, ['question,answer', ...questions.map((q, i) => `${q},${answers[i]}`)]);
   // Encode through the same validation as CSV sources.
   const buf = new MazeRowBuffer(o.size);
   for (let i = 0; i < questions.length; i++) buf.push(questions[i], answers[i], `generated maze ${i}`);

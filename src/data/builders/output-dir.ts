@@ -5,20 +5,33 @@
  * - "" (an unset shell variable) is an error;
  * - a path that does not exist, or an empty folder, is fine;
  * - an existing folder is replaced only when it is recognisably an hrm dataset (identifiers.json and
- *   train/ and test/ folders holding dataset.json and <set>__<array>.npy files, nothing else) and only
- *   with --force; anything else (a file, a symlink, the current folder, a source folder, a dataset
- *   with a user's file in it) is refused before any work starts.
+ *   train/ and test/ folders holding dataset.json and exactly the arrays of the sets it lists, nothing
+ *   else) and only with --force; anything else (a file, a symlink, the current folder, a source
+ *   folder, a dataset with a user's file in it, even one named like an array) is refused before any
+ *   work starts.
  *
- * It also removes the temporary folders (`.<name>.building-<pid>-<time>`) that a build killed with
- * kill -9 left next to the output, once their process is gone.
+ * Builds write into a staging folder (src/util/staging.ts); what a build killed with kill -9 left for
+ * the same output is cleaned up by the next build of that output.
  */
-import { existsSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UserError } from '../../util/errors.js';
-import { pidAlive } from '../../util/pid.js';
+import { STAGING_MARKER, abandonStagingFolder, cleanUpDeadStaging, markedFor, ownStagingFolders } from '../../util/staging.js';
 
 const SPLIT_FOLDERS = new Set(['train', 'test']);
-const SPLIT_FILE = /^(dataset\.json|[A-Za-z0-9_.-]+__(inputs|labels|puzzle_identifiers|puzzle_indices|group_indices)\.npy)$/;
+const ARRAYS = ['inputs', 'labels', 'puzzle_identifiers', 'puzzle_indices', 'group_indices'];
+
+/** The files a split folder of hrm's may hold: dataset.json and the arrays of the sets it lists. */
+function splitFiles(splitDir: string): Set<string> | null {
+  let sets: unknown;
+  try {
+    sets = (JSON.parse(readFileSync(join(splitDir, 'dataset.json'), 'utf8')) as { sets?: unknown }).sets;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(sets) || !sets.every((x) => typeof x === 'string' && /^[A-Za-z0-9_.-]+$/.test(x))) return null;
+  return new Set(['dataset.json', ...sets.flatMap((set: string) => ARRAYS.map((a) => `${set}__${a}.npy`))]);
+}
 
 /** Why `dir` (which exists) is not a dataset folder a builder may replace, or null when it is one. */
 export function notADatasetReason(dir: string): string | null {
@@ -29,9 +42,12 @@ export function notADatasetReason(dir: string): string | null {
   for (const n of readdirSync(dir)) {
     const p = join(dir, n);
     if (n === 'identifiers.json' && lstatSync(p).isFile()) continue;
+    if (n === STAGING_MARKER && markedFor(dir, dir)) continue; // a commit of a killed build: its own marker
     if (!SPLIT_FOLDERS.has(n) || !lstatSync(p).isDirectory()) return `it holds '${n}'`;
+    const own = splitFiles(p);
     for (const m of readdirSync(p)) {
-      if (!SPLIT_FILE.test(m) || !lstatSync(join(p, m)).isFile()) return `it holds '${n}/${m}'`;
+      if (m === 'dataset.json' && own === null) return `'${n}/dataset.json' is not a dataset.json hrm wrote`;
+      if (!own?.has(m) || !lstatSync(join(p, m)).isFile()) return `it holds '${n}/${m}'`;
       if (m === 'dataset.json') datasets++;
     }
   }
@@ -66,41 +82,21 @@ function isDanglingLink(p: string): boolean {
   }
 }
 
-const BUILDING = /^\.(.+)\.building-(\d+)-(\d+)(\.old)?$/;
-
-/**
- * Removes `.<name>.building-<pid>-<time>` folders (and their `.old` twins) in `parent` whose process
- * is gone. A `.old` folder is the previous dataset moved aside during a commit: if the commit was cut
- * short and the output itself is missing, it is moved back instead of deleted.
- */
-export function removeDeadBuildFolders(parent: string): string[] {
-  if (!existsSync(parent)) return [];
-  const removed: string[] = [];
-  for (const n of readdirSync(parent)) {
-    const m = BUILDING.exec(n);
-    if (!m || Number(m[2]) === process.pid || pidAlive(Number(m[2]))) continue;
-    const p = join(parent, n);
-    const out = join(parent, m[1]);
-    if (m[4] && !existsSync(out)) {
-      renameSync(p, out);
-      continue;
-    }
-    rmSync(p, { recursive: true, force: true });
-    removed.push(p);
-  }
-  return removed;
-}
+/** The kind of staging folder a build writes into: `.<name>.building-<pid>-<time>`. */
+export const BUILDING = 'building';
 
 /**
  * The first thing every builder does: checks `dir` (see assertReplaceable) and clears what killed
  * builds left next to it. Returns the resolved path.
  */
 export function prepareOutputDir(dir: string, force = false): string {
-  assertReplaceable(dir, force);
+  if (dir.trim() === '') assertReplaceable(dir, force);
   const out = resolve(dir);
-  removeDeadBuildFolders(dirname(out));
+  cleanUpDeadStaging(out, BUILDING);
+  assertReplaceable(dir, force);
   return out;
 }
+
 
 /** Temporary build folders of this process, so that an interrupted build can remove them. */
 export const activeBuildFolders = new Set<string>();
@@ -112,12 +108,7 @@ export const buildFolderListeners = new Set<(tmp: string, out: string) => void>(
  * commit after the old dataset was moved aside, puts the old dataset back.
  */
 export function cleanUpInterruptedBuild(tmp: string, out: string): void {
-  const old = `${tmp}.old`;
-  if (existsSync(old)) {
-    if (!existsSync(out)) renameSync(old, out);
-    else rmSync(old, { recursive: true, force: true });
-  }
-  rmSync(tmp, { recursive: true, force: true });
+  abandonStagingFolder(tmp, out);
 }
 
 /**
@@ -125,14 +116,5 @@ export function cleanUpInterruptedBuild(tmp: string, out: string): void {
  * signal must clean up, also one the worker made but had not yet reported when the signal came.
  */
 export function ownBuildFolders(out: string): string[] {
-  const parent = dirname(out);
-  if (!existsSync(parent)) return [];
-  const prefix = `.${basename(out)}.building-${process.pid}-`;
-  return readdirSync(parent)
-    .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
-    .map((n) => join(parent, n));
-}
-
-export function buildingFolderName(out: string): string {
-  return join(dirname(out), `.${basename(out)}.building-${process.pid}-${Date.now()}`);
+  return ownStagingFolders(out, BUILDING);
 }
