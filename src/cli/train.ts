@@ -9,6 +9,7 @@ import { asUserError } from '../util/io-errors.js';
 import { applyOverride, finalizeConfig, knownKeys, loadTrainConfig, readRunConfig } from '../train/config.js';
 import { locateResume } from '../train/checkpoint.js';
 import { train } from '../train/loop.js';
+import { TrainingInterrupted } from '../train/stop-signals.js';
 import { formatSummary } from '../train/summary.js';
 
 const HELP = `usage: hrm train [--config FILE] [key=value ...]
@@ -34,6 +35,8 @@ metrics.jsonl, curves.svg and summary.json. resume= continues a run exactly wher
 checkpoint left it (checkpoint_every_steps=K adds resume points inside long iterations).
 A folder that already holds a run is refused for a new run; overwrite=true moves the old run
 aside to <folder>.old-<time> (nothing is deleted). A running trainer locks its folder (.lock).
+Ctrl-C (or SIGTERM) stops training after the current step and names the last good checkpoint;
+resume=<run folder> continues from it.
 
 options:
   --config FILE   base configuration (YAML or JSON)
@@ -46,6 +49,10 @@ export async function run(args: string[]): Promise<number> {
   try {
     return await runTrain(args);
   } catch (e) {
+    if (e instanceof TrainingInterrupted) {
+      console.error(`hrm: ${e.message}`);
+      return e.exitCode;
+    }
     throw asUserError(e);
   }
 }
@@ -95,13 +102,13 @@ async function runTrain(args: string[]): Promise<number> {
       applyOverride(cfg, o);
     }
     cfg.checkpoint_path = at.dir;
-    const summary = await train({ cfg: finalizeConfig(cfg, cfgPath), resume: at, quiet });
+    const summary = await train({ cfg: finalizeConfig(cfg, cfgPath), resume: at, quiet, signals: true });
     console.log(formatSummary(summary));
     return 0;
   }
 
   const cfg = loadTrainConfig({ file, overrides });
-  const summary = await train({ cfg, quiet, overwrite });
+  const summary = await train({ cfg, quiet, overwrite, signals: true });
   console.log(formatSummary(summary));
   return 0;
 }

@@ -43,6 +43,16 @@ export class EMA {
     }
   }
 
+  /** withShadow for an asynchronous `fn` (the weights are swapped back once it settles). */
+  async withShadowAsync<T>(fn: () => Promise<T>): Promise<T> {
+    this.swap();
+    try {
+      return await fn();
+    } finally {
+      this.swap();
+    }
+  }
+
   /** Exchanges the parameters' values with the shadow's (twice restores both). */
   private swap(): void {
     for (const [name, p] of this.params) {

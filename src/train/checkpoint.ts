@@ -16,11 +16,12 @@
  * has its weights, and the newest step with both files is the resume point. Only the newest sidecar is
  * kept (older ones are deleted once a newer one is on disk).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { readSafetensors, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../io/safetensors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { readSafetensors, readSafetensorsMetadata, serializeSafetensors, writeSafetensors, type SafeTensor, type SafeTensorInput } from '../io/safetensors.js';
+import { tempPathFor, writeFileAtomic, writeTempFile } from '../util/atomic-write.js';
+import { assertReplaceableFile, writeOwnFile } from '../util/no-clobber.js';
 import { UserError } from '../util/errors.js';
 import { makeFolders } from '../util/io-errors.js';
 import { configToYaml, defaultRunName, type TrainConfig } from './config.js';
@@ -29,13 +30,18 @@ import { pidAlive } from '../util/pid.js';
 export const RESUME_FORMAT = 'hrm-ts-resume/1';
 
 export function runDirFor(cfg: TrainConfig): string {
-  if (cfg.checkpoint_path) return cfg.checkpoint_path;
+  // `r/` is `r`: the old run of overwrite=true goes to `r.old-<time>` beside it, not inside it
+  if (cfg.checkpoint_path) return cfg.checkpoint_path.replace(/(?<=[^/\\])[/\\]+$/, '');
   if (!cfg.run_name) cfg.run_name = defaultRunName(cfg);
   return join('checkpoints', cfg.project_name ?? 'hrm', cfg.run_name);
 }
 
-/** What a run folder may hold: our files, the lock and writeFileAtomic's temporaries. */
-const RUN_FILE = /^(all_config\.yaml|metrics\.jsonl|summary\.json|curves\.svg|step_\d+[._].*|\.lock|\..+\.tmp-\d+-\d+)$/;
+/** The files hrm writes into a run folder, exactly (a user's `step_7.safetensors.backup` is not one). */
+const OWN_FILES = String.raw`all_config\.yaml|metrics\.jsonl|summary\.json|curves\.svg|submission\.json|arc_votes\.json|arc_report\.html|step_\d+(?:\.ema|\.resume|_all_preds)?\.safetensors`;
+/** What a run folder may hold: our files, the lock and writeFileAtomic's temporaries of them (`.<name>.tmp-<pid>-<n>`). */
+const RUN_FILE = new RegExp(String.raw`^(?:${OWN_FILES}|\.lock)$`);
+const OWN_TEMP = new RegExp(String.raw`^\.(?:${OWN_FILES}|lock)\.tmp-(\d+)-\d+$`);
+const STEP_FILE = /^step_(\d+)(?:\.ema|\.resume|_all_preds)?\.safetensors$/;
 
 /**
  * Creates the run folder, takes its lock and writes all_config.yaml (with the resolved
@@ -49,7 +55,7 @@ export function prepareRunDir(cfg: TrainConfig, opts: { overwrite?: boolean; log
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new UserError(`checkpoint_path=${dir} is a file; a run needs a folder`);
     const names = readdirSync(dir);
-    const foreign = names.find((n) => !RUN_FILE.test(n));
+    const foreign = names.find((n) => !RUN_FILE.test(n) && !OWN_TEMP.test(n));
     if (foreign !== undefined) {
       throw new UserError(`${dir} holds files that are not a run's (e.g. '${foreign}'); choose another run_name or checkpoint_path`);
     }
@@ -74,9 +80,11 @@ export function prepareRunDir(cfg: TrainConfig, opts: { overwrite?: boolean; log
 }
 
 // ---------------------------------------------------------------------------------------------
-// The run-folder lock: `<dir>/.lock` holds the owner's pid and host. It is created exclusively
-// (O_EXCL), so of two processes only one gets it; a lock whose process is gone (kill -9) is stale
-// and taken over. It is removed when the run ends (and at process exit).
+// The run-folder lock: `<dir>/.lock` holds the owner's pid and host. It is written to a temporary
+// file and hard-linked into place, which fails if a `.lock` exists: of two processes only one gets
+// it, and a lock is never seen half-written. A lock whose process is gone (kill -9) is stale and
+// taken over; a `.lock` that is not such a lock (a user's file) is never removed. The lock is removed
+// when the run ends (and at process exit).
 
 export const lockFile = (dir: string) => join(dir, '.lock');
 
@@ -86,12 +94,39 @@ interface LockInfo {
   started: string;
 }
 
+/** The lock at `path`, or null when it is not one hrm wrote (or is gone). */
 function readLock(path: string): LockInfo | null {
   try {
     const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockInfo>;
-    return typeof o.pid === 'number' ? { pid: o.pid, host: String(o.host ?? ''), started: String(o.started ?? '') } : null;
+    const ok = o !== null && typeof o === 'object' && Number.isInteger(o.pid) && (o.pid as number) > 0 && typeof o.host === 'string' && typeof o.started === 'string';
+    return ok ? { pid: o.pid as number, host: o.host as string, started: o.started as string } : null;
   } catch {
-    return null; // unreadable or half-written: treated as stale
+    return null;
+  }
+}
+
+function notALock(path: string): UserError {
+  return new UserError(`${path}: not a lock file hrm wrote; refusing to remove it (move it away, or choose another run_name or checkpoint_path)`);
+}
+
+/** Creates `path` holding `text`, failing with EEXIST if anything is there. */
+function createExclusive(path: string, text: string): void {
+  const tmp = tempPathFor(path);
+  writeTempFile(tmp, text);
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    // no hard links on this file system: O_EXCL (a kill between create and write leaves an empty lock)
+    const fd = openSync(path, 'wx');
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
 
@@ -126,12 +161,7 @@ export function acquireRunLock(dir: string): void {
   const text = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }) + '\n';
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(path, 'wx');
-      try {
-        writeSync(fd, text);
-      } finally {
-        closeSync(fd);
-      }
+      createExclusive(path, text);
       held.add(path);
       if (!exitHook) {
         exitHook = true;
@@ -143,7 +173,11 @@ export function acquireRunLock(dir: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const l = readLock(path);
-      if (l && l.pid === process.pid) {
+      if (!l) {
+        if (existsSync(path)) throw notALock(path);
+        continue; // removed meanwhile
+      }
+      if (l.pid === process.pid) {
         held.add(path);
         return; // this process already holds it
       }
@@ -292,21 +326,79 @@ export function loadCheckpoint(dir: string, step: number): Checkpoint<LoadedTens
   const rFile = readSafetensors(rPath);
   const metaText = rFile.metadata?.[RESUME_FORMAT];
   if (!metaText) throw new UserError(`${rPath}: not an hrm-ts resume file (no '${RESUME_FORMAT}' metadata)`);
-  let resume: ResumeMeta;
+  let raw: unknown;
   try {
-    resume = JSON.parse(metaText) as ResumeMeta;
+    raw = JSON.parse(metaText);
   } catch {
     throw new UserError(`${rPath}: resume metadata is not valid JSON`);
   }
+  const resume = checkResumeMeta(raw, rPath);
   if (resume.format !== RESUME_FORMAT || resume.step !== step) {
-    throw new UserError(`${rPath}: resume metadata says format ${resume.format}, step ${resume.step}; expected ${RESUME_FORMAT}, step ${step}`);
+    throw new UserError(`${rPath}: resume metadata says format ${JSON.stringify(resume.format)}, step ${resume.step}; expected ${RESUME_FORMAT}, step ${step}`);
   }
   return { weights, state: rFile.tensors, resume };
 }
 
-/** Writes evaluation outputs (inputs, labels, logits, ...) as one safetensors file. */
+const U32 = 2 ** 32;
+
+/**
+ * The resume metadata with every field checked (a damaged or hand-edited sidecar must not resume a
+ * run into nonsense or report it finished); the CLI then checks them against the run's configuration.
+ */
+export function checkResumeMeta(raw: unknown, where: string): ResumeMeta {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${where}: resume metadata is not a JSON object`);
+  const o = raw as Record<string, unknown>;
+  const bad = (k: string, want: string): never => {
+    const v = o[k];
+    const got = v === undefined ? 'nothing' : JSON.stringify(v).slice(0, 40);
+    throw new UserError(`${where}: resume metadata '${k}' must be ${want}, got ${got}`);
+  };
+  const int = (k: string, min: number): number => {
+    const v = o[k];
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? v : bad(k, `an integer >= ${min}`);
+  };
+  if (typeof o.format !== 'string') bad('format', `"${RESUME_FORMAT}"`);
+  const rng = o.rng;
+  if (!Array.isArray(rng) || rng.length !== 4 || !rng.every((x) => Number.isInteger(x) && x >= 0 && x < U32)) bad('rng', 'a list of 4 integers in [0, 2^32)');
+  const elapsed = o.elapsed_s;
+  if (typeof elapsed !== 'number' || !(elapsed >= 0 && elapsed < Infinity)) bad('elapsed_s', 'a number >= 0');
+  const lastEval = o.last_eval;
+  if (lastEval !== null && (typeof lastEval !== 'object' || Array.isArray(lastEval) || !Object.values(lastEval as object).every((v) => typeof v === 'number'))) {
+    bad('last_eval', 'null or an object of numbers');
+  }
+  if (o.carry !== null && (typeof o.carry !== 'object' || Array.isArray(o.carry))) bad('carry', 'null or an object');
+  if (typeof o.transient !== 'boolean') bad('transient', 'true or false');
+  const sup = o.supersedes;
+  if (sup !== undefined && sup !== null && !(typeof sup === 'number' && Number.isSafeInteger(sup) && sup >= 0)) bad('supersedes', 'null or an integer >= 0');
+  const total = int('total_steps', 1);
+  const step = int('step', 0);
+  if (step > total) bad('step', `at most total_steps (${total})`);
+  return {
+    format: o.format as string, step, total_steps: total, iteration: int('iteration', 0), batches_done: int('batches_done', 0),
+    rng: rng as ResumeMeta['rng'], optimizer_step: int('optimizer_step', 0), metrics_bytes: int('metrics_bytes', 0),
+    carry: o.carry, elapsed_s: elapsed as number, last_eval: lastEval as ResumeMeta['last_eval'], transient: o.transient as boolean,
+    ...(sup === undefined ? {} : { supersedes: sup as number | null }),
+  };
+}
+
+const PREDS_NOTE = 'hrm-ts eval outputs (the reference torch.saves step_N_all_preds.<rank>)';
+
+/** Whether `path` is evaluation outputs hrm wrote (recognised by its metadata, not its name). */
+export function isOwnPredictions(path: string): boolean {
+  return readSafetensorsMetadata(path).note === PREDS_NOTE;
+}
+
+/**
+ * Writes evaluation outputs (inputs, labels, logits, ...) as one safetensors file. It replaces only
+ * outputs hrm wrote (an earlier evaluation's), never a user's file or link of that name.
+ */
 export function savePredictions(path: string, outputs: Tensors): void {
-  writeSafetensors(path, outputs, { format: 'pt', note: 'hrm-ts eval outputs (the reference torch.saves step_N_all_preds.<rank>)' });
+  writeOwnFile(path, serializeSafetensors(outputs, { format: 'pt', note: PREDS_NOTE }), isOwnPredictions);
+}
+
+/** Throws the UserError savePredictions would, before an evaluation spends its time. */
+export function assertPredictionsWritable(path: string): void {
+  assertReplaceableFile(path, isOwnPredictions);
 }
 
 /** The step number in a file name like step_1234.safetensors (0 when there is none, as the reference). */
@@ -316,13 +408,16 @@ export function stepFromFileName(path: string): number {
 }
 
 /**
- * Before resuming at `step`: deletes what a killed session left beyond it (temporaries of
- * writeFileAtomic, `.<name>.tmp-<pid>-<n>`, and step files of work that will be redone).
+ * Before resuming at `step`: deletes what a killed session left beyond it: writeFileAtomic's
+ * temporaries of the files hrm writes (`.<name>.tmp-<pid>-<n>`, their process gone) and the step files
+ * of work that will be redone. Only names exactly as hrm writes them; anything else is a user's.
  */
 export function removeLeftovers(dir: string, step: number): void {
   for (const n of readdirSync(dir)) {
-    const m = /^step_(\d+)[._]/.exec(n);
-    if (/^\..+\.tmp-\d+-\d+$/.test(n) || (m && Number(m[1]) > step)) rmSync(join(dir, n), { force: true });
+    const t = OWN_TEMP.exec(n);
+    const m = STEP_FILE.exec(n);
+    const deadTemp = t !== null && Number(t[1]) !== process.pid && !pidAlive(Number(t[1]));
+    if (deadTemp || (m && Number(m[1]) > step)) rmSync(join(dir, n), { force: true });
   }
 }
 

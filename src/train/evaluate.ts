@@ -29,6 +29,31 @@ export interface EvaluateOptions {
 }
 
 export function evaluate(model: ReasoningModel, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void, options: EvaluateOptions = {}): EvalResult {
+  const run = evaluation(model, loader, saveOutputs, onBatch, options);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** evaluate, awaiting `between()` after each batch (the trainer lets a Ctrl-C in there). */
+export async function evaluateAsync(
+  model: ReasoningModel, loader: PuzzleDataset, saveOutputs: string[], between: () => Promise<void>, options: EvaluateOptions = {},
+): Promise<EvalResult> {
+  const run = evaluation(model, loader, saveOutputs, undefined, options);
+  try {
+    for (;;) {
+      const r = run.next();
+      if (r.done) return r.value;
+      await between();
+    }
+  } finally {
+    run.return(undefined as never);
+  }
+}
+
+/** The evaluation, pausing after each batch. */
+function* evaluation(model: ReasoningModel, loader: PuzzleDataset, saveOutputs: string[], onBatch?: (done: number) => void, options: EvaluateOptions = {}): Generator<void, EvalResult> {
   const t0 = Date.now();
   const arcIds = options.arcIdentifiers === undefined ? arcIdentifiersFor(loader.opts.dataPath) : options.arcIdentifiers;
   const voter = arcIds ? new ArcVoter(arcIds, model.config.seq_len) : null;
@@ -56,6 +81,7 @@ export function evaluate(model: ReasoningModel, loader: PuzzleDataset, saveOutpu
     model.disposeCarry(carry);
     batches++;
     onBatch?.(batches);
+    yield;
   }
   const sets: Record<string, Record<string, number>> = {};
   for (const [name, m] of Object.entries(sums)) {

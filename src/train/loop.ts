@@ -31,18 +31,21 @@ import {
   acquireRunLock,
   releaseRunLock,
   RESUME_FORMAT,
+  resumeFile,
   saveCheckpoint,
   savePredictions,
   weightsFile,
   writeJsonAtomic,
+  type ResumeMeta,
   type Tensors,
 } from './checkpoint.js';
 import { testDataPath, totalSteps, type TrainConfig } from './config.js';
-import { evaluate } from './evaluate.js';
+import { evaluateAsync } from './evaluate.js';
+import { StopRequested, StopSignals, TrainingInterrupted } from './stop-signals.js';
 import { arcIdentifiersFor } from '../arc/detect.js';
 import { writeArcOutputs } from '../arc/report.js';
 import { MetricsLog, readMetrics } from './metrics-log.js';
-import { buildModel, buildOptimizers, exportOptimizer, importOptimizer, withEvalWeights } from './model-bridge.js';
+import { buildModel, buildOptimizers, exportOptimizer, importOptimizer, withEvalWeightsAsync } from './model-bridge.js';
 import { loadStateDict, loadStateDictFile, stateDict } from '../io/state-dict.js';
 import type { ACTCarry as HRMCarry } from '../models/shared/act.js';
 import { ACTLossHead } from '../losses/act-loss-head.js';
@@ -60,6 +63,11 @@ export interface TrainOptions {
   /** where progress and messages go (default: stderr / stdout) */
   log?: (line: string) => void;
   quiet?: boolean;
+  /**
+   * stop at the next step on SIGINT/SIGTERM with a TrainingInterrupted naming the last good checkpoint
+   * (the CLI sets it; a library caller keeps its own signal handling)
+   */
+  signals?: boolean;
 }
 
 /** Reads both splits' metadata, turning a missing or broken dataset into a clear error up front. */
@@ -146,6 +154,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     removeLeftovers(dir, opts.resume.step);
     const source = weightsFile(dir, opts.resume.step);
     const ck = loadCheckpoint(dir, opts.resume.step);
+    checkResumePoint(ck.resume, resumeFile(dir, opts.resume.step), total, totalIters);
     loadStateDict(model, ck.weights, source);
     importOptimizer(optim, ck.state, ck.resume.optimizer_step, source);
     rng.setState(ck.resume.rng);
@@ -215,6 +224,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     writeFileAtomic(join(dir, 'curves.svg'), curvesSvg(readMetrics(metricsLog.path), `${cfg.project_name} / ${cfg.run_name ?? basename(dir)}`));
   };
 
+  const stop = opts.signals ? new StopSignals() : null;
   try {
     for (; iteration < totalIters; iteration++) {
       let b = 0;
@@ -244,6 +254,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         if (cfg.checkpoint_every_steps > 0 && step % cfg.checkpoint_every_steps === 0 && step < total) {
           checkpoint(true, { iteration, batches: batchesDone });
         }
+        await stop?.check();
       }
       batchesDone = 0;
       // The reference keeps looping (and evaluating the same weights) once total_steps is reached; we stop.
@@ -255,7 +266,8 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         if (cfg.checkpoint_every_eval) checkpoint(false, { iteration: iteration + 1, batches: 0 });
         continue;
       }
-      const ev = withEvalWeights(optim, () => evaluate(model, evalData, cfg.eval_save_outputs, undefined, { arcIdentifiers: arcIds }));
+      const ev = await withEvalWeightsAsync(optim, () =>
+        evaluateAsync(model, evalData, cfg.eval_save_outputs, async () => stop?.check(), { arcIdentifiers: arcIds }));
       const flat: Record<string, number> = {};
       for (const [set, m] of Object.entries(ev.sets)) for (const [k, v] of Object.entries(m)) flat[`${set}/${k}`] = v;
       lastEval = flat;
@@ -270,6 +282,9 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     }
   } catch (e) {
     progress.pause();
+    if (e instanceof StopRequested) {
+      throw new TrainingInterrupted(e.signal, `interrupted (${e.signal}) at step ${step}; training stopped; ${lastGood()}`);
+    }
     if (e instanceof NonFiniteLoss) {
       metricsLog.flush();
       refreshPlot();
@@ -282,6 +297,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     if (io !== null) throw new UserError(`${io}; training stopped; ${lastGood()}`);
     throw e;
   } finally {
+    stop?.dispose();
     progress.finish();
     try {
       metricsLog.flush();
@@ -308,6 +324,19 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   optim.adam.dispose();
   optim.ema?.dispose();
   return summary;
+}
+
+/**
+ * A resume point's metadata against the run it continues: the configuration and dataset give the
+ * same number of steps and iterations it was made for (a damaged sidecar must not report the run
+ * finished, or continue it past its end).
+ */
+function checkResumePoint(r: ResumeMeta, file: string, total: number, totalIters: number): void {
+  if (r.total_steps !== total) {
+    throw new UserError(`${file}: resume metadata 'total_steps' is ${r.total_steps}, but the run's configuration and dataset give ${total} (a different dataset at data_path?)`);
+  }
+  if (r.iteration > totalIters) throw new UserError(`${file}: resume metadata 'iteration' is ${r.iteration}, past the run's ${totalIters} iteration(s)`);
+  if (r.iteration === totalIters && r.batches_done !== 0) throw new UserError(`${file}: resume metadata 'batches_done' is ${r.batches_done} after the run's last iteration`);
 }
 
 class NonFiniteLoss extends Error {

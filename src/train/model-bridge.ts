@@ -82,3 +82,8 @@ export function importOptimizer(opt: Optimizers, saved: LoadedTensors, step: num
 export function withEvalWeights<T>(opt: Optimizers, fn: () => T): T {
   return opt.ema ? opt.ema.withShadow(fn) : fn();
 }
+
+/** withEvalWeights for an asynchronous `fn`. */
+export function withEvalWeightsAsync<T>(opt: Optimizers, fn: () => Promise<T>): Promise<T> {
+  return opt.ema ? opt.ema.withShadowAsync(fn) : fn();
+}
