@@ -11,6 +11,7 @@ import { pathKind } from '../util/io-errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { checkVotesFile } from './votes-check.js';
 import { writeSubmission } from './submission.js';
+import { arcOutputPaths, assertArcOutputsWritable } from './output-files.js';
 import { PASS_KS, gridKey, gridToRows, passAtK, type ArcScores, type TaskVotes } from './voting.js';
 
 export const VOTES_FORMAT = 'hrm-ts-arc-votes/1';
@@ -70,9 +71,13 @@ export interface ArcOutputFiles {
   report: string;
 }
 
-/** Writes submission.json, arc_votes.json and arc_report.html into `dir`. */
+/**
+ * Writes submission.json, arc_votes.json and arc_report.html into `dir`, replacing only files of
+ * those names that hrm wrote (src/arc/output-files.ts).
+ */
 export function writeArcOutputs(dir: string, step: number, tasks: TaskVotes[]): ArcOutputFiles {
-  const files = { submission: join(dir, 'submission.json'), votes: join(dir, 'arc_votes.json'), report: join(dir, 'arc_report.html') };
+  const files = arcOutputPaths(dir);
+  assertArcOutputsWritable(files);
   writeSubmission(files.submission, tasks);
   const v = votesFile(tasks, step);
   writeFileAtomic(files.votes, JSON.stringify(v) + '\n');

@@ -13,7 +13,7 @@ import { locateModel, readInferenceWeights, readModelSpec } from './load.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { lookupModel } from '../models/registry.js';
-import { predsFile, savePredictions, stepFromFileName } from '../train/checkpoint.js';
+import { assertPredictionsWritable, predsFile, savePredictions, stepFromFileName } from '../train/checkpoint.js';
 import { finalizeConfig, readRunConfig, type TrainConfig } from '../train/config.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { readDatasetMetadata } from '../data/dataset-format.js';
@@ -21,6 +21,7 @@ import { ioErrorMessage, makeFolders } from '../util/io-errors.js';
 import { buildModel } from '../train/model-bridge.js';
 import { arcIdentifiersFor } from '../arc/detect.js';
 import { writeArcOutputs, type ArcOutputFiles } from '../arc/report.js';
+import { arcOutputPaths, assertArcOutputsWritable } from '../arc/output-files.js';
 
 /** The reference's EvalConfig default for save_outputs. */
 export const DEFAULT_SAVE_OUTPUTS = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'q_halt_logits', 'q_continue_logits'];
@@ -72,6 +73,10 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   const arcIds = arcIdentifiersFor(cfg.data_path, cfg);
   cfg.eval_save_outputs = opts.saveOutputs ?? (arcIds ? ARC_DEFAULT_SAVE_OUTPUTS : DEFAULT_SAVE_OUTPUTS);
   finalizeConfig(cfg, cfgPath);
+  // A user's file where the outputs go stops the evaluation before it spends its time.
+  const outDir = opts.outputDir ?? cfg.checkpoint_path;
+  if (cfg.eval_save_outputs.length > 0) assertPredictionsWritable(predsFile(outDir, stepFromFileName(files.weights)));
+  if (arcIds) assertArcOutputsWritable(arcOutputPaths(outDir), 'move it away first, or write elsewhere with output_dir=DIR');
   // Only the test split is read: evaluation needs nothing else (its dataset.json carries the same
   // vocab_size, seq_len and num_puzzle_identifiers as the train split's in the reference's builders).
   let meta;
