@@ -4,9 +4,11 @@
  * the solutions' tasks. Both files are untrusted: they are parsed as JSON (which executes nothing) and
  * every level is checked, with one line naming the file, the task and the problem.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { pathKind } from '../util/io-errors.js';
+import { readJsonFile } from '../util/json-file.js';
 
 type Rows = number[][];
 
@@ -23,12 +25,8 @@ export interface ScoreResult {
 }
 
 function readJson(path: string, what: string): unknown {
-  if (!existsSync(path)) throw new UserError(`${path}: no such ${what}`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  if (pathKind(path) === null) throw new UserError(`${path}: no such ${what}`);
+  return readJsonFile(path);
 }
 
 /** Checks an ARC grid: a non-empty list of equal-length non-empty rows of integers 0-9, at most 30x30. */
@@ -61,7 +59,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
 /** Solutions: a folder of task JSON files (`test[i].output`) or a Kaggle `_solutions.json` ({task: [grid, ...]}). */
 export function readSolutions(path: string): Map<string, Rows[]> {
   const sols = new Map<string, Rows[]>();
-  if (existsSync(path) && statSync(path).isDirectory()) {
+  if (pathKind(path) === 'dir') {
     const files = readdirSync(path).filter((f) => f.endsWith('.json')).sort();
     if (files.length === 0) throw new UserError(`${path}: no task JSON files in this folder (give the folder that holds them, e.g. .../evaluation, or a Kaggle _solutions.json)`);
     for (const f of files) {

@@ -13,12 +13,13 @@
  * offsets stay uint8), the three index arrays as int32, and dataset.json with Python's `json.dump`
  * (", " and ": " separators, floats always with a fraction). We write byte-compatible JSON.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UserError, oneLine } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { checkLimits } from '../util/limits.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { makeFolders } from '../util/io-errors.js';
+import { makeFolders, pathKind } from '../util/io-errors.js';
 import { NpyData, numel, readNpyHeader, writeNpy } from '../io/npy.js';
 import { BUILDING, activeBuildFolders, assertReplaceable, buildFolderListeners, cleanUpInterruptedBuild } from './builders/output-dir.js';
 import { commitStagingFolder, makeStagingFolder } from '../util/staging.js';
@@ -136,23 +137,18 @@ export function arrayPath(dir: string, split: Split, set: string, name: ArrayNam
  * shape consistent with it (headers only; the loader checks the index contents).
  */
 export function readDatasetMetadata(dir: string, split: Split): DatasetMetadata {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+  const kind = pathKind(dir);
+  if (kind === 'file') {
     throw new UserError(`${dir} is a file, not a dataset folder (give the folder that holds train/ and test/, as written by hrm data)`);
   }
-  if (!existsSync(dir)) throw new UserError(`${dir}: dataset folder not found`);
+  if (kind === null) throw new UserError(`${dir}: dataset folder not found`);
   const splitDir = join(dir, split);
-  if (!existsSync(splitDir) || !statSync(splitDir).isDirectory()) {
+  if (pathKind(splitDir) !== 'dir') {
     throw new UserError(`${dir}: has no '${split}' split (no folder ${splitDir})`);
   }
   const file = join(splitDir, 'dataset.json');
-  if (!existsSync(file)) throw new UserError(`${file}: missing (not a dataset folder built for HRM?)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON (${oneLine((e as Error).message)})`);
-  }
-  const m = validateMetadata(raw, file);
+  if (pathKind(file) === null) throw new UserError(`${file}: missing (not a dataset folder built for HRM?)`);
+  const m = validateMetadata(readJsonFile(file), file);
   let groups = 0;
   for (const set of m.sets) {
     const h: Partial<Record<ArrayName, number[]>> = {};
@@ -187,13 +183,8 @@ export function readDatasetMetadata(dir: string, split: Split): DatasetMetadata 
 /** Reads `<dir>/identifiers.json` (a list of names), or null when absent. */
 export function readIdentifiers(dir: string): string[] | null {
   const p = join(dir, 'identifiers.json');
-  if (!existsSync(p)) return null;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(p, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${p}: not valid JSON (${oneLine((e as Error).message)})`);
-  }
+  if (pathKind(p) === null) return null;
+  const raw = readJsonFile(p);
   if (!Array.isArray(raw) || !raw.every((x) => typeof x === 'string')) throw new UserError(`${p}: expected a JSON list of strings`);
   return raw as string[];
 }

@@ -90,7 +90,9 @@ export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>,
   if (unexpected.length) problems.push(`unexpected ${unexpected.length}: ${list(unexpected)}`);
   if (mismatched.length) problems.push(`mismatched ${mismatched.length}: ${list(mismatched)}`);
   if (problems.length) {
-    throw new UserError(`${source}: the state dict does not fit this model (check the model configuration):\n  ${problems.join('\n  ')}`);
+    // one line that says it all, then the names (a list may run long)
+    const counts = problems.map((p) => (/^(missing|unexpected|mismatched) \d+:/.test(p) ? p.slice(0, p.indexOf(':')) : 'a name given twice'));
+    throw new UserError(`${source}: the state dict does not fit this model (${counts.join(', ')}; check the model configuration)\n  ${problems.join('\n  ')}`);
   }
   for (const { name, tensor } of wanted) {
     const t = byName.get(name)!.t;

@@ -5,8 +5,7 @@
  * reference checkpoint folder as published (`checkpoint` torch zip + all_config.yaml, read by
  * src/io/torch-checkpoint.ts), the step from the file name. Outputs named in save_outputs go to `step_N_all_preds.safetensors` beside it.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { PuzzleDataset } from '../data/loader.js';
 import { loadStateDict } from '../io/state-dict.js';
 import { locateModel, readInferenceWeights, readModelSpec } from './load.js';
@@ -17,7 +16,7 @@ import { assertPredictionsWritable, predsFile, savePredictions, stepFromFileName
 import { finalizeConfig, readRunConfig, type TrainConfig } from '../train/config.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { readDatasetMetadata } from '../data/dataset-format.js';
-import { ioErrorMessage, makeFolders } from '../util/io-errors.js';
+import { ioErrorMessage, makeFolders, pathKind } from '../util/io-errors.js';
 import { buildModel } from '../train/model-bridge.js';
 import { arcIdentifiersFor } from '../arc/detect.js';
 import { writeArcOutputs, type ArcOutputFiles } from '../arc/report.js';
@@ -53,10 +52,11 @@ export interface EvalCheckpointResult extends EvalResult {
 
 export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointResult {
   const ckpt = opts.checkpoint;
-  if (!existsSync(ckpt)) throw new UserError(`checkpoint=${ckpt}: no such file`);
-  const isDir = statSync(ckpt).isDirectory();
+  const kind = pathKind(ckpt);
+  if (kind === null) throw new UserError(`checkpoint=${ckpt}: no such file`);
+  const isDir = kind === 'dir';
   const cfgPath = isDir ? join(ckpt, 'all_config.yaml') : join(dirname(ckpt), 'all_config.yaml');
-  if (!existsSync(cfgPath)) throw new UserError(`checkpoint=${ckpt}: no all_config.yaml ${isDir ? 'in it' : 'next to it'} (${cfgPath}); evaluation needs the run's configuration`);
+  if (pathKind(cfgPath) === null) throw new UserError(`checkpoint=${ckpt}: no all_config.yaml ${isDir ? 'in it' : 'next to it'} (${cfgPath}); evaluation needs the run's configuration`);
   // a reference checkpoint folder (or its `checkpoint` torch zip), a run folder or a step_N.safetensors
   const files = locateModel(ckpt);
   const cfg = readRunConfig(cfgPath);
@@ -69,7 +69,13 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
     Object.assign(cfg.arch, { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings });
   }
   cfg.checkpoint_path = dirname(files.weights);
+  const runDataPath = cfg.data_path;
   opts.adjust?.(cfg);
+  if (cfg.data_path === runDataPath && pathKind(cfg.data_path) === null) {
+    throw new UserError(
+      `${cfgPath}: data_path '${cfg.data_path}' is not there${isAbsolute(cfg.data_path) ? '' : ' (relative: looked for from the current folder, the run folder and the folders above it)'}; give data_path=DIR`,
+    );
+  }
   const arcIds = arcIdentifiersFor(cfg.data_path, cfg);
   cfg.eval_save_outputs = opts.saveOutputs ?? (arcIds ? ARC_DEFAULT_SAVE_OUTPUTS : DEFAULT_SAVE_OUTPUTS);
   finalizeConfig(cfg, cfgPath);

@@ -17,7 +17,7 @@ import { parseArcPuzzleName } from '../data/arc-grid.js';
 import { ARC_SEQ_LEN, ARC_VOCAB, augmentGrid, parseExamples, parseGrid, placeGrid, type Grid } from '../data/builders/arc.js';
 import { readIdentifiers } from '../data/dataset-format.js';
 import { infer } from '../models/shared/inference.js';
-import { UserError } from '../util/errors.js';
+import { UserError, quote } from '../util/errors.js';
 import { pathKind } from '../util/io-errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import type { Solver } from './solver.js';
@@ -105,7 +105,7 @@ export function solveArc(solver: Solver, task: ArcTestTask, dataDir: string, opt
   const ids = taskIdentifiers(identifiers, task.name);
   if (ids.length === 0) {
     throw new UserError(
-      `task ${task.name} is not in ${dataDir}/identifiers.json: the model has no puzzle embedding for it; only tasks of its training dataset can be answered (give --task-id if the file's name is not the task's)`,
+      `task ${quote(task.name, 80)} is not in ${dataDir}/identifiers.json: the model has no puzzle embedding for it; only tasks of its training dataset can be answered (give --task-id if the file's name is not the task's)`,
     );
   }
   const segments = opts.segments;

@@ -6,7 +6,8 @@
  * length, and resuming cuts the file back to it, so a line half-written by `kill -9` or lines of work
  * that is redone after resume never stay in the log.
  */
-import { UserError, oneLine } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { describeSyntaxError } from '../util/json-file.js';
 import { withPath } from '../util/io-errors.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 
@@ -68,8 +69,8 @@ export function readMetrics(path: string): MetricRecord[] {
     if (!line.trim()) continue;
     try {
       out.push(JSON.parse(line) as MetricRecord);
-    } catch (e) {
-      if (i < lines.length - 1) throw new UserError(`${path}:${i + 1}: not a JSON line (${oneLine((e as Error).message)})`);
+    } catch {
+      if (i < lines.length - 1) throw new UserError(`${path}:${i + 1}: not a JSON line (${describeSyntaxError(line).replace(/^line 1, /, '')})`);
     }
   }
   return out;
