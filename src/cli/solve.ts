@@ -11,6 +11,8 @@ import { drawGrid, type Puzzle } from '../solve/puzzle.js';
 import { readArcTestTask, solveArc, type ArcTestResult } from '../solve/arc.js';
 import { Solver, summarize, type SolveResult, type TaskName } from '../solve/solver.js';
 import { bundledModelNames, bundledModelPath } from '../model-files/bundle.js';
+import { DEFAULT_SEARCH_CALLS } from '../solve/sudoku-search.js';
+import { parseBudget } from '../solve/search-solve.js';
 
 // a function: the bundled models are listed when the help is asked for, not when the module loads
 const help = (): string => `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] [--model NAME | --checkpoint PATH] [options]
@@ -44,6 +46,15 @@ Answers puzzles with a trained model (HRM, TRM or the baseline) and checks each 
                      columns, bands and stacks permuted, transposed; maze: its 7 rotations and
                      reflections) and the first right answer is kept. Only the rules judge, never a given answer. Default 0: the model's own
                      answer, as the reference evaluates; 'attempts' says how many were run
+  --search           sudoku: search instead (src/solve/sudoku-search.ts): the model is asked about
+                     the puzzle, the cells it is sure of that break no rule are kept as clues
+                     (with naked and hidden singles) and it is asked again; where it is unsure it
+                     guesses the cell with the fewest candidates, most probable digit first, and
+                     backs off on a contradiction. Each board is one model call (all segments);
+                     boards of many puzzles run as one batch. Only the rules judge. --json adds
+                     calls, model_valid (the model's own answer) and the search's steps with --trace
+  --budget N|Tms|Ts  the search's budget per puzzle: N model calls (default ${DEFAULT_SEARCH_CALLS}) or a
+                     time (500ms, 2s: the puzzle's share of the batches); implies --search
   --batch N          puzzles per batch (default 32)
 arc: TASK.json is an ARC task ({"train": [...], "test": [{"input": grid, "output": grid?}, ...]}),
   DIR the dataset the model was trained on (hrm data arc): the model has a puzzle embedding per
@@ -75,6 +86,8 @@ export async function run(args: string[]): Promise<number> {
   let segments: number | undefined;
   let batchSize: number | undefined;
   let retries = 0;
+  let search = false;
+  let budget: string | undefined;
   const intArg = (flag: string, v: string | undefined, min = 1): number => {
     const n = Number(v);
     if (v === undefined || v.trim() === '' || !Number.isInteger(n) || n < min) throw new UserError(`${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : `'${v}'`}`);
@@ -96,9 +109,17 @@ export async function run(args: string[]): Promise<number> {
     else if (a === '--segments') segments = intArg(a, rest[++i]);
     else if (a === '--batch') batchSize = intArg(a, rest[++i]);
     else if (a === '--retries') retries = intArg(a, rest[++i], 0);
+    else if (a === '--search') search = true;
+    else if (a === '--budget') {
+      budget = value();
+      parseBudget(budget, '--budget');
+      search = true;
+    }
     else if (a.startsWith('--')) throw new UserError(`hrm solve: unknown option '${a}' (see hrm solve --help)`);
     else positional.push(a);
   }
+  if (search && retries > 0) throw new UserError('hrm solve: --search and --retries are two ways of asking again; give one');
+  if (search && halt) throw new UserError('hrm solve: --search runs every segment of each call; leave out --halt');
   if (checkpoint && modelName) throw new UserError('hrm solve: give --model NAME or --checkpoint PATH, not both');
   if (positional.length + files.length === 0) throw new UserError(`hrm solve ${task}: give a puzzle or --file F (see hrm solve --help)`);
   if (!checkpoint && !modelName && !bundledModelNames().includes(task)) {
@@ -118,7 +139,7 @@ export async function run(args: string[]): Promise<number> {
     }
     for (const f of files) puzzles.push(...solver.parse(task as TaskName, readText(f), f === '-' ? '<stdin>' : f, true));
     const color = !json && process.stdout.isTTY === true;
-    const results = solver.solve(task as TaskName, puzzles, { segments, halt, trace, batchSize, retries }, (r) => {
+    const results = solver.solve(task as TaskName, puzzles, { segments, halt, trace, batchSize, retries, search, budget }, (r) => {
       process.stdout.write(json ? jsonLine(r, trace) + '\n' : humanReport(r, puzzles[r.index], color) + '\n');
     });
     if (results.length > 1) {
@@ -160,11 +181,21 @@ function jsonLine(r: SolveResult, trace: boolean): string {
     solved: r.solved,
     segments: r.segments,
     attempts: r.attempts,
+    calls: r.calls,
     ms: round(r.ms, 2),
     q_halt: r.q_halt,
     q_continue: r.q_continue,
     ...(r.problem ? { problem: r.problem } : {}),
   };
+  if (r.search) {
+    o.model_answer = r.search.model_answer;
+    o.model_valid = r.search.model_valid;
+    if (r.search.stopped) o.stopped = r.search.stopped;
+    if (trace) {
+      o.steps = r.search.steps;
+      o.fixed = r.search.fixed;
+    }
+  }
   if (trace && r.trace) o.trace = r.trace.map((t) => ({ segment: t.segment, preds: t.preds, q_halt: t.q_halt, q_continue: t.q_continue }));
   return JSON.stringify(o);
 }
@@ -173,9 +204,11 @@ function humanReport(r: SolveResult, p: Puzzle, color: boolean): string {
   const lines: string[] = [];
   const verdict = r.valid ? (r.shortest === false ? 'valid, not shortest' : 'valid') : 'NOT valid';
   const solved = r.solved === null ? '' : r.solved ? ', matches the given answer' : ', differs from the given answer';
-  const attempts = r.attempts > 1 ? (r.valid ? ` (attempt ${r.attempts}, a symmetric copy)` : ` (after ${r.attempts} attempts; the first is shown)`) : '';
+  const attempts = r.search
+    ? `; search: ${r.calls} model call${r.calls === 1 ? '' : 's'}, the model's own answer ${r.search.model_valid ? 'valid' : 'not valid'}${r.search.stopped ? `, stopped (${r.search.stopped})` : ''}`
+    : r.attempts > 1 ? (r.valid ? ` (attempt ${r.attempts}, a symmetric copy)` : ` (after ${r.attempts} attempts; the first is shown)`) : '';
   lines.push(`puzzle ${r.index + 1} (${r.source}): ${verdict}${solved}${attempts}; ${r.segments} segments, ${r.ms.toFixed(1)} ms${r.problem ? ` (${r.problem})` : ''}`);
-  if (!r.valid && r.attempts === 1) lines.push('(the model can be asked again on symmetric copies of the puzzle: --retries 8)');
+  if (!r.valid && r.attempts === 1 && !r.search) lines.push('(the model can be asked again on symmetric copies of the puzzle: --retries 8)');
   if (r.trace) {
     let prev: string | null = null;
     for (const t of r.trace) {

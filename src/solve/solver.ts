@@ -12,6 +12,7 @@ import { infer, type InferenceResult } from '../models/shared/inference.js';
 import { buildLoadedModel, locateModel, readInferenceWeights, readModelSpec, unservedSide, type ModelFiles, type ModelSpec } from '../model-files/load.js';
 import { UserError } from '../util/errors.js';
 import { MAZE } from './maze.js';
+import { runSudokuSearch, type SearchBudget, type SearchReport } from './search-solve.js';
 import type { Puzzle, PuzzleKind } from './puzzle.js';
 import { SUDOKU } from './sudoku.js';
 
@@ -33,6 +34,13 @@ export interface SolveOptions {
    * own answer)
    */
   retries?: number;
+  /**
+   * Sudoku: the test-time search (src/solve/sudoku-search.ts): a guess tree over the model's sure cells,
+   * judged by the rules, every board one model call, boards of many puzzles batched together
+   */
+  search?: boolean;
+  /** the search's budget per puzzle: model calls (64 unless given) or a time ('500ms', '2s') */
+  budget?: SearchBudget;
 }
 
 export interface TraceStep {
@@ -65,6 +73,10 @@ export interface SolveResult {
   ms: number;
   /** 1 + the retries run (the answer is the first valid one, else the model's first answer) */
   attempts: number;
+  /** model calls spent on this puzzle (each runs every segment): attempts, or the search's boards asked */
+  calls: number;
+  /** with `search`: the model's own answer beside the search's, and the search's steps */
+  search?: SearchReport;
   q_halt: number;
   q_continue: number;
   trace?: TraceStep[];
@@ -78,6 +90,8 @@ export interface SolveSummary {
   /** mazes: valid and a shortest path (BFS), the figure a maze model is judged by */
   shortest_pct?: number;
   ms_per_puzzle: number;
+  /** with the search: the model's own answers beside it, and the median cost per puzzle */
+  search?: { model_valid_pct: number; median_calls: number; median_ms: number };
 }
 
 export class Solver {
@@ -101,7 +115,8 @@ export class Solver {
   static load(path: string): Solver {
     const files = locateModel(path);
     const { weights } = readInferenceWeights(files); // a run trained with ema answers with its EMA weights
-    return new Solver(files, readModelSpec(files, weights), weights);
+    // building the model checks the weights (loadStateDict), so the spec need not build one to check them
+    return new Solver(files, readModelSpec(files, weights, { check: false }), weights);
   }
 
   /** The model's halt_max_steps (the default number of segments). */
@@ -147,6 +162,17 @@ export class Solver {
     const retries = opts.retries ?? 0;
     if (!(Number.isInteger(retries) && retries >= 0)) throw new UserError(`retries must be an integer >= 0, got ${retries}`);
     const results: SolveResult[] = [];
+    if (opts.search || opts.budget !== undefined) {
+      if (task !== 'sudoku') throw new UserError(`the search is for sudoku; a ${task} is asked again with retries instead`);
+      const run = runSudokuSearch(this.modelFor(81), puzzles, { segments: opts.segments, budget: opts.budget, batchSize }, (s) => {
+        const p = puzzles[s.index];
+        const r: SolveResult = { task, source: p.source, question: p.question, attempts: s.calls, ...s };
+        results.push(r);
+        onResult?.(r);
+      });
+      if (run.length !== puzzles.length) throw new Error('search: an outcome is missing');
+      return results;
+    }
     let i = 0;
     while (i < puzzles.length) {
       // a batch holds puzzles of one size
@@ -171,6 +197,7 @@ export class Solver {
           if (right(again)) done[b] = again;
           done[b].ms = ms;
           done[b].attempts = k + 1;
+          done[b].calls = k + 1;
         });
         pending = pending.filter((b) => !right(done[b]));
       }
@@ -228,6 +255,7 @@ function judged(task: TaskName, kind: PuzzleKind, p: Puzzle, index: number, run:
     segments: run.segments[b],
     ms: run.ms,
     attempts: 1,
+    calls: 1,
     q_halt: run.q_halt[b],
     q_continue: run.q_continue[b],
   };
@@ -246,6 +274,12 @@ function kindOf(task: string): PuzzleKind {
   return k;
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 export function summarize(results: SolveResult[]): SolveSummary {
   const labelled = results.filter((r) => r.solved !== null);
   const pct = (n: number, d: number): number => Math.round((1000 * n) / d) / 10;
@@ -255,5 +289,14 @@ export function summarize(results: SolveResult[]): SolveSummary {
     valid_pct: results.length ? pct(results.filter((r) => r.valid).length, results.length) : 0,
     ...(results.some((r) => r.shortest !== undefined) ? { shortest_pct: pct(results.filter((r) => r.valid && r.shortest === true).length, results.length) } : {}),
     ms_per_puzzle: results.length ? Math.round((100 * results.reduce((s, r) => s + r.ms, 0)) / results.length) / 100 : 0,
+    ...(results.length && results.every((r) => r.search)
+      ? {
+          search: {
+            model_valid_pct: pct(results.filter((r) => r.search!.model_valid).length, results.length),
+            median_calls: median(results.map((r) => r.calls)),
+            median_ms: Math.round(100 * median(results.map((r) => r.ms))) / 100,
+          },
+        }
+      : {}),
   };
 }

@@ -11,7 +11,7 @@ export interface FileRef {
 export type Request =
   | { op: 'init'; wasmUrl: string; gpuWorkerUrl: string; backend: 'auto' | 'wasm' | 'webgpu' }
   | { op: 'loadModel'; key: string; name: string; files: FileRef[]; entry: string }
-  | { op: 'solve'; key: string; task: 'sudoku' | 'maze'; text: string; halt: boolean }
+  | { op: 'solve'; key: string; task: 'sudoku' | 'maze'; text: string; halt: boolean; search?: boolean }
   | { op: 'parse'; task: 'sudoku' | 'maze'; text: string }
   /** an n x n maze (default 30) of Maze-Hard's kind: shortest path >= minPath steps (default n*n/9: 100 at 30x30) */
   | { op: 'generateMaze'; seed: number; size?: number; minPath?: number }
@@ -63,6 +63,20 @@ export interface SolveView {
   segments: number;
   ms: number;
   trace: SegmentView[];
+  /** Sudoku with the search (src/solve/sudoku-search.ts): how it went and when each cell was fixed */
+  search?: SearchView;
+}
+
+export interface SearchView {
+  calls: number;
+  /** the model's own answer (its first call) and whether it was valid */
+  model_answer: string;
+  model_valid: boolean;
+  stopped?: string;
+  /** boards visited (asked, ruled out by the rules, or the answer) */
+  boards: number;
+  /** solved: each cell of the answer, in the order fixed, with the model call after which it was */
+  fixed: { cell: number; digit: number; by: 'clue' | 'rules' | 'model'; call: number }[];
 }
 
 export interface SetInfo {

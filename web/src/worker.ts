@@ -118,7 +118,7 @@ function confidence(logits: Float32Array, T: number, V: number, stablemax: boole
   return out;
 }
 
-function solve(key: string, task: 'sudoku' | 'maze', text: string, halt: boolean): SolveView {
+function solve(key: string, task: 'sudoku' | 'maze', text: string, halt: boolean, search = false): SolveView {
   const puzzle = parsePuzzle(task, text);
   const m = models.get(key);
   if (!m) throw new Error('no model is loaded (choose one, or drop a model folder on the page)');
@@ -126,6 +126,7 @@ function solve(key: string, task: 'sudoku' | 'maze', text: string, halt: boolean
   if (m.info.vocab !== kind.vocab) {
     throw new Error(`${m.info.name}: this model's vocabulary has ${m.info.vocab} tokens, a ${task} model has ${kind.vocab} (trained on another kind of puzzle?)`);
   }
+  if (search) return searched(m.solver, puzzle);
   const T = puzzle.tokens.length;
   const model = m.solver.modelFor(T);
   const starts = timed(model);
@@ -150,6 +151,17 @@ function solve(key: string, task: 'sudoku' | 'maze', text: string, halt: boolean
     task, question: puzzle.question, width: puzzle.width, answer, valid: v.valid,
     ...(v.shortest !== undefined ? { shortest: v.shortest } : {}), ...(v.problem ? { problem: v.problem } : {}),
     segments: r.segments[0], ms: t1 - t0, trace,
+  };
+}
+
+/** The Sudoku search through the CLI's own path (Solver.solve with search), as the page shows it. */
+function searched(solver: Solver, puzzle: Puzzle): SolveView {
+  const [r] = solver.solve('sudoku', [puzzle], { search: true });
+  const s = r.search!;
+  return {
+    task: 'sudoku', question: puzzle.question, width: puzzle.width, answer: r.answer, valid: r.valid,
+    ...(r.problem ? { problem: r.problem } : {}), segments: r.segments, ms: r.ms, trace: [],
+    search: { calls: r.calls, model_answer: s.model_answer, model_valid: s.model_valid, ...(s.stopped ? { stopped: s.stopped } : {}), boards: s.steps.length, fixed: s.fixed },
   };
 }
 
@@ -284,7 +296,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'loadModel':
       return loadModel(req.key, req.name, req.files, req.entry);
     case 'solve':
-      return solve(req.key, req.task, req.text, req.halt);
+      return solve(req.key, req.task, req.text, req.halt, req.search === true);
     case 'parse':
       return parsePuzzle(req.task, req.text).question;
     case 'generateMaze':

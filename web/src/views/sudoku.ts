@@ -66,13 +66,60 @@ export class SudokuView {
         await this.app.engine.call({ op: 'parse', task: 'sudoku', text });
         key = await this.app.modelFor('sudoku');
       }
-      const r = await this.app.engine.call<SolveView>({ op: 'solve', key, task: 'sudoku', text, halt: $<HTMLInputElement>('sudoku-halt').checked });
+      const search = $<HTMLInputElement>('sudoku-search').checked;
+      const r = await this.app.engine.call<SolveView>({ op: 'solve', key, task: 'sudoku', text, halt: $<HTMLInputElement>('sudoku-halt').checked, search });
       this.result = r;
       this.player.set(r.trace);
+      this.showSearch(r);
       this.app.showResult(r);
       // click to answer on the page, for the timing the tests print
       document.body.dataset.solveMs = (performance.now() - t0).toFixed(1);
     });
+  }
+
+  /** The search's story: the answer's cells by the call after which each was fixed, and by what. */
+  private showSearch(r: SolveView): void {
+    const info = $('sudoku-search-info');
+    const s = r.search;
+    info.hidden = !s;
+    if (!s) return;
+    const fixedBy = s.fixed.filter((f) => f.by !== 'clue');
+    $('sudoku-search-summary').textContent =
+      `${r.valid ? 'Solved' : 'Not solved'} in ${s.calls} model call${s.calls === 1 ? '' : 's'} (${s.boards} boards, ${r.ms.toFixed(0)} ms); ` +
+      `the model's own answer ${s.model_valid ? 'was already valid' : 'broke a rule'}` +
+      (s.stopped ? `; stopped: ${s.stopped === 'calls' || s.stopped === 'ms' ? 'budget spent' : s.stopped}` : '') +
+      (r.valid ? `; ${fixedBy.filter((f) => f.by === 'model').length} cells kept from the model, ${fixedBy.filter((f) => f.by === 'rules').length} forced by the rules` : '');
+    const slider = $<HTMLInputElement>('sudoku-search-call');
+    slider.max = String(s.calls);
+    slider.value = String(s.calls);
+    slider.oninput = () => this.drawSearch(Number(slider.value));
+    this.drawSearch(s.calls);
+  }
+
+  /** The answer as known after model call `call`: cells fixed later are left blank. */
+  private drawSearch(call: number): void {
+    const r = this.result;
+    const s = r?.search;
+    if (!r || !s) return;
+    const at = new Map(s.fixed.map((f) => [f.cell, f]));
+    let shown = 0;
+    for (let i = 0; i < 81; i++) {
+      const d = this.board[i];
+      const f = at.get(i);
+      const a = r.answer[i];
+      d.textContent = a >= '1' && a <= '9' ? a : '';
+      d.style.removeProperty('--conf');
+      if (!f) {
+        d.className = cellClass(i) + ' pred';
+        d.title = '';
+        continue;
+      }
+      const later = f.call > call;
+      if (!later) shown++;
+      d.className = cellClass(i) + (f.by === 'clue' ? ' clue' : ` fixed-${f.by}`) + (later ? ' later' : '');
+      d.title = f.by === 'clue' ? 'clue' : `${f.by === 'model' ? 'kept from the model' : 'forced by the rules'} after call ${f.call}`;
+    }
+    $('sudoku-search-at').textContent = `${call} of ${s.calls}: ${shown} of 81 cells fixed`;
   }
 
   private fromText(): void {
