@@ -1,15 +1,46 @@
-/** Test helper: run a check once per available backend. */
+/** Test helpers: run a check once per backend. */
+import { existsSync } from 'node:fs';
 import { availableBackends, getBackend, setBackend } from '../../src/engine/index.js';
+import type { BackendName } from '../../src/engine/backend.js';
 
-/** Runs fn once per available backend (restoring the current one afterwards). */
-export function eachBackend(fn: (name: string) => void): void {
+/** chromium's SwiftShader (Vulkan on the CPU): the WebGPU adapter of machines without a GPU, CI's included. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+let gpu: { ok: boolean; reason: string } | null = null;
+
+/**
+ * Whether the webgpu backend loads here. With VK_ICD_FILENAMES unset and chromium installed, the tests
+ * use SwiftShader (set VK_ICD_FILENAMES to a GPU's driver to test on it instead).
+ */
+export function webgpuStatus(): { ok: boolean; reason: string } {
+  if (gpu) return gpu;
+  if (process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   const prev = getBackend().name;
   try {
-    for (const name of availableBackends()) {
-      setBackend(name as 'native' | 'wasm');
+    setBackend('webgpu');
+    gpu = { ok: true, reason: '' };
+  } catch (e) {
+    gpu = { ok: false, reason: (e as Error).message.split('\n')[0] };
+  } finally {
+    setBackend(prev);
+  }
+  return gpu;
+}
+
+/** The CPU backends that load, plus webgpu where it loads (the fixture replays run on every backend). */
+export function allBackends(): BackendName[] {
+  return webgpuStatus().ok ? [...availableBackends(), 'webgpu'] : availableBackends();
+}
+
+/** Runs fn once per available backend (restoring the current one afterwards); `gpu`: webgpu too. */
+export function eachBackend(fn: (name: string) => void, opts: { gpu?: boolean } = {}): void {
+  const prev = getBackend().name;
+  try {
+    for (const name of opts.gpu ? allBackends() : availableBackends()) {
+      setBackend(name);
       fn(name);
     }
   } finally {
-    setBackend(prev as 'native' | 'wasm');
+    setBackend(prev);
   }
 }
