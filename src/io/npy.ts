@@ -7,7 +7,7 @@
  * `NpyRowReader` (the reference memory-maps its inputs; Node has no mmap, positioned reads do the job).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync, renameSync, rmSync } from 'node:fs';
-import { UserError } from '../util/errors.js';
+import { UserError, quote } from '../util/errors.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic-write.js';
 import { withPath } from '../util/io-errors.js';
 
@@ -90,7 +90,7 @@ function parseHeaderDict(text: string, file: string): { descr: string; fortranOr
   for (const part of shapeM[1].split(',')) {
     const t = part.trim().replace(/L$/, '');
     if (t === '') continue;
-    if (!/^\d+$/.test(t)) throw bad(`bad dimension '${t}'`);
+    if (!/^\d+$/.test(t)) throw bad(`bad dimension ${quote(t, 20)}`);
     shape.push(Number(t));
   }
   return { descr: descrM[1], fortranOrder: fortM[1] === 'True', shape };

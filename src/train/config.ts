@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import YAML from 'yaml';
-import { UserError, oneLine } from '../util/errors.js';
+import { UserError, oneLine, quote } from '../util/errors.js';
 import { pathKind } from '../util/io-errors.js';
 import { readTextFile } from '../util/json-file.js';
 import { COMPUTE_DTYPES } from '../engine/dtype.js';
@@ -295,7 +295,9 @@ export function didYouMean(key: string, candidates: string[]): string | null {
 
 function unknownKeyError(key: string, where: string): UserError {
   const hint = didYouMean(key, knownKeys());
-  return new UserError(`${where}: unknown config key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+  // a key from a file may hold anything: quoted safely unless it looks like a key
+  const shown = /^[\w.@+~-]{1,80}$/.test(key) ? `'${key}'` : quote(key, 60);
+  return new UserError(`${where}: unknown config key ${shown}${hint ? ` (did you mean '${hint}'?)` : ''}`);
 }
 
 // ---------------------------------------------------------------------------------------------

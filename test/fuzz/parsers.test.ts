@@ -17,6 +17,8 @@ import { UserError } from '../../src/util/errors.js';
 import { readSudokuSource } from '../../src/data/builders/sudoku.js';
 import { readMazeSource } from '../../src/data/builders/maze.js';
 import { readArcTask } from '../../src/data/builders/arc.js';
+import { readArcTestTask } from '../../src/solve/arc.js';
+import { readVotesFile, renderHtml, renderTerminal, VOTES_FORMAT } from '../../src/arc/report.js';
 import { NpyRowReader, npyBytes, readNpy } from '../../src/io/npy.js';
 import { readDatasetMetadata, readIdentifiers } from '../../src/data/dataset-format.js';
 import { PuzzleDataset } from '../../src/data/loader.js';
@@ -103,6 +105,8 @@ function fuzz(t: Target, dir: string, seed: number): { ok: number; userErrors: n
         assert.fail(`${t.name}: mutant ${i} (seed ${seed}, saved as ${path}.crash) threw ${e instanceof Error ? e.stack : String(e)}`);
       }
       assert.ok(!e.message.includes('\n') && e.message.length < 2000, `${t.name}: mutant ${i}: the error is not one line: ${e.message.slice(0, 300)}`);
+      // a file's bytes never reach the terminal raw (escape sequences, bidi overrides)
+      assert.ok(!/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(e.message), `${t.name}: mutant ${i}: a control character in ${JSON.stringify(e.message.slice(0, 300))}`);
       userErrors++;
     }
   }
@@ -158,6 +162,19 @@ test('fuzz: every user-file parser gives success or a one-line UserError', async
       { name: 'sudoku puzzle list', seed: Buffer.from(`# puzzles\n${sudokuRow.slice(0, 81)}\n`), parse: (p) => void readSudokuSource(p, { quiet: true }), iterations: 800 },
       { name: 'maze csv', seed: Buffer.from(`question,answer\n${maze.q},${maze.a}\n${maze.q},${maze.a}\n`), parse: (p) => void readMazeSource(p), iterations: 1500 },
       { name: 'arc task json', seed: Buffer.from(JSON.stringify({ train: [{ input: [[1, 2], [3, 4]], output: [[4, 3], [2, 1]] }], test: [{ input: [[0]], output: [[9]] }] })), parse: (p) => void readArcTask(p, true), iterations: 3000 },
+      { name: 'arc task json (hrm solve arc)', seed: Buffer.from(JSON.stringify({ train: [{ input: [[1, 2], [3, 4]], output: [[4, 3], [2, 1]] }], test: [{ input: [[0, 5]] }] })), parse: (p) => void readArcTestTask(p), iterations: 1500 },
+      {
+        name: 'arc_votes.json', seed: Buffer.from(JSON.stringify({
+          format: VOTES_FORMAT, step: 3, scores: { official: { 1: 0.5, 2: 1 }, allTests: { 1: 0, 2: 1 }, tasks: 1 },
+          tasks: [{ task: 'abc', tests: [{ input: [[1, 2]], label: [[3]], copies: 2, candidates_total: 2, votes_total: 2, right_rank: 1, candidates: [{ grid: [[3]], votes: 1, mean_q: 0.5 }, { grid: [[4]], votes: 1, mean_q: 0.25 }] }] }],
+        })),
+        parse: (p) => {
+          const v = readVotesFile(p);
+          renderTerminal(v, { colour: true });
+          renderHtml(v);
+        },
+        iterations: 2000,
+      },
       {
         name: 'npy', seed: Buffer.from(npyBytes(Uint8Array.from({ length: 3 * 81 }, (_, i) => i % 11), [3, 81])),
         parse: (p) => {
