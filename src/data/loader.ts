@@ -10,9 +10,10 @@
  *   ignore_label_id become -100; padding uses pad_id / -100 / blank_identifier_id.
  */
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { DatasetMetadata, Split, arrayPath, readDatasetMetadata } from './dataset-format.js';
+import { DatasetMetadata, Split, arrayPath, readDatasetMetadata, readIdentifiers } from './dataset-format.js';
 import { NpyData, NpyRowReader, itemSize, makeArray, readNpy } from '../io/npy.js';
 
 export const IGNORE_LABEL_ID = -100;
@@ -212,6 +213,8 @@ export class PuzzleDataset {
     this.localBatchSize = globalBatchSize / numReplicas;
     this.metadata = readDatasetMetadata(opts.dataPath, opts.split);
     const maxBytes = opts.maxInMemoryBytes ?? 1 << 30;
+    // identifiers.json names every identifier the data uses (ARC's evaluation votes by these names)
+    const names = readIdentifiers(opts.dataPath);
     const seqLen = this.metadata.seq_len;
     for (const name of this.metadata.sets) {
       const p = (n: Parameters<typeof arrayPath>[3]) => arrayPath(opts.dataPath, opts.split, name, n);
@@ -238,6 +241,9 @@ export class PuzzleDataset {
       for (let i = 0; i < set.puzzle_identifiers.length; i++) {
         const v = set.puzzle_identifiers[i];
         if (v < 0 || v >= nIds) throw new UserError(`${p('puzzle_identifiers')}: identifier ${v} at ${i} is outside [0, num_puzzle_identifiers=${nIds})`);
+        if (names && v >= names.length) {
+          throw new UserError(`${join(opts.dataPath, 'identifiers.json')}: names ${names.length} puzzle identifiers, but ${p('puzzle_identifiers')} uses identifier ${v} (at ${i})`);
+        }
       }
       this.sets.push(set);
     }

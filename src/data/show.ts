@@ -1,11 +1,12 @@
 /**
  * Renders examples of a built dataset for the terminal: Sudoku as a 9x9 board, Maze as its character
  * grid, ARC grids (cropped at the EOS markers) in ANSI colours, anything else as a token matrix.
- * Reads single rows, so it works on multi-GB datasets.
+ * Reads single rows, so it works on multi-GB datasets (after the loader has checked every value once).
  */
 import { UserError } from '../util/errors.js';
 import { DatasetMetadata, Split, arrayPath, readDatasetMetadata, readIdentifiers } from './dataset-format.js';
 import { NpyData, NpyRowReader, itemSize, makeArray, readNpy, readNpyHeader } from '../io/npy.js';
+import { PuzzleDataset } from './loader.js';
 
 export type DatasetKind = 'sudoku' | 'maze' | 'arc' | 'tokens';
 
@@ -142,6 +143,10 @@ export interface ShowOptions {
 /** The text shown for examples [index, index + count) of a dataset folder. */
 export function showDataset(dir: string, o: ShowOptions): string {
   const m = readDatasetMetadata(dir, o.split);
+  // The trainer's checks, by the trainer's code (tokens, labels and identifiers in range, index arrays
+  // ordered and complete, identifiers.json naming every identifier): show prints only what training
+  // would read, and otherwise says why not.
+  new PuzzleDataset({ dataPath: dir, split: o.split, globalBatchSize: 1, testSetMode: true, epochsPerIter: 1, rank: 0, numReplicas: 1, seed: 0 }).close();
   const kind = datasetKind(m);
   const ids = readIdentifiers(dir);
   const parts: string[] = [];

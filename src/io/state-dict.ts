@@ -60,7 +60,25 @@ function meanRows(t: SafeTensor, rows: number): Float32Array {
   return out;
 }
 
-export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>, source: string, opts: LoadOptions = {}): void {
+/** A tensor of a model's state: its name and shape (what a built model's namedState gives). */
+export interface WantedTensor {
+  name: string;
+  shape: readonly number[];
+}
+
+/**
+ * The one check of a model's weights: every tensor of `wanted` present exactly once with its shape and a
+ * float dtype, nothing unexpected; else the UserError, naming `source`, that lists every problem. Solve,
+ * eval and training meet it through loadStateDict, export, convert and serve through
+ * src/model-files/load.ts's checkModelWeights, so no command accepts weights another refuses.
+ * Returns the tensors by canonical name.
+ */
+export function checkStateDict(
+  wanted: readonly WantedTensor[],
+  tensors: Map<string, SafeTensor>,
+  source: string,
+  opts: LoadOptions = {},
+): Map<string, { raw: string; t: SafeTensor }> {
   const byName = new Map<string, { raw: string; t: SafeTensor }>();
   const problems: string[] = [];
   for (const [raw, t] of tensors) {
@@ -69,20 +87,18 @@ export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>,
     if (prev) problems.push(`'${raw}' and '${prev.raw}' are the same tensor '${name}'`);
     byName.set(name, { raw, t });
   }
-  const wanted = model.namedState();
   const wantedNames = new Set(wanted.map((w) => w.name));
   const missing = wanted.filter((w) => !byName.has(w.name)).map((w) => w.name);
   const unexpected = [...byName.keys()].filter((n) => !wantedNames.has(n) && !IGNORABLE.some((re) => re.test(n)));
   const mismatched: string[] = [];
-  for (const { name, tensor } of wanted) {
+  for (const { name, shape } of wanted) {
     const got = byName.get(name);
     if (!got) continue;
     const { t, raw } = got;
-    const resizable =
-      opts.resizePuzzleEmb && name === PUZZLE_EMB && t.shape.length === 2 && t.shape[0] > 0 && t.shape[1] === tensor.shape[1];
+    const resizable = opts.resizePuzzleEmb && name === PUZZLE_EMB && t.shape.length === 2 && t.shape[0] > 0 && t.shape[1] === shape[1];
     if (!FLOAT_DTYPES.has(t.dtype)) mismatched.push(`'${raw}': dtype ${t.dtype}, expected F32`);
-    else if (!resizable && (t.shape.length !== tensor.shape.length || t.shape.some((d, i) => d !== tensor.shape[i]))) {
-      mismatched.push(`'${raw}': shape [${t.shape.join(', ')}], expected [${tensor.shape.join(', ')}]`);
+    else if (!resizable && (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) {
+      mismatched.push(`'${raw}': shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     }
   }
   const list = (xs: string[]): string => (xs.length > 12 ? `${xs.slice(0, 12).join(', ')}, ... (${xs.length} in all)` : xs.join(', '));
@@ -94,6 +110,12 @@ export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>,
     const counts = problems.map((p) => (/^(missing|unexpected|mismatched) \d+:/.test(p) ? p.slice(0, p.indexOf(':')) : 'a name given twice'));
     throw new UserError(`${source}: the state dict does not fit this model (${counts.join(', ')}; check the model configuration)\n  ${problems.join('\n  ')}`);
   }
+  return byName;
+}
+
+export function loadStateDict(model: HasState, tensors: Map<string, SafeTensor>, source: string, opts: LoadOptions = {}): void {
+  const wanted = model.namedState();
+  const byName = checkStateDict(wanted.map(({ name, tensor }) => ({ name, shape: tensor.shape })), tensors, source, opts);
   for (const { name, tensor } of wanted) {
     const t = byName.get(name)!.t;
     tensor.set(name === PUZZLE_EMB && t.shape[0] !== tensor.shape[0] ? meanRows(t, tensor.shape[0]) : toFloat32(t));

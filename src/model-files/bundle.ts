@@ -12,12 +12,21 @@ import { packageRoot } from '../engine/backends/package-root.js';
 import { readSafetensorsMetadata, toFloat32, writeSafetensors, type SafeTensorInput } from '../io/safetensors.js';
 import { UserError } from '../util/errors.js';
 import { pathTaken } from '../util/no-clobber.js';
-import { BUNDLE_KEYS, locateModel, readInferenceWeights, readModelSpec, type GridSides } from './load.js';
+import { BUNDLE_KEYS, checkModelWeights, locateModel, readInferenceWeights, readModelSpec, type GridSides } from './load.js';
+import { ARC_SEQ_LEN } from '../data/builders/arc.js';
 import { canonicalName } from '../io/state-dict.js';
 
 /** The puzzle kind a vocabulary belongs to (the builders' vocabularies). */
 export function taskOfVocab(vocab: number): 'sudoku' | 'maze' | 'arc' | 'other' {
   return vocab === 11 ? 'sudoku' : vocab === 6 ? 'maze' : vocab === 12 ? 'arc' : 'other';
+}
+
+/** Why a model of puzzle kind `task` cannot answer puzzles of `seqLen` tokens with hrm solve, or null. */
+export function seqLenProblem(task: ReturnType<typeof taskOfVocab>, seqLen: number): string | null {
+  if (task === 'sudoku' && seqLen !== 81) return 'a Sudoku model (vocabulary 11) answers 81-token puzzles';
+  if (task === 'maze' && Math.round(Math.sqrt(seqLen)) ** 2 !== seqLen) return `a maze model (vocabulary 6) answers n x n grids, and ${seqLen} is not a square`;
+  if (task === 'arc' && seqLen !== ARC_SEQ_LEN) return `an ARC model (vocabulary 12) answers ${ARC_SEQ_LEN}-token (30 x 30) grids`;
+  return null;
 }
 
 /** The package's models/ folder. */
@@ -98,7 +107,7 @@ export function exportModel(input: string, output: string, opts: ExportOptions =
   const files = locateModel(input);
   if (files.format === 'reference') throw new UserError(`${input}: a reference checkpoint; convert it first (hrm convert) so its configuration is complete`);
   const { weights, file } = readInferenceWeights(files, opts.raw === true);
-  const spec = readModelSpec(files, weights);
+  const spec = readModelSpec(files, weights, { check: false }); // checked below, for the sequence length written
   const grid = spec.arch.pos_encodings === 'rope_2d';
   if (grid && opts.seqLen !== undefined) throw new UserError(`--seq-len: a rope_2d model serves a range of grid sides; give --sides MIN-MAX instead`);
   if (!grid && opts.sides !== undefined) throw new UserError(`--sides: only a rope_2d model serves several grid sides; this one has pos_encodings ${String(spec.arch.pos_encodings)}`);
@@ -107,6 +116,10 @@ export function exportModel(input: string, output: string, opts: ExportOptions =
   const seqLen = grid ? null : opts.seqLen ?? spec.seqLen;
   if (!grid && seqLen === null) throw new UserError(`${input}: the run's dataset (${spec.train.data_path}) is not there to give the sequence length; pass --seq-len N`);
   if (spec.seqLen !== null && seqLen !== spec.seqLen) throw new UserError(`--seq-len ${seqLen}: the model works on ${spec.seqLen} tokens`);
+  const task = taskOfVocab(spec.arch.vocab_size);
+  const problem = seqLen === null ? null : seqLenProblem(task, seqLen);
+  if (problem) throw new UserError(`${opts.seqLen !== undefined ? '--seq-len' : `${input}: seq_len`} ${seqLen}: ${problem}; hrm solve would refuse the exported model`);
+  checkModelWeights(spec, weights, seqLen ?? undefined);
   const text = files.bundle ? files.bundle.config : readFileSync(files.config, 'utf8');
   const cfg = YAML.parse(text) as Record<string, unknown>;
   // where the run was written is the trainer's machine's business, not the model's
@@ -117,7 +130,6 @@ export function exportModel(input: string, output: string, opts: ExportOptions =
     for (const x of f32) if (!Number.isFinite(x)) throw new UserError(`${file}: tensor '${name}' holds a non-finite value; not exporting it`);
     tensors.set(canonicalName(name), opts.bf16 ? { shape: t.shape, data: toBf16Bits(f32), dtype: 'BF16' } : { shape: t.shape, data: f32, dtype: 'F32' });
   }
-  const task = taskOfVocab(spec.arch.vocab_size);
   writeSafetensors(output, tensors, {
     format: 'pt',
     [BUNDLE_KEYS.config]: YAML.stringify(cfg),

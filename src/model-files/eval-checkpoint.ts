@@ -64,7 +64,7 @@ export function evaluateCheckpoint(opts: EvalCheckpointOptions): EvalCheckpointR
   const { weights, file: weightsUsed } = readInferenceWeights(files, opts.rawWeights);
   if (lookupModel(cfg.arch.name, cfgPath).key === 'hrm_v1') {
     // sizes the weights fix (a published all_config.yaml may lack some) go into the configuration
-    const spec = readModelSpec(files, weights);
+    const spec = readModelSpec(files, weights, { check: false }); // loadStateDict below checks them
     const { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings } = spec.arch;
     Object.assign(cfg.arch, { hidden_size, H_layers, L_layers, expansion, puzzle_emb_ndim, pos_encodings });
   }

@@ -28,9 +28,10 @@ import { UserError } from '../util/errors.js';
 import { pathKind } from '../util/io-errors.js';
 import { Rng } from '../util/random.js';
 import { intermediateSize, parseHRMConfig, puzzleEmbLen } from '../models/hrm/config.js';
-import { canonicalName, loadStateDict } from '../io/state-dict.js';
+import { canonicalName, checkStateDict, loadStateDict } from '../io/state-dict.js';
 import { lookupModel, type ModelEntry, type ReasoningModel } from '../models/registry.js';
 import type { ACTConfig } from '../models/shared/act.js';
+import { puzzleEmbPositions } from '../models/shared/config-schema.js';
 
 /** The metadata keys of a bundled model's safetensors file. */
 export const BUNDLE_KEYS = { config: 'hrm_ts.all_config.yaml', seqLen: 'hrm_ts.seq_len', task: 'hrm_ts.task', gridSides: 'hrm_ts.grid_sides' } as const;
@@ -190,7 +191,36 @@ function datasetSeqLen(train: TrainConfig): number | null {
  * Reads the configuration and the weights and reconciles them (see the file comment).
  * The returned tensors have canonical names (no `_orig_mod.`).
  */
-export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor>): ModelSpec {
+export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor>, opts: SpecOptions = {}): ModelSpec {
+  const spec = readSpec(files, weights);
+  if (spec.seqLen === null && spec.entry.key !== 'hrm_v1') spec.seqLen = seqLenOfWeights(weights, spec.arch);
+  if (opts.check !== false) checkModelWeights(spec, weights);
+  return spec;
+}
+
+export interface SpecOptions {
+  /**
+   * check that the weights load into the model (checkModelWeights; default true). False only where the
+   * caller loads them at once (solve, eval), which checks the same way.
+   */
+  check?: boolean;
+}
+
+/**
+ * TRM and the baseline: seq_len from weights whose shape holds S = seq_len + P (learned positions, mlp_t's
+ * sequence SwiGLU), as HRM's learned positions give it; null when no weight depends on it.
+ */
+function seqLenOfWeights(weights: Map<string, SafeTensor>, arch: ModelArch): number | null {
+  const byName = new Map<string, SafeTensor>();
+  for (const [k, t] of weights) byName.set(canonicalName(k), t);
+  const pos = byName.get('model.inner.embed_pos.embedding_weight');
+  const mlpT = byName.get('model.inner.L_level.layers.0.mlp_t.gate_up_proj.weight');
+  const S = pos?.shape.length === 2 ? pos.shape[0] : mlpT?.shape.length === 2 ? mlpT.shape[1] : null;
+  const P = puzzleEmbPositions({ puzzle_emb_len: Number(arch.puzzle_emb_len ?? 0), puzzle_emb_ndim: arch.puzzle_emb_ndim, hidden_size: arch.hidden_size });
+  return S !== null && S - P >= 1 ? S - P : null;
+}
+
+function readSpec(files: ModelFiles, weights: Map<string, SafeTensor>): ModelSpec {
   const src = files.bundle ? `${files.weights} (its all_config.yaml)` : files.config;
   const train = readFilesConfig(files);
   const entry = lookupModel(train.arch.name, src);
@@ -291,6 +321,22 @@ export function unservedSide(spec: ModelSpec, side: number): string | null {
 class PlaceholderRng extends Rng {
   override random(): number {
     return 0.5;
+  }
+}
+
+/**
+ * Checks that `weights` load into the model `spec` describes, for sequences of `seqLen` tokens, exactly as
+ * solve and eval load them (src/io/state-dict.ts checkStateDict: every name, shape and dtype), so that
+ * export, convert and serve refuse what solve would. Builds the model to learn its state's shapes and
+ * frees it (a few seconds at the paper's size).
+ */
+export function checkModelWeights(spec: ModelSpec, weights: Map<string, SafeTensor>, seqLen = spec.seqLen ?? 1): void {
+  const cfg = spec.entry.parseConfig({ ...spec.arch, seq_len: seqLen, batch_size: 1 }, spec.files.config);
+  const model = spec.entry.build(cfg, new PlaceholderRng(0));
+  try {
+    checkStateDict(model.namedState().map(({ name, tensor }) => ({ name, shape: tensor.shape })), weights, spec.files.weights);
+  } finally {
+    model.dispose();
   }
 }
 
