@@ -163,9 +163,22 @@ function withDocTable(doc, kernels) {
   return doc.slice(0, b + DOC_BEGIN.length) + '\n' + docTable(kernels) + '\n' + doc.slice(e);
 }
 
+// A kernel file may pull in shared WGSL (math, double-float arithmetic, a body two kernels share) with a
+// line `//!include <file>.wgsl`, replaced by webgpu/lib/<file>.wgsl (WGSL has no include of its own);
+// a file already included once is not included again (WGSL forbids a second definition).
+function expandIncludes(text, from, seen = new Set()) {
+  return text.replace(/^\/\/!include\s+(\S+)\s*$/gm, (_, file) => {
+    if (seen.has(file)) return `// (${file}: included above)`;
+    seen.add(file);
+    const f = join(WGSL_DIR, 'lib', file);
+    if (!existsSync(f)) fail(`${from}: includes ${file}, but webgpu/lib/${file} does not exist`);
+    return expandIncludes(readFileSync(f, 'utf8').trim(), `webgpu/lib/${file}`, seen);
+  });
+}
+
 function readWgslKernel(name) {
   const f = join(WGSL_DIR, 'kernels', `${name}.wgsl`);
-  return existsSync(f) ? readFileSync(f, 'utf8') : null;
+  return existsSync(f) ? expandIncludes(readFileSync(f, 'utf8'), `webgpu/kernels/${name}.wgsl`) : null;
 }
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
