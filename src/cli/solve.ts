@@ -66,7 +66,7 @@ arc: TASK.json is an ARC task ({"train": [...], "test": [{"input": grid, "output
   --json: one object per test input: task, test, attempts {attempt_1, attempt_2} (Kaggle's format),
   votes, mean_q (of the top two candidates), copies, candidates (distinct answers), correct
   ({attempt_1, attempt_2}; null without an output), segments, ms.
-environment: HRM_BACKEND=native|wasm, HRM_THREADS=n`;
+environment: HRM_BACKEND=native|wasm|webgpu (or --backend), HRM_THREADS=n`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {

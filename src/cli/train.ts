@@ -38,12 +38,19 @@ aside to <folder>.old-<time> (nothing is deleted). A running trainer locks its f
 Ctrl-C (or SIGTERM) stops training after the current step and names the last good checkpoint;
 resume=<run folder> continues from it.
 
+micro_batch_size=N runs each global batch as micro-batches of N rows whose gradients add up before
+one optimizer step (gradient accumulation): the same result as the whole batch up to float32
+summation order, in the memory of N rows. The default 0 keeps the whole batch when one step of it
+fits in 70% of the machine's memory (measured by a probe step of two rows before training) and
+otherwise picks the most rows that fit, saying so in one line; a batch of 768 then trains where it
+would need 64 GB at once.
+
 options:
   --config FILE   base configuration (YAML or JSON)
   --quiet         no progress bar
 keys:
   ${knownKeys().join(', ')}
-environment: HRM_BACKEND=native|wasm, HRM_THREADS=n`;
+environment: HRM_BACKEND=native|wasm|webgpu (or --backend), HRM_THREADS=n`;
 
 export async function run(args: string[]): Promise<number> {
   try {

@@ -7,8 +7,9 @@
  * and a third runs the spec's kernels written in WGSL (webgpu/kernels/*.wgsl) on a GPU:
  *   webgpu  Dawn in Node (the optional `webgpu` package), navigator.gpu in the page (backends/webgpu.ts)
  * Choice: HRM_BACKEND=native|wasm|webgpu; default native when the addon loads, else wasm with a one-line
- * notice on stderr. Threads: HRM_THREADS (default: all cores); idle OpenMP threads spin 10000 rounds
- * before sleeping (GOMP_SPINCOUNT, unless set). Loading is lazy and synchronous.
+ * notice on stderr. Threads: HRM_THREADS (default: all cores) is the most a kernel call uses; each call
+ * takes more than one only when its work pays for them (setSplit, native/kernels/split.h), and idle
+ * OpenMP threads sleep at once instead of spinning (backends/native.ts). Loading is lazy and synchronous.
  *
  * A call writes its arguments into the shared Float64Array the kernels read (`abi_<name>(args)`),
  * then runs the kernel by id; nothing is marshalled. Freed blocks are pooled by exact size, so a
@@ -21,9 +22,9 @@ import { loadNative } from './backends/native.js';
 import { loadWasm } from './backends/wasm.js';
 import { loadWebGPU, type GpuCounters } from './backends/webgpu.js';
 
-import { KERNELS, type Kernels, type Ptr, type RawBackend } from './kernels.js';
+import { KERNELS, SPLIT_MODES, type Kernels, type Ptr, type RawBackend, type SplitMode } from './kernels.js';
 
-export { KERNELS, type KernelName, type Kernels, type Ptr, type RawBackend } from './kernels.js';
+export { KERNELS, SPLIT_MODES, type KernelName, type Kernels, type Ptr, type RawBackend, type SplitMode } from './kernels.js';
 
 export interface PoolStats {
   /** bytes handed out and not yet freed */
@@ -44,9 +45,12 @@ export interface Backend {
   readonly name: BackendName;
   /** the instruction set of the kernels: avx512, avx2, generic, wasm-simd128 */
   readonly isa: string;
-  /** threads the kernels use (wasm: always 1) */
+  /** the most threads a kernel call uses (wasm: always 1) */
   readonly threads: number;
   setThreads(n: number): void;
+  /** how a call chooses how many of them it uses (SplitMode; default 'auto'; no effect on one thread) */
+  readonly split: SplitMode;
+  setSplit(mode: SplitMode): void;
   /** a block of at least `bytes` bytes, 64-byte aligned; 0 for 0 bytes */
   alloc(bytes: number): Ptr;
   /** returns a block to the pool; `bytes` must be what was passed to alloc */
@@ -68,6 +72,8 @@ export interface Backend {
   f64(ptr: Ptr, n: number): Float64Array;
   readonly k: Kernels;
   stats(): PoolStats;
+  /** starts a new high-water mark (peakBytes) from what is held now */
+  resetPeak(): void;
   /** gives every cached block back to the kernels' allocator */
   trim(): void;
   /** GPU backends: the adapter's name and the traffic so far (dispatches, reads); CPU backends: null */
@@ -80,6 +86,7 @@ class PooledBackend implements Backend {
   readonly isa: string;
   readonly k: Kernels;
   private nThreads: number;
+  private splitMode: SplitMode = 'auto';
   private readonly pool = new Map<number, Ptr[]>();
   private inUse = 0;
   private cached = 0;
@@ -103,6 +110,16 @@ class PooledBackend implements Backend {
     if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: need an integer >= 1, got ${n}`);
     this.nThreads = Math.min(n, this.raw.maxThreads);
     this.raw.setThreads(this.nThreads);
+  }
+
+  get split(): SplitMode {
+    return this.splitMode;
+  }
+
+  setSplit(mode: SplitMode): void {
+    if (!SPLIT_MODES.includes(mode)) throw new Error(`setSplit: need one of ${SPLIT_MODES.join(', ')}, got '${String(mode)}'`);
+    this.raw.setSplit?.(mode);
+    this.splitMode = mode;
   }
 
   alloc(bytes: number): Ptr {
@@ -170,6 +187,10 @@ class PooledBackend implements Backend {
 
   stats(): PoolStats {
     return { bytesInUse: this.inUse, bytesCached: this.cached, peakBytes: this.peak, hits: this.hits, misses: this.misses };
+  }
+
+  resetPeak(): void {
+    this.peak = this.inUse + this.cached;
   }
 
   trim(): void {

@@ -66,6 +66,8 @@ export interface TrainConfig {
   checkpoint_every_steps: number;
   /** Ours: keep only the newest this many `step_N.safetensors` (0 = keep all, like the reference). */
   keep_checkpoints: number;
+  /** Ours: rows per micro-batch (gradient accumulation; 0 = the whole batch when it fits in memory, else the most rows that do). */
+  micro_batch_size: number;
   // TRM's pretrain.py keys
   /** training data folders (TRM); when given, the first one is data_path (several are not merged yet) */
   data_paths: string[];
@@ -114,6 +116,7 @@ export function defaultConfig(): TrainConfig {
     eval_save_outputs: [],
     checkpoint_every_steps: 0,
     keep_checkpoints: 0,
+    micro_batch_size: 0,
     data_paths: [],
     data_paths_test: [],
     evaluators: [],
@@ -157,6 +160,7 @@ const SCHEMA: Record<string, Kind> = {
   eval_save_outputs: { t: 'list' },
   checkpoint_every_steps: { t: 'int', min: 0 },
   keep_checkpoints: { t: 'int', min: 0 },
+  micro_batch_size: { t: 'int', min: 0 },
   data_paths: { t: 'list' },
   data_paths_test: { t: 'list' },
   evaluators: { t: 'any-list' },

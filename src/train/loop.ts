@@ -50,6 +50,7 @@ import { loadStateDict, loadStateDictFile, stateDict } from '../io/state-dict.js
 import type { ACTCarry as HRMCarry } from '../models/shared/act.js';
 import { ACTLossHead } from '../losses/act-loss-head.js';
 import { curvesSvg } from './plot.js';
+import { accumulatedStep, chooseMicroBatch, memoryBudgetBytes, peakBytesOf } from './micro-batch.js';
 import { TrainProgress } from './train-progress.js';
 import { basename, join } from 'node:path';
 import { formatEval, type RunSummary } from './summary.js';
@@ -103,6 +104,39 @@ export function checkDataset(cfg: TrainConfig): { train: DatasetMetadata; test: 
 }
 
 /** Reduces a training step's metric sums as the reference: losses / global batch, others / count. */
+/**
+ * Rows per micro-batch: micro_batch_size when given, else the whole batch when one step of it fits the
+ * memory budget (memoryBudgetBytes), else the most rows that do, measured by a probe step of two rows on
+ * a throwaway copy of the model (its own random numbers: the run's are not touched).
+ */
+function microBatchFor(cfg: TrainConfig, meta: DatasetMetadata, log: (s: string) => void): number {
+  const G = cfg.global_batch_size;
+  if (cfg.micro_batch_size > 0) return Math.min(G, cfg.micro_batch_size);
+  const probeModel = buildModel(cfg, meta, new Rng(cfg.seed + 1), 'the micro-batch probe');
+  try {
+    const probeHead = new ACTLossHead(probeModel, cfg.arch.loss.loss_type);
+    const S = meta.seq_len;
+    const { micro, perRow } = chooseMicroBatch(G, (rows) => peakBytesOf(() => {
+      const batch = { inputs: new Int32Array(rows * S), labels: new Int32Array(rows * S), puzzle_identifiers: new Int32Array(rows) };
+      const r = probeHead.trainStep(probeModel.initialCarry(rows), batch, { globalBatchSize: rows, logits: false });
+      probeModel.disposeCarry(r.carry);
+      r.puzzleEmbGrad?.dispose();
+    }), memoryBudgetBytes(), process.memoryUsage().rss);
+    if (micro < G) {
+      const gb = (x: number) => (x / 2 ** 30).toFixed(1);
+      log(`micro-batches of ${micro} rows (gradient accumulation): one step of the whole batch of ${G} needs about ${gb(perRow * G)} GB, ` +
+        `${gb(memoryBudgetBytes())} GB is the budget (70% of memory); set micro_batch_size=N to choose`);
+    }
+    return micro;
+  } finally {
+    for (const [, p] of probeModel.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+    probeModel.dispose();
+  }
+}
+
 export function reduceTrainMetrics(sums: Record<string, number>, globalBatchSize: number, lr: number): Record<string, number> {
   const count = Math.max(sums.count ?? 0, 1);
   const out: Record<string, number> = {};
@@ -136,6 +170,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   // TRM's load_checkpoint: start a new run from these weights (resume= continues a run instead)
   if (cfg.load_checkpoint && !opts.resume) loadStateDictFile(model, cfg.load_checkpoint);
   const head = new ACTLossHead(model, cfg.arch.loss.loss_type);
+  const micro = microBatchFor(cfg, meta.train, log);
   const optim = buildOptimizers(model, cfg);
   if (opts.resume) acquireRunLock(dir);
   else prepareRunDir(cfg, { overwrite: opts.overwrite, log });
@@ -233,7 +268,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         if (step >= total) break;
         step++;
         batchesDone++;
-        const r = head.trainStep(carry ?? model.initialCarry(cfg.global_batch_size), batch, { globalBatchSize: cfg.global_batch_size, logits: false });
+        const r = accumulatedStep(head, carry ?? model.initialCarry(cfg.global_batch_size), batch, cfg.global_batch_size, micro);
         carry = r.carry;
         // Checked before the optimizers move: the weights stay those of the last good step.
         if (!Number.isFinite(r.loss)) throw new NonFiniteLoss(step, r.metrics);
