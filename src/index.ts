@@ -116,7 +116,7 @@ export class Model {
 
   /** `call`, when the model can still be used. */
   private live(call: string): string {
-    if (this.disposed) throw new UserError(`${call}: this model was disposed (dispose() was called); load it again with loadModel`);
+    if (this.disposed) throw new UserError(`${call}: this model was used after dispose(); load it again with loadModel`);
     return call;
   }
 }

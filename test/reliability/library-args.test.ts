@@ -83,7 +83,7 @@ test('#25: library calls with arguments of the wrong kind are one-line UserError
     ['parse', () => m.parse('sudoku', PUZZLE)],
     ['solve', () => m.solve('sudoku', [])],
     ['infer', () => m.infer(tokens, new Int32Array(1))],
-  ] as const) refuses(f, new RegExp(`^${what}: this model was disposed \\(dispose\\(\\) was called\\); load it again with loadModel$`), `${what} after dispose()`);
+  ] as const) refuses(f, new RegExp(`^${what}: this model was used after dispose\\(\\); load it again with loadModel$`), `${what} after dispose()`);
 });
 
 test('#25: writeSafetensors and writeTorchCheckpoint refuse inconsistent tensors before writing anything', () => {
