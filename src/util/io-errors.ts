@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UserError } from './errors.js';
+import { UserError, quote } from './errors.js';
 
 const CAUSES: Record<string, string> = {
   ENOSPC: 'disk full',
@@ -81,6 +81,8 @@ export function pathKind(path: string): 'dir' | 'file' | null {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    // a path from a file may hold a NUL byte, which no file system accepts
+    if (code === 'ERR_INVALID_ARG_VALUE') throw new UserError(`${quote(path, 200)}: not a usable path (it holds a NUL character)`);
     throw asUserError(e);
   }
 }

@@ -16,6 +16,7 @@ import { CLI, ENV, hrm, mountTmpfs, oneLineError, tempDir } from './helpers.js';
 import { TINY } from '../train/tiny-data.js';
 import { UserError, quote } from '../../src/util/errors.js';
 import { describeSyntaxError, parseJson } from '../../src/util/json-file.js';
+import { pathKind } from '../../src/util/io-errors.js';
 import { loadStateDict, type HasState } from '../../src/io/state-dict.js';
 
 const SAVE = 'eval_save_outputs=[inputs,labels,puzzle_identifiers,preds,q_halt_logits]';
@@ -116,6 +117,7 @@ test('#25: file text in messages: JSON errors give line and column, escape seque
   assert.equal(describeSyntaxError('{"a": 01}'), 'line 1, column 8: unexpected "1"');
   assert.equal(describeSyntaxError('{} {}'), 'line 1, column 4: unexpected "{"');
   assert.equal(describeSyntaxError('['.repeat(100000)), 'line 1, column 100001: the text ends too early');
+  assert.throws(() => pathKind('data\0x'), (e: unknown) => e instanceof UserError && e.message === '"data\\x00x": not a usable path (it holds a NUL character)');
   for (const ok of ['{"a": [1, -2.5e3, "\\u00e9\\n", true, false, null, {}], "b": {"c": []}}', ' 0 ', '"x"']) assert.doesNotThrow(() => parseJson(ok, 'f'));
 
   const { root, step } = tinyRun();
