@@ -5,17 +5,19 @@
  *
  * A node is a board: the clues plus what the search assumed on the way to it, completed by naked and
  * hidden singles (src/solve/sudoku-rules.ts). The model is asked about the board as if it were the
- * puzzle; from its final-segment logits (softmax, or stablemax for a model trained with it), each blank cell gets its most probable digit
- * among those the rules still allow. Three children follow:
- *   trust    the cells the model is sure of (probability >= `trust`, 0.95 unless given), each kept only while the rules
- *            and singles accept it: the big step, which often finishes the puzzle;
- *   guess    only the surest cell's digit;
- *   exclude  that digit banned from that cell (so guess + exclude cover every solution: nothing is lost
- *            when trust or guess was wrong).
+ * puzzle; its final-segment logits, normalised as it was trained (stablemax for the bundled model,
+ * whose softmax would call nearly every cell certain), give each blank cell a probability per digit.
+ * The children of an asked board:
+ *   trust    the cells the model is sure of (probability >= `trust`, 0.95 unless given), each kept only
+ *            while the rules and singles accept it: the big step, tried first;
+ *   guess    the blank cell with the fewest candidates (of those, the one the model is surest of), one
+ *            child per candidate digit, so the guesses together cover every solution of the board and
+ *            nothing is lost when trust or a guess was wrong.
  * A child the singles prove impossible is dropped at once (backing off); a child they complete is the
  * answer when it breaks no rule and keeps every clue. Open boards wait in a best-first queue ordered
- * by how unlikely their assumptions are under the model (sum of -log p), so after a wrong turn the
- * search returns to the most probable alternative rather than digging on.
+ * by how unlikely their guesses are under the model (sum of -log p; a trusted board costs nothing more
+ * than its parent, so it is asked before its siblings) plus `step_cost` per call of depth, so after a
+ * wrong turn the search returns to the most probable alternative.
  *
  * Boards of many puzzles (and up to `width` boards of one puzzle) go through the model as one batch.
  * The puzzle itself is always the first call: its raw answer is the model's own answer, reported
@@ -37,6 +39,12 @@ export interface SearchOptions {
   batch?: number;
   /** a cell's digit is trusted at this probability or above (default 0.95) */
   trust?: number;
+  /**
+   * what one more call deeper costs in the queue's order, beside -log p of the guesses (default 0.3):
+   * a model stays sure of itself on a board that went wrong a few guesses back, so without it the
+   * search digs on there (on Sudoku-Extreme rows 1, 5 and 6: 27, 39 and 9 calls at 0; 8, 15 and 6 at 0.3)
+   */
+  step_cost?: number;
 }
 
 /** The model's answer about one board. */
@@ -212,7 +220,7 @@ class PuzzleSearch {
         assumed.push([s.k, s.d]);
       }
       // no cost: a trusted board is tried before its siblings, and they stay queued behind it
-      if (assumed.length >= 2 && this.child(node, b, 'trust', assumed, node.score, from, true)) return;
+      if (assumed.length >= 2 && this.child(node, b, 'trust', assumed, node.score + this.o.step_cost, from, true)) return;
     }
     // guess: the cell with the fewest candidates (of those, the one the model is surest of), one
     // child per candidate, so the children cover every solution of this board
@@ -252,7 +260,7 @@ class PuzzleSearch {
     for (const o of options) {
       const g = board.clone();
       g.place(cell, o.d);
-      if (this.child(node, g, 'guess', [[cell, o.d]], node.score - Math.log(o.p / total), from, false)) return;
+      if (this.child(node, g, 'guess', [[cell, o.d]], node.score + this.o.step_cost - Math.log(o.p / total), from, false)) return;
     }
   }
 
@@ -353,6 +361,7 @@ export function searchSudoku(questions: Uint8Array[], ask: AskModel, opts: Searc
     width,
     batch,
     trust: opts.trust ?? 0.95,
+    step_cost: opts.step_cost ?? 0.3,
   };
   if (!(o.calls >= 1)) throw new RangeError(`search: calls must be >= 1, got ${o.calls}`);
   if (!(o.ms > 0)) throw new RangeError(`search: ms must be > 0, got ${o.ms}`);
