@@ -6,7 +6,8 @@
  * solves in its Worker on the WebAssembly backend and every answer, segment count and per-segment
  * prediction and Q value must equal `HRM_BACKEND=wasm hrm solve --json --trace` for the same model and
  * puzzle, bit for bit. The bundled model's answer must be a valid solution that keeps the clues (the
- * tiny models' validity is only printed: they are untrained). Also: stepping through segments, bad inputs, a dataset folder through the file
+ * tiny models' validity is only printed: they are untrained). Also: stepping through segments, each
+ * view showing only its own answer when switching tabs, bad inputs, a dataset folder through the file
  * picker (Sudoku with augmentations, Maze, ARC), a run's metrics.jsonl, model files given on the page,
  * and that nothing is requested outside the server. Screenshots go to test-output/web/.
  */
@@ -249,6 +250,27 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     assert.ok(conf.every((c) => c >= 1 / 11 - 1e-6 && c <= 1 + 1e-6), `confidences in [1/11, 1]: ${conf.slice(0, 5).join(', ')}...`);
     await page.screenshot({ path: join(SHOTS, 'sudoku.png'), fullPage: true });
 
+    // ---- each view shows only its own results: the Maze tab after a Sudoku solve, and back ----
+    // the trace without its per-segment times (a second solve of the same puzzle differs only there)
+    const resultArea = async () => ({
+      answer: await text('answer'), segments: await text('segments'), verdict: await text('verdict'),
+      trace: (await text('trace')).replace(/"ms":[^,}]*/g, ''),
+    });
+    const emptyArea = { answer: '', segments: '', verdict: '', trace: '' };
+    const sudokuArea = await resultArea();
+    await byId('tab-maze').click();
+    assert.deepEqual(await resultArea(), emptyArea, 'the Maze view shows no answer before a maze is solved (not the Sudoku one)');
+    await byId('tab-sudoku').click();
+    assert.deepEqual(await resultArea(), sudokuArea, "back on the Sudoku view: its own answer again");
+    // a Sudoku solve that finishes while the Maze view is open stays in the Sudoku view
+    await page.evaluate(() => delete document.body.dataset.solveMs);
+    await byId('solve').click();
+    await byId('tab-maze').click();
+    await until(() => document.body.dataset.solveMs !== undefined, 'the Sudoku solve');
+    assert.deepEqual(await resultArea(), emptyArea, 'a Sudoku answer arriving on the Maze view is not shown there');
+    await byId('tab-sudoku').click();
+    assert.deepEqual(await resultArea(), sudokuArea, 'and is shown on the Sudoku view');
+
     // ---- bad inputs: one clear line each, no answer ----
     for (const [input, want] of [
       [PUZZLE.slice(0, 70), /a Sudoku has 81 cells, got 70 characters/],
@@ -261,6 +283,9 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
       assert.equal(await text('answer'), '');
     }
     await page.screenshot({ path: join(SHOTS, 'sudoku-error.png') });
+    await byId('tab-maze').click();
+    assert.equal(await text('error'), '', "the Sudoku view's error is not shown on the Maze view");
+    await byId('tab-sudoku').click();
 
     // ---- a model the server does not list ----
     await page.goto(`${base}?model=no-such-model`);
@@ -301,6 +326,11 @@ test('web page: hrm serve + headless Chromium, answers bit-exact with the CLI, e
     const mazeVerdict = await text('verdict');
     await byId('maze-segment-slider').fill('1');
     assert.equal(await text('maze-segment-label'), `segment 1 of ${cliMaze.segments}`);
+    const mazeArea = await resultArea();
+    await byId('tab-sudoku').click();
+    assert.deepEqual(await resultArea(), emptyArea, 'the Sudoku view shows no maze answer');
+    await byId('tab-maze').click();
+    assert.deepEqual(await resultArea(), mazeArea, "back on the Maze view: its own answer again");
     await page.screenshot({ path: join(SHOTS, 'maze.png'), fullPage: true });
     await page.locator('details summary').click();
     await byId('maze-generate').click();
