@@ -5,7 +5,7 @@
 // spliced, duplicated, numbers made huge or negative, little-endian lengths set large) or, for the
 // library, makes a call with one wrongly typed argument. Allowed outcomes: success, or a UserError
 // whose first line is complete (details, if any, on indented lines after it) without control
-// characters. Anything else is printed, the mutant saved under fuzz-crashes/, and the exit status is 1.
+// characters. Anything else is printed, the mutant saved under test-output/fuzz-crashes/, and the exit status is 1.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -90,7 +90,7 @@ function mutate(src, rng) {
 }
 
 const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'hrm-fuzz-'));
-const crashes = join(root, 'fuzz-crashes');
+const crashes = join(root, 'test-output', 'fuzz-crashes');
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 const sudokuRow = '..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..,483921657967345821251876493548132976729564138136798245372689514814253769695417382';

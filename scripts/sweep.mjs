@@ -167,6 +167,8 @@ mustOk(['convert', join(FX, 'srun'), join(FX, 'ref')], 'convert to the reference
 const lastStep = (run) => Math.max(...readdirSync(run).map((n) => /^step_(\d+)\.safetensors$/.exec(n)).filter(Boolean).map((m) => Number(m[1])));
 const SSTEP = lastStep(join(FX, 'srun'));
 const ASTEP = lastStep(join(FX, 'arun'));
+// the ARC run's evaluation outputs (submission.json, arc_votes.json, arc_report.html, step_N_all_preds)
+mustOk(['eval', `checkpoint=${join(FX, 'arun', `step_${ASTEP}.safetensors`)}`], 'arc eval');
 const PUZZLE = readFileSync(join(FX, 'puzzles.csv'), 'utf8').split('\n')[1].split(',')[0];
 spawnSync('chmod', ['-R', 'a+rX', W]);
 const FX_BEFORE = snapshot(FX);

@@ -14,7 +14,10 @@
  * the input: the line `hrm` prints for the same problem.
  */
 import { existsSync } from 'node:fs';
-import { setBackend } from './engine/index.js';
+import { setBackend as setEngineBackend } from './engine/index.js';
+import { convertCheckpoint as convertFiles } from './model-files/convert.js';
+import { readTorchCheckpoint as readTorch } from './io/torch-checkpoint.js';
+import { readSafetensors as readSafetensorsFile } from './io/safetensors.js';
 import { bundledModelNames, bundledModelPath } from './model-files/bundle.js';
 import { infer, type InferenceOptions, type InferenceResult } from './models/shared/inference.js';
 import type { ModelArch, ModelFormat } from './model-files/load.js';
@@ -141,7 +144,7 @@ export function loadModel(pathOrName: string, opts: LoadOptions = {}): Model {
     if (k !== 'backend') throw new UserError(`loadModel: unknown option ${quote(k)} (known: backend)`);
     if (v !== undefined && v !== 'native' && v !== 'wasm' && v !== 'webgpu') throw new UserError(`loadModel: backend must be 'native', 'wasm' or 'webgpu', got ${describeValue(v)}`);
   }
-  if (opts.backend) setBackend(opts.backend);
+  if (opts.backend) setEngineBackend(opts.backend);
   const isName = !existsSync(where) && bundledModelNames().includes(where);
   return new Model(Solver.load(isName ? bundledModelPath(where) : where));
 }
@@ -155,7 +158,21 @@ export { bundledModelNames };
 
 export type { SolveOptions, SolveResult, SolveSummary, TaskName, TraceStep, Puzzle, InferenceOptions, InferenceResult };
 export { UserError };
-export { convertCheckpoint } from './model-files/convert.js';
-export { readTorchCheckpoint, writeTorchCheckpoint } from './io/torch-checkpoint.js';
-export { readSafetensors, writeSafetensors } from './io/safetensors.js';
-export { setBackend, getBackend, availableBackends } from './engine/index.js';
+export { writeTorchCheckpoint } from './io/torch-checkpoint.js';
+export { writeSafetensors } from './io/safetensors.js';
+export { getBackend, availableBackends } from './engine/index.js';
+
+// The file readers and setBackend as the library offers them: a path or name that is not a string is
+// a UserError naming the call (the fuzzer's Symbol, number or object reached fs or a template string).
+export function convertCheckpoint(input: string, outDir: string): ReturnType<typeof convertFiles> {
+  return convertFiles(string(input, 'convertCheckpoint', 'the input path'), string(outDir, 'convertCheckpoint', 'the output folder'));
+}
+export function readTorchCheckpoint(path: string): ReturnType<typeof readTorch> {
+  return readTorch(string(path, 'readTorchCheckpoint', 'the path'));
+}
+export function readSafetensors(path: string): ReturnType<typeof readSafetensorsFile> {
+  return readSafetensorsFile(string(path, 'readSafetensors', 'the path'));
+}
+export function setBackend(name: Parameters<typeof setEngineBackend>[0]): ReturnType<typeof setEngineBackend> {
+  return setEngineBackend(string(name, 'setBackend', 'the backend name') as typeof name);
+}
