@@ -32,6 +32,7 @@ import { canonicalName, checkStateDict, loadStateDict } from '../io/state-dict.j
 import { lookupModel, type ModelEntry, type ReasoningModel } from '../models/registry.js';
 import type { ACTConfig } from '../models/shared/act.js';
 import { puzzleEmbPositions } from '../models/shared/config-schema.js';
+import { swigluInter } from '../nn/swiglu.js';
 
 /** The metadata keys of a bundled model's safetensors file. */
 export const BUNDLE_KEYS = { config: 'hrm_ts.all_config.yaml', seqLen: 'hrm_ts.seq_len', task: 'hrm_ts.task', gridSides: 'hrm_ts.grid_sides' } as const;
@@ -193,7 +194,10 @@ function datasetSeqLen(train: TrainConfig): number | null {
  */
 export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor>, opts: SpecOptions = {}): ModelSpec {
   const spec = readSpec(files, weights);
-  if (spec.seqLen === null && spec.entry.key !== 'hrm_v1') spec.seqLen = seqLenOfWeights(weights, spec.arch);
+  if (spec.entry.key !== 'hrm_v1') {
+    checkSizesAgainstWeights(spec, weights);
+    if (spec.seqLen === null) spec.seqLen = seqLenOfWeights(weights, spec.arch);
+  }
   if (opts.check !== false) checkModelWeights(spec, weights);
   return spec;
 }
@@ -204,6 +208,35 @@ export interface SpecOptions {
    * caller loads them at once (solve, eval), which checks the same way.
    */
   check?: boolean;
+}
+
+/**
+ * TRM and the baseline take their sizes from all_config.yaml (HRM's come from the weights, readHRMSpec):
+ * the hidden size, each level's layer count and the SwiGLU width must be the weights', or a few bytes of
+ * yaml (hidden_size: 16384, expansion: 64) would have a model of gigabytes built before its weights are
+ * found not to fit.
+ */
+function checkSizesAgainstWeights(spec: ModelSpec, weights: Map<string, SafeTensor>): void {
+  const src = spec.files.bundle ? `${spec.files.weights} (its all_config.yaml)` : spec.files.config;
+  const differ = (key: string, yaml: unknown, got: number): never => {
+    throw new UserError(`${src}: arch.${key} is ${String(yaml)} but the weights in ${spec.files.weights} have ${got}`);
+  };
+  const layers = new Map<string, number>();
+  let gateUp: SafeTensor | undefined;
+  let hidden = -1;
+  for (const [k, t] of weights) {
+    const name = canonicalName(k);
+    if (name === 'model.inner.embed_tokens.embedding_weight') hidden = t.shape[1];
+    const m = /^model\.inner\.([HL])_level\.layers\.(\d+)\./.exec(name);
+    if (m) layers.set(m[1], Math.max(layers.get(m[1]) ?? 0, Number(m[2]) + 1));
+    if (!gateUp && /^model\.inner\.[HL]_level\.layers\.\d+\.mlp\.gate_up_proj\.weight$/.test(name)) gateUp = t;
+  }
+  const a = spec.arch;
+  if (a.hidden_size !== hidden) differ('hidden_size', a.hidden_size, hidden);
+  for (const [level, n] of layers) if (a[`${level}_layers`] !== n) differ(`${level}_layers`, a[`${level}_layers`], n);
+  if (gateUp && gateUp.shape.length === 2 && swigluInter(hidden, Number(a.expansion)) * 2 !== gateUp.shape[0]) {
+    differ('expansion', `${a.expansion} (a SwiGLU width of ${swigluInter(hidden, Number(a.expansion))})`, gateUp.shape[0] / 2);
+  }
 }
 
 /**

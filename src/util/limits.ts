@@ -25,8 +25,12 @@ export const LIMITS: Readonly<Record<string, number>> = {
   puzzle_emb_len: 1024,
 };
 
-/** H_cycles x L_cycles: the low-level steps of one segment. */
-export const MAX_CYCLE_PRODUCT = 4096;
+/**
+ * halt_max_steps x H_cycles x L_cycles: the low-level steps of one answer at most (the reference HRM: 16 x
+ * 2 x 2 = 64; TRM's Sudoku: 16 x 3 x 6 = 288), so that no configuration makes one answer take more than
+ * seconds at the bundled model's size, or about half a minute at the paper's.
+ */
+export const MAX_STEPS_PER_ANSWER = 4096;
 
 /**
  * Throws a UserError naming `source` and the first key of `values` above its limit (`what`: 'model key',
@@ -37,9 +41,10 @@ export function checkLimits(values: Record<string, unknown>, source: string, wha
     const v = values[k];
     if (typeof v === 'number' && v > max) throw new UserError(`${source}: ${what} '${k}' is ${v}, above its limit of ${max} (docs/RELIABILITY.md)`);
   }
-  const h = values.H_cycles;
-  const l = values.L_cycles;
-  if (typeof h === 'number' && typeof l === 'number' && h * l > MAX_CYCLE_PRODUCT) {
-    throw new UserError(`${source}: H_cycles x L_cycles is ${h} x ${l} = ${h * l} steps per segment, above the limit of ${MAX_CYCLE_PRODUCT} (docs/RELIABILITY.md)`);
+  const [s, h, l] = [values.halt_max_steps, values.H_cycles, values.L_cycles];
+  if (typeof s === 'number' && typeof h === 'number' && typeof l === 'number' && s * h * l > MAX_STEPS_PER_ANSWER) {
+    throw new UserError(
+      `${source}: halt_max_steps x H_cycles x L_cycles is ${s} x ${h} x ${l} = ${s * h * l} steps per answer, above the limit of ${MAX_STEPS_PER_ANSWER} (docs/RELIABILITY.md)`,
+    );
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Sizes and counts read from files have upper bounds (src/util/limits.ts): a model whose metadata asks
  * for a billion cycles or segments, or a dataset.json with a trillion-token vocabulary, is refused with
- * one line naming the file and the key, before any model is built or any step is run.
+ * one line naming the file and the key, before any model is built or any step is run; so is a TRM or
+ * baseline configuration whose sizes (hidden, layers, SwiGLU width) its weights contradict.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,7 +34,8 @@ test('model keys above their limits are refused by every model parser, naming th
     refused(() => parseHRMConfig({ ...DATA, ...hidden, [key]: v }, 'cfg'), re);
     if (key !== 'H_layers') refused(() => parseTRMConfig({ ...DATA, ...hidden, [key]: v }, 'cfg'), re);
   }
-  refused(() => parseHRMConfig({ ...DATA, H_cycles: 128, L_cycles: 64 }, 'cfg'), /H_cycles x L_cycles is 128 x 64 = 8192 steps per segment, above the limit of 4096/);
+  refused(() => parseHRMConfig({ ...DATA, halt_max_steps: 64, H_cycles: 8, L_cycles: 16 }, 'cfg'), /halt_max_steps x H_cycles x L_cycles is 64 x 8 x 16 = 8192 steps per answer, above the limit of 4096/);
+  refused(() => parseTRMConfig({ ...DATA, halt_max_steps: 1024, H_cycles: 1024, L_cycles: 1024 }, 'cfg'), /steps per answer/);
   // the real configurations stay valid
   parseHRMConfig({ ...DATA, H_cycles: 2, L_cycles: 2, halt_max_steps: 16 }, 'cfg');
   parseTRMConfig({ ...DATA, H_cycles: 3, L_cycles: 6, halt_max_steps: 16 }, 'cfg');
@@ -58,6 +60,19 @@ test('hrm solve refuses a model whose metadata asks for a billion cycles or segm
       // before the limits this ran past 6 GB (cycles) or without end (segments): the timeout turns that into a failure
       const r = spawnSync(process.execPath, [CLI, 'solve', 'sudoku', '--checkpoint', file, SUDOKU], { encoding: 'utf8', env: ENV, timeout: 60_000 });
       assert.match(oneLineError(r), new RegExp(`${key}' is 1000000000, above its limit of 1024`));
+    }
+    // sizes under their limits that the weights contradict: refused before a model of them is built
+    // (hidden 4096 x expansion 64 took more than 3 GB and 2 minutes before)
+    for (const [key, v, re] of [
+      ['hidden_size', 4096, /arch\.hidden_size is 4096 but the weights in .* have 64/],
+      ['expansion', 64, /arch\.expansion is 64 \(a SwiGLU width of \d+\) but the weights in .* have 256/],
+      ['L_layers', 200, /arch\.L_layers is 200 but the weights in .* have 2/],
+    ] as const) {
+      const file = join(dir, `${key}-contradicted.safetensors`);
+      const arch = { ...cfg.arch, [key]: v };
+      writeSafetensors(file, src.tensors as never, { ...src.metadata, [BUNDLE_KEYS.config]: YAML.stringify({ ...cfg, arch }) });
+      const r = spawnSync(process.execPath, [CLI, 'solve', 'sudoku', '--checkpoint', file, SUDOKU], { encoding: 'utf8', env: ENV, timeout: 60_000 });
+      assert.match(oneLineError(r), re);
     }
     // a run folder's all_config.yaml too
     const run = join(dir, 'run');
