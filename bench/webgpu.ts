@@ -10,6 +10,9 @@
  *   segment / solve-27m   one segment and a whole 16-segment Sudoku solve of the 27M-parameter paper
  *              model (random weights of the published shapes); skipped on a CPU-emulated adapter
  *              (SwiftShader runs it at well under 1 GFLOP/s) unless --slow is given
+ *   train-step one training step of bench/hrm.ts's reference-size HRM (BENCH_CONFIG, float32: forward,
+ *              backward, AdamATan2, SignSGD) on webgpu and on native in the same command, with GFLOP/s
+ *              against the fma_peak probe; skipped on an emulated adapter unless --slow
  * The bundled model's solve on webgpu is `--only solve --backend webgpu`.
  */
 import { setBackend, type Backend } from '../src/engine/index.js';
@@ -22,6 +25,9 @@ import { Solver } from '../src/solve/solver.js';
 import { bundledModelNames, bundledModelPath } from '../src/model-files/bundle.js';
 import { WGSL } from '../src/engine/webgpu/wgsl-table.js';
 import { Rng } from '../src/util/random.js';
+import { parseHRMConfig } from '../src/models/hrm/config.js';
+import { BENCH_CONFIG, trainStepFlops } from './hrm.js';
+import { trainingStep } from './train-step.js';
 import type { BenchOptions } from './main.js';
 import { emit, round, timeIt } from './util.js';
 
@@ -68,6 +74,23 @@ function counted<T>(b: Backend, fn: () => T): { value: T; dispatches: number; fl
   const value = fn();
   const c1 = b.gpu()!.counters;
   return { value, dispatches: c1.dispatches - c0.dispatches, flushes: c1.flushes - c0.flushes, reads: c1.reads - c0.reads, bytesRead: c1.bytesRead - c0.bytesRead };
+}
+
+/** ms per training step of the reference-size HRM on `name`, read back to the host so the time is the device's. */
+async function trainStepMs(name: 'webgpu' | 'native', runs: number): Promise<{ median: number; min: number; max: number }> {
+  setBackend(name);
+  const cfg = parseHRMConfig({ ...BENCH_CONFIG, forward_dtype: 'float32' }, 'bench/webgpu.ts');
+  const rng = new Rng(0);
+  const model = new HRM(cfg, rng);
+  const rig = trainingStep(model, cfg, rng, { lr: 1e-4, puzzleLr: 1e-2 });
+  const [, last] = model.parameters()[model.parameters().length - 1];
+  const t = await timeIt(() => {
+    rig.step();
+    last.toFloat32Array(); // waits for the optimizer's dispatches too
+  }, runs, 1);
+  rig.dispose();
+  model.dispose();
+  return t;
 }
 
 export async function run(opts: BenchOptions): Promise<void> {
@@ -139,6 +162,26 @@ export async function run(opts: BenchOptions): Promise<void> {
       });
     }
     model.dispose();
+  }
+  // ---- one training step of bench/hrm.ts's reference-size HRM, webgpu vs native in this process ----
+  if (!emulated || slow) {
+    const cfg = parseHRMConfig({ ...BENCH_CONFIG, forward_dtype: 'float32' }, 'bench/webgpu.ts');
+    const gflop = trainStepFlops(cfg) / 1e9;
+    const runs = emulated || opts.quick ? 2 : 7;
+    const g = await trainStepMs('webgpu', runs);
+    let n: { median: number } | null = null;
+    try {
+      n = await trainStepMs('native', runs);
+    } catch {
+      // no native addon here
+    }
+    setBackend('webgpu');
+    emit({
+      bench: 'train-step', backend: 'webgpu', adapter, model: 'hrm-bench', ms: round(g.median, 1), min: round(g.min, 1), max: round(g.max, 1),
+      gflop: round(gflop, 1), gflops: round(gflop / (g.median / 1e3), 1), peak_gflops: probe === null ? null : round(probe, 1),
+      pct_of_peak: probe === null ? null : round((100 * gflop) / (g.median / 1e3) / probe, 2),
+      native_ms: n === null ? null : round(n.median, 1), speedup_vs_native: n === null ? null : round(n.median / g.median, 2), config: BENCH_CONFIG,
+    });
   }
   for (const name of bundledModelNames()) {
     const solver = Solver.load(bundledModelPath(name));
