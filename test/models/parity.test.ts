@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
-import { availableBackends } from '../../src/engine/index.js';
+import { allBackends } from '../nn/backends.js';
 import { HRM } from '../../src/models/hrm/act.js';
 import { parseHRMConfig } from '../../src/models/hrm/config.js';
 import { Rng } from '../../src/util/random.js';
@@ -33,7 +33,7 @@ if (shared.length === 0) {
 const own = listSafetensors(repoFixturesDir()).filter((p) => readSafetensors(p).metadata.config !== undefined);
 test('the repository keeps a reference fixture', () => assert.ok(own.length > 0, `no *.safetensors in ${repoFixturesDir()}`));
 const files = [...shared, ...own];
-for (const backend of availableBackends()) {
+for (const backend of allBackends()) {
   for (const path of files) {
     test(`HRM replays ${basename(path)} on ${backend}`, () => {
       Object.assign(worstRatio, { ratio: 0, name: '' });

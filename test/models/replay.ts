@@ -7,6 +7,7 @@
  * tensor; integer metrics, halting flags and step counts exactly. Returns the mismatches.
  */
 import { setBackend, type Tensor } from '../../src/engine/index.js';
+import type { BackendName } from '../../src/engine/backend.js';
 import { toInt32, type SafeTensor } from '../../src/io/safetensors.js';
 import type { ACTModel, ACTConfig, Batch, RecurrentInner } from '../../src/models/shared/act.js';
 import { loadStateDict } from '../../src/io/state-dict.js';
@@ -106,7 +107,7 @@ export function replayFixture(path: string, backend: string, opts: ReplayOptions
 
 function replayOnce(path: string, f: ReturnType<typeof readSafetensors>, backend: string, opts: ReplayOptions, perturb: number, seed = 0): Recorded {
 
-  setBackend(backend as 'native' | 'wasm');
+  setBackend(backend as BackendName);
   const meta = f.metadata;
   // A fixture derived for the repository (test/reference) keeps only the small gradients and states.
   const partial = meta.partial === 'small-grads-and-states';

@@ -1,5 +1,6 @@
 /** Test helpers: run a check once per backend. */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { availableBackends, getBackend, setBackend } from '../../src/engine/index.js';
 import type { BackendName } from '../../src/engine/backend.js';
 
@@ -15,6 +16,8 @@ let gpu: { ok: boolean; reason: string } | null = null;
 export function webgpuStatus(): { ok: boolean; reason: string } {
   if (gpu) return gpu;
   if (process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  // SwiftShader prints 'XDG_RUNTIME_DIR is invalid' to stderr twice per process without it
+  if (process.env.XDG_RUNTIME_DIR === undefined) process.env.XDG_RUNTIME_DIR = tmpdir();
   const prev = getBackend().name;
   try {
     setBackend('webgpu');
