@@ -13,8 +13,9 @@
  *           double-float (dd.wgsl)
  *   dot     |webgpu - native| <= (K + 2) u sum|a_k b_k|: sums of K products in another order
  *           (gemm; the error bound of any summation order)
- *   rel r   |webgpu - native| <= r max|native|: attention, whose softmax runs online on webgpu (bf16:
- *           lse may be further off on a few rows, see bf16rms)
+ *   rel r   |webgpu - native| <= r max|native|: attention (native's order, but native AVX2 fuses the
+ *           dot products' multiply-adds: every score moves by an ulp; bf16: lse may be further off
+ *           on a few rows, see bf16rms)
  *   bf16    every value a bfloat16 value, within one bf16 step of native, >= 97% identical: a float32
  *           difference before a rounding to bf16 flips a few of them
  *   bf16rms every value a bfloat16 value, >= 97% identical, |webgpu - native| / |native| <= r (2-norms):
@@ -161,21 +162,23 @@ function rowCases(rng: Rng, out: Case[]): void {
 }
 
 function attentionCases(rng: Rng, out: Case[], native: Backend): void {
-  // (B, S, H, D, rope): S not a multiple of the tiles (16 forward, 14 backward at D 64), one row, odd
-  // D without RoPE, a 30x30 maze's sequence length
+  // (B, S, H, D, rope): S not a multiple of the workgroup, one row, odd D without RoPE, D over 64
+  // (columns in slices, dot products from memory), a 30x30 maze's sequence length
   const shapes: [number, number, number, number, boolean][] = [
-    [2, 37, 3, 16, true], [1, 1, 2, 8, true], [2, 30, 2, 64, true], [1, 23, 2, 7, false], [1, 5, 1, 128, true], [1, 900, 1, 64, true],
+    [2, 37, 3, 16, true], [1, 1, 2, 8, true], [2, 30, 2, 64, true], [1, 23, 2, 7, false], [1, 5, 1, 128, true], [1, 9, 2, 130, false],
+    [1, 900, 1, 64, true],
   ];
   for (const [B, S, H, D, rope] of shapes) {
     for (const b16 of [false, true]) {
+      if (S > 100 && b16) continue; // SwiftShader takes a minute for each S 900 case: the float32 forward only
       const qkv = b16 ? rb(normal(rng, B * S * 3 * H * D)) : normal(rng, B * S * 3 * H * D);
       const [cos, sin] = rope ? ropeTables(S, D) : [null, null];
       const fwd = b16 ? 'attention_forward_bf16' : 'attention_forward';
       const what = `${B}x${S}x${H}x${D}${rope ? ' rope' : ''}`;
       const outArgs = (): Arg[] => [new Float32Array(B * S * H * D), new Float32Array(B * H * S), qkv, cos, sin, B, S, H, D];
-      const lse: Check = { kind: 'rel', rel: 1e-6, rare: b16 ? { frac: 0.01, rel: 1e-3 } : undefined };
+      const lse: Check = { kind: 'rel', rel: 2e-6, rare: b16 ? { frac: 0.01, rel: 1e-3 } : undefined };
       out.push({ what: `${fwd} ${what}`, kernel: fwd, args: outArgs(), checks: { 0: b16 ? bf16rms : { kind: 'rel', rel: 4e-6 }, 1: lse } });
-      if (S > 100) continue; // the backward at S 900 takes SwiftShader minutes
+      if (S > 100) continue;
       // the backward's out and lse: native's forward, so that both backends start from the same
       const res = runOn(native, fwd, outArgs());
       const dout = b16 ? rb(normal(rng, B * S * H * D)) : normal(rng, B * S * H * D);
@@ -585,15 +588,13 @@ describe('webgpu dispatch', () => {
     }
   });
 
-  test('a kernel without WGSL, or a size its grid refuses, is an error naming it; the backend goes on', (t) => {
+  test('a kernel without WGSL is an error naming it; the backend goes on', (t) => {
     const g = needGpu(t);
     if (!g) return;
     const p = g.alloc(64);
     try {
       g.k.engine_limits(p);
       assert.throws(() => g.readF32(p, 1), /kernel engine_limits has no WebGPU implementation/);
-      g.k.attention_backward(p, p, p, p, p, 0, 0, 1, 1, 1, 1020);
-      assert.throws(() => g.readF32(p, 1), /attention_backward on webgpu: head_dim 1020 is over 1015/);
       g.k.fill(p, 4, 4);
       assert.deepEqual([...g.readF32(p, 4)], [4, 4, 4, 4]);
     } finally {

@@ -1,9 +1,6 @@
 // What the attention kernels share: qkv [B, S, 3, H, D] addressing and RoPE on one element.
 // RoPE (halves): y[d] = x[d] cos[d] - x[d+D/2] sin[d] and y[d+D/2] = x[d+D/2] cos[d+D/2] + x[d] sin[d+D/2].
 
-// The tiles live in `sm`, declared by each kernel: its workgroup memory stays within the 16 KiB that
-// WebGPU guarantees.
-
 fn qkv_at(b: u32, s: u32, part: u32, h: u32) -> u32 {
   return p.qkv + ((b * p.S + s) * 3u + part) * p.H * p.D + h * p.D;
 }

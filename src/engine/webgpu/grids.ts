@@ -15,33 +15,19 @@ const perProduct = (i: number, j: number) => (a: Float64Array): Grid => ceil(a[i
 /** 16 rows per workgroup of 256 (webgpu/lib/rows16.wgsl), rows = a[i] */
 const per16Rows = (i: number) => (a: Float64Array): Grid => ceil(a[i], 16);
 
-/** The forward attention's tile of queries and keys (fwd_tile in webgpu/lib/attention_forward.wgsl). */
-export function attentionForwardTile(D: number): number {
-  let np = 1;
-  while (np < D) np *= 2;
-  return Math.max(1, Math.min(16, Math.floor(1024 / np)));
-}
-
-/** The backward attention's tile (bwd_tile in webgpu/lib/attention_backward.wgsl). */
-export function attentionBackwardTile(D: number): number {
-  let t = 16;
-  while (t > 1 && (4 * t * D + 2 * t * t > 4064 || t * D > 1024)) t--;
-  return t;
-}
-
-/** The most head_dim the attention kernels take: their tiles must fit 16 KiB of workgroup memory. */
-export const ATTENTION_MAX_D = { forward: 1024, backward: 1015 } as const;
-
+/** One invocation per (b, h, 64-column slice, query row), 64 a workgroup (webgpu/lib/attention_forward.wgsl). */
 function attentionForward(a: Float64Array): Grid {
   const [B, S, H, D] = [a[5], a[6], a[7], a[8]];
-  if (D > ATTENTION_MAX_D.forward) throw new RangeError(`attention_forward on webgpu: head_dim ${D} is over ${ATTENTION_MAX_D.forward}`);
-  return B * H * ceil(S, attentionForwardTile(D));
+  return ceil(B * H * ceil(D, 64) * S, 64);
 }
 
+/**
+ * The attention backward: invocations for (b, h, slice of 32 RoPE pairs, row) twice over, query rows
+ * then key rows, 64 a workgroup (webgpu/lib/attention_backward.wgsl).
+ */
 function attentionBackward(a: Float64Array): Grid {
   const [B, S, H, D] = [a[7], a[8], a[9], a[10]];
-  if (D > ATTENTION_MAX_D.backward) throw new RangeError(`attention_backward on webgpu: head_dim ${D} is over ${ATTENTION_MAX_D.backward}`);
-  return B * H * 2 * ceil(S, attentionBackwardTile(D));
+  return ceil(2 * B * H * ceil(Math.ceil(D / 2), 32) * S, 64);
 }
 
 export const GRIDS: Readonly<Record<string, (a: Float64Array) => Grid>> = {
