@@ -30,7 +30,10 @@ const skip = gpu.ok ? false : process.env.CI ? false : `no WebGPU adapter here: 
 /** The CPU backend webgpu is compared with: native where the addon loads, else wasm. */
 const cpu = availableBackends()[0];
 
-/** Per-step |lm_loss(webgpu) - lm_loss(cpu)| allowed (measured: 0 over these 8 steps; see the report in the commit). */
+/**
+ * Per-step |lm_loss(webgpu) - lm_loss(cpu)| allowed. Measured on SwiftShader: at most 2.4e-7 (one float32 ulp
+ * of the loss) over these 8 steps against native, and 0 over 16 steps of a 32-example set against wasm.
+ */
 const LOSS_TOL = 1e-3;
 
 // 16 examples / batch 8 = 2 steps per epoch: 8 steps, evaluations at 4 and 8, a resume point every 2;
