@@ -55,13 +55,16 @@ function gemmRate(b: Backend, n: number, runs: number): Promise<{ median: number
 }
 
 /** The adapter's float32 FMA rate from the fma_peak probe, GFLOP/s (null when WGSL lacks the probe). */
-async function peak(b: Backend): Promise<number | null> {
+async function peak(b: Backend, emulated: boolean): Promise<number | null> {
   if (!WGSL.fma_peak) return null;
   const p = b.alloc(8);
   let best = 0;
+  // a real GPU: 4096 workgroups of 256 (fma_peak's default for threads <= 1), 4096 rounds (~100 GFLOP);
+  // an emulated one: 4 workgroups, 256 rounds
+  const [iters, threads] = emulated ? [256, 1024] : [4096, 1];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    b.k.fma_peak(p, 4096, 1);
+    b.k.fma_peak(p, iters, threads);
     const [ops] = b.readF32(p, 2);
     best = Math.max(best, ops / ((performance.now() - t0) / 1e3) / 1e9);
   }
@@ -107,7 +110,7 @@ export async function run(opts: BenchOptions): Promise<void> {
 
   // ---- GEMM against native in the same process, and against the adapter's probe ----
   const sizes = emulated || opts.quick ? [64, 128, 256] : [256, 512, 1024, 2048, 4096];
-  const probe = await peak(gpu);
+  const probe = await peak(gpu, emulated);
   for (const n of sizes) {
     const r = await gemmRate(gpu, n, emulated ? 3 : 10);
     let nativeRate: number | null = null;
@@ -118,8 +121,8 @@ export async function run(opts: BenchOptions): Promise<void> {
     }
     setBackend('webgpu');
     emit({
-      bench: 'gemm', backend: 'webgpu', threads: 1, M: n, N: n, K: n, gflops: round(r.median, 2), min: round(r.min, 2), max: round(r.max, 2),
-      peak_gflops: probe === null ? null : round(probe, 1), pct_of_peak: probe === null ? null : round((100 * r.median) / probe, 1),
+      bench: 'gemm', backend: 'webgpu', threads: 1, M: n, N: n, K: n, gflops: round(r.median, 3), min: round(r.min, 3), max: round(r.max, 3),
+      peak_gflops: probe === null ? null : round(probe, 3), pct_of_peak: probe === null ? null : round((100 * r.median) / probe, 1),
       native_gflops: nativeRate === null ? null : round(nativeRate, 1),
     });
   }
@@ -178,7 +181,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     setBackend('webgpu');
     emit({
       bench: 'train-step', backend: 'webgpu', adapter, model: 'hrm-bench', ms: round(g.median, 1), min: round(g.min, 1), max: round(g.max, 1),
-      gflop: round(gflop, 1), gflops: round(gflop / (g.median / 1e3), 1), peak_gflops: probe === null ? null : round(probe, 1),
+      gflop: round(gflop, 1), gflops: round(gflop / (g.median / 1e3), 1), peak_gflops: probe === null ? null : round(probe, 3),
       pct_of_peak: probe === null ? null : round((100 * gflop) / (g.median / 1e3) / probe, 2),
       native_ms: n === null ? null : round(n.median, 1), speedup_vs_native: n === null ? null : round(n.median / g.median, 2), config: BENCH_CONFIG,
     });
