@@ -63,6 +63,9 @@ int HRM_CAT(hrm_take_error_, HRM_ISA_NAME)(void) {
   int e = __atomic_exchange_n(&hrm_error, 0, __ATOMIC_RELAXED);
   return e;
 }
+/* the least work (estimated ns) each thread of a split call must get (kernels/split.h) */
+void HRM_CAT(hrm_set_split_floor_, HRM_ISA_NAME)(double ns) { hrm_split_floor = ns; }
+double HRM_CAT(hrm_split_floor_, HRM_ISA_NAME)(void) { return hrm_split_floor; }
 #define K(name) {#name, abi_##name}
 const hrm_kernel HRM_CAT(hrm_table_, HRM_ISA_NAME)[] = {HRM_KERNEL_TABLE, {0, 0}};
 _Static_assert(sizeof(HRM_CAT(hrm_table_, HRM_ISA_NAME)) / sizeof(hrm_kernel) == HRM_KERNEL_COUNT + 1, "one table entry per kernel");

@@ -16,4 +16,12 @@ int hrm_take_error_avx512(void);
 int hrm_take_error_avx2(void);
 int hrm_take_error_generic(void);
 
+/* the least work (estimated ns) each thread of a split kernel call gets (kernels/split.h) */
+void hrm_set_split_floor_avx512(double ns);
+void hrm_set_split_floor_avx2(double ns);
+void hrm_set_split_floor_generic(double ns);
+double hrm_split_floor_avx512(void);
+double hrm_split_floor_avx2(void);
+double hrm_split_floor_generic(void);
+
 #endif

@@ -4,7 +4,8 @@
  * (env HRM_ISA=avx512|avx2|generic forces one) and exposes memory and calls to JS:
  *   alloc(bytes) -> ptr, free(ptr), view(ptr, bytes) -> ArrayBuffer (external, not owned),
  *   args() -> Float64Array (the shared argument buffer), call(id), kernels() -> names in table order,
- *   isa(), setThreads(n), threads().
+ *   isa(), setThreads(n), threads() (the most a call uses), setSplitFloor(ns), splitFloor() (the least
+ *   estimated work each thread of a split call gets; 0: every call that can split does; kernels/split.h).
  * One JS thread at a time: the argument buffer and the kernels' per-OpenMP-thread scratch are
  * process-wide, so worker_threads must not call kernels concurrently.
  */
@@ -20,6 +21,8 @@
 static double hrm_args[HRM_ARGS];
 static const hrm_kernel *table;
 static int (*take_error)(void);
+static void (*set_split_floor)(double);
+static double (*get_split_floor)(void);
 static int table_size;
 static const char *isa_name;
 static int n_threads = 1;
@@ -139,6 +142,18 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
 
 static napi_value js_threads(napi_env env, napi_callback_info info) { return number(env, n_threads); }
 
+static napi_value js_set_split_floor(napi_env env, napi_callback_info info) {
+  double a[1];
+  if (arg_number(env, info, 1, a) < 0 || !(a[0] >= 0)) {
+    napi_throw_range_error(env, NULL, "setSplitFloor(ns): ns must be a number >= 0");
+    return NULL;
+  }
+  set_split_floor(a[0]);
+  return NULL;
+}
+
+static napi_value js_split_floor(napi_env env, napi_callback_info info) { return number(env, get_split_floor()); }
+
 static int isa_supported(const char *name) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
@@ -167,6 +182,12 @@ static napi_value init(napi_env env, napi_value exports) {
   take_error = strcmp(isa_name, "avx512") == 0 ? hrm_take_error_avx512
                : strcmp(isa_name, "avx2") == 0 ? hrm_take_error_avx2
                                                : hrm_take_error_generic;
+  set_split_floor = strcmp(isa_name, "avx512") == 0 ? hrm_set_split_floor_avx512
+                    : strcmp(isa_name, "avx2") == 0 ? hrm_set_split_floor_avx2
+                                                    : hrm_set_split_floor_generic;
+  get_split_floor = strcmp(isa_name, "avx512") == 0 ? hrm_split_floor_avx512
+                    : strcmp(isa_name, "avx2") == 0 ? hrm_split_floor_avx2
+                                                    : hrm_split_floor_generic;
   for (table_size = 0; table[table_size].name; table_size++) {
   }
   n_threads = omp_get_max_threads();
@@ -180,6 +201,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"isa", NULL, js_isa, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, js_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"setSplitFloor", NULL, js_set_split_floor, NULL, NULL, NULL, napi_default, NULL},
+      {"splitFloor", NULL, js_split_floor, NULL, NULL, NULL, napi_default, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

@@ -269,7 +269,8 @@ static void attention_forward_any(float *out, float *lse, const float *qkv, cons
                                   long B, long S, long H, long D, int bf16) {
   long Sp = att_round32(S), Dp = hrm_round16(D);
   long need = att_scratch_floats(Sp, Dp, 0);
-  HRM_PRAGMA(omp parallel for schedule(dynamic, 1) if (B * H > 1))
+  HRM_PRAGMA(omp parallel for schedule(dynamic, 1)
+                 num_threads(hrm_split_threads(4.0 * B * H * S * S * D * HRM_NS_ATT, B * H)))
   for (long bh = 0; bh < B * H; bh++) {
     float *scr = hrm_scratch(need);
     if (scr) attention_forward_pair(out, lse, qkv, cos, sin, bh / H, bh % H, S, H, D, scr, bf16);
@@ -372,7 +373,8 @@ static void attention_backward_any(float *dqkv, const float *dout, const float *
                                    int bf16) {
   long Sp = att_round32(S), Dp = hrm_round16(D);
   long need = att_scratch_floats(Sp, Dp, 1);
-  HRM_PRAGMA(omp parallel for schedule(dynamic, 1) if (B * H > 1))
+  HRM_PRAGMA(omp parallel for schedule(dynamic, 1)
+                 num_threads(hrm_split_threads(4.0 * B * H * S * S * D * HRM_NS_ATT, B * H)))
   for (long bh = 0; bh < B * H; bh++) {
     float *scr = hrm_scratch(need);
     if (scr) attention_backward_pair(dqkv, dout, qkv, out, lse, cos, sin, bh / H, bh % H, S, H, D, scr, bf16);

@@ -3,21 +3,16 @@
 
 /* y[n, c] += b[c] */
 static void add_bias(float *y, const float *b, long N, long C) {
-  if (N * C >= HRM_PAR_MIN) {
-    HRM_PRAGMA(omp parallel for schedule(static))
-    for (long n = 0; n < N; n++)
-      for (long c = 0; c < C; c++) y[n * C + c] += b[c];
-  } else {
-    for (long n = 0; n < N; n++)
-      for (long c = 0; c < C; c++) y[n * C + c] += b[c];
-  }
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * C * HRM_NS_STREAM, N)))
+  for (long n = 0; n < N; n++)
+    for (long c = 0; c < C; c++) y[n * C + c] += b[c];
 }
 
 /* db[c] += sum_n dy[n, c]  (threads split the columns, so no two write the same db[c]) */
 static void bias_grad(float *db, const float *dy, long N, long C) {
   const long block = 256;
   long nblocks = (C + block - 1) / block;
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * C >= HRM_PAR_MIN && nblocks > 1))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * C * HRM_NS_STREAM, nblocks)))
   for (long jb = 0; jb < nblocks; jb++) {
     long c0 = jb * block, c1 = c0 + block < C ? c0 + block : C;
     for (long n = 0; n < N; n++)

@@ -7,7 +7,8 @@
  *   (compares, selects) and in register tiles, code uses the native width instead (vnf, HRM_NW).
  * - Branch-free math (exp, log, sigmoid, atan2) written here, because the wasm build has no libc
  *   and both backends must compute the same values (about 1 ulp).
- * - OpenMP helpers that become no-ops in the single-threaded wasm build.
+ * - OpenMP helpers that become no-ops in the single-threaded wasm build, and each call's thread count
+ *   (split.h).
  * - Per-thread scratch memory (grow-only heap buffers natively, one static arena in wasm), and
  *   hrm_fail() for a kernel that cannot get it (the call then throws in JS).
  */
@@ -36,9 +37,8 @@ static inline int hrm_thread_id(void) { return 0; }
 #define HRM_PRAGMA(x) _Pragma(#x)
 /* vector helpers must inline: out of line, 64-byte vectors go through memory on AVX2 / SSE */
 #define HRM_INLINE static inline __attribute__((always_inline))
-/* A parallel for over the outer loop, only when the work (in elements touched) pays for waking
- * the thread team; tiny calls stay on the calling thread. */
-#define HRM_PAR_MIN 32768L
+/* how many threads a call uses, by its work */
+#include "split.h"
 
 HRM_INLINE void hrm_copy(void *dst, const void *src, size_t bytes) { __builtin_memcpy(dst, src, bytes); }
 HRM_INLINE void hrm_zero(void *dst, size_t bytes) { __builtin_memset(dst, 0, bytes); }

@@ -2,13 +2,15 @@
 #include "common.h"
 #include "exp64.h"
 
-/* Each elementwise kernel runs over [lo, hi) chunks; big arrays are split across threads. */
+/* Each elementwise kernel runs over [lo, hi) chunks; big arrays are split across threads. `rate`: the
+ * one-thread ns per element (split.h). */
 #define HRM_CHUNK 16384L
-#define HRM_ELEMENTWISE(n, body_range)                                              \
+#define HRM_ELEMENTWISE(n, rate, body_range)                                        \
   do {                                                                              \
     long nchunks_ = ((n) + HRM_CHUNK - 1) / HRM_CHUNK;                              \
-    if ((n) >= HRM_PAR_MIN) {                                                       \
-      HRM_PRAGMA(omp parallel for schedule(static))                                 \
+    int nt_ = hrm_split_threads((n) * (rate), nchunks_);                            \
+    if (nt_ > 1) {                                                                  \
+      HRM_PRAGMA(omp parallel for schedule(static) num_threads(nt_))                \
       for (long c_ = 0; c_ < nchunks_; c_++) {                                      \
         long lo = c_ * HRM_CHUNK, hi = lo + HRM_CHUNK < (n) ? lo + HRM_CHUNK : (n); \
         body_range;                                                                 \
@@ -21,19 +23,19 @@
 
 /* out = a + b */
 static void add(float *out, const float *a, const float *b, long n) {
-  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = a[i] + b[i]);
+  HRM_ELEMENTWISE(n, HRM_NS_STREAM, for (long i = lo; i < hi; i++) out[i] = a[i] + b[i]);
 }
 
 /* out = a * b */
 static void mul(float *out, const float *a, const float *b, long n) {
-  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = a[i] * b[i]);
+  HRM_ELEMENTWISE(n, HRM_NS_STREAM, for (long i = lo; i < hi; i++) out[i] = a[i] * b[i]);
 }
 
 /* out[i] = a[i] + b[i % m]  (b broadcast over leading dims; n is normally a multiple of m) */
 static void add_rows(float *out, const float *a, const float *b, long n, long m) {
   if (m <= 0) return;
   long rows = n / m;
-  HRM_PRAGMA(omp parallel for schedule(static) if (n >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(n * HRM_NS_STREAM, n / m)))
   for (long r = 0; r < rows; r++)
     for (long j = 0; j < m; j++) out[r * m + j] = a[r * m + j] + b[j];
   for (long i = rows * m; i < n; i++) out[i] = a[i] + b[i - rows * m];
@@ -41,23 +43,23 @@ static void add_rows(float *out, const float *a, const float *b, long n, long m)
 
 /* out = s * x */
 static void scale(float *out, const float *x, float s, long n) {
-  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = s * x[i]);
+  HRM_ELEMENTWISE(n, HRM_NS_STREAM, for (long i = lo; i < hi; i++) out[i] = s * x[i]);
 }
 
 /* y += alpha * x */
 static void axpy(float *y, const float *x, float alpha, long n) {
-  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) y[i] += alpha * x[i]);
+  HRM_ELEMENTWISE(n, HRM_NS_STREAM, for (long i = lo; i < hi; i++) y[i] += alpha * x[i]);
 }
 
 /* out = value */
 static void fill(float *out, float value, long n) {
-  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = value);
+  HRM_ELEMENTWISE(n, HRM_NS_STREAM, for (long i = lo; i < hi; i++) out[i] = value);
 }
 
 /* out = s * x[0]; x is read once, so out may start at x */
 static void fill_scaled(float *out, const float *x, float s, long n) {
   const float value = s * x[0];
-  HRM_ELEMENTWISE(n, for (long i = lo; i < hi; i++) out[i] = value);
+  HRM_ELEMENTWISE(n, HRM_NS_STREAM, for (long i = lo; i < hi; i++) out[i] = value);
 }
 
 static void sigmoid_range(float *out, const float *x, long lo, long hi) {
@@ -68,7 +70,7 @@ static void sigmoid_range(float *out, const float *x, long lo, long hi) {
 
 /* out = 1/(1+exp(-x)) */
 static void sigmoid(float *out, const float *x, long n) {
-  HRM_ELEMENTWISE(n, sigmoid_range(out, x, lo, hi));
+  HRM_ELEMENTWISE(n, HRM_NS_MATH, sigmoid_range(out, x, lo, hi));
 }
 
 /* out = 1/(1+exp(-x)) in float64, rounded once to float32: the bits of that formula in JS (exp64.h) */
@@ -88,15 +90,12 @@ static void maximum(float *out, const float *a, const float *b, long n) {
 
 /* dst[r*dst_stride + c] = src[r*src_stride + c] for r < rows, c < cols (strides in elements) */
 static void copy2d(float *dst, long dst_stride, const float *src, long src_stride, long rows, long cols) {
-  if (rows * cols >= HRM_PAR_MIN && rows > 1) {
-    HRM_PRAGMA(omp parallel for schedule(static))
-    for (long r = 0; r < rows; r++) hrm_copy(dst + r * dst_stride, src + r * src_stride, (size_t)cols * 4);
-  } else {
-    for (long r = 0; r < rows; r++) hrm_copy(dst + r * dst_stride, src + r * src_stride, (size_t)cols * 4);
-  }
+  HRM_PRAGMA(omp parallel for schedule(static)
+                 num_threads(hrm_split_threads(rows * cols * HRM_NS_STREAM, rows)))
+  for (long r = 0; r < rows; r++) hrm_copy(dst + r * dst_stride, src + r * src_stride, (size_t)cols * 4);
 }
 
 /* out = x rounded to bfloat16 (nearest, ties to even), widened to float32; out may be x */
 static void round_bf16(float *out, const float *x, long n) {
-  HRM_ELEMENTWISE(n, hrm_bf16_array(out + lo, x + lo, hi - lo));
+  HRM_ELEMENTWISE(n, HRM_NS_STREAM, hrm_bf16_array(out + lo, x + lo, hi - lo));
 }

@@ -3,7 +3,7 @@
 
 /* out[n] = w[ids[n]] */
 static void embedding_forward(float *out, const int32_t *ids, const float *w, long N, long C) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * C >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * C * HRM_NS_STREAM, N)))
   for (long n = 0; n < N; n++) hrm_copy(out + n * C, w + (long)ids[n] * C, (size_t)C * 4);
 }
 
@@ -11,7 +11,7 @@ static void embedding_forward(float *out, const int32_t *ids, const float *w, lo
 static void embedding_backward(float *dw, const int32_t *ids, const float *dout, long N, long C) {
   const long block = 256;
   long nblocks = (C + block - 1) / block;
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * C >= HRM_PAR_MIN && nblocks > 1))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * C * HRM_NS_STREAM, nblocks)))
   for (long jb = 0; jb < nblocks; jb++) {
     long c0 = jb * block, c1 = c0 + block < C ? c0 + block : C;
     for (long n = 0; n < N; n++) {

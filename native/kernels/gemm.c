@@ -14,9 +14,9 @@
  * Threads (native): B is packed by all threads together (many K slices at once, so the team meets
  * at a barrier rarely), then the threads take row blocks of C; both steps hand out work from a
  * shared counter (schedule(dynamic)), so a core slowed by other jobs does less instead of holding
- * the others up. When M has too few tiles, the output is cut into
- * one column strip per thread instead. Packing buffers are gemm's own: static in wasm (no libc,
- * one thread), allocated once and kept natively.
+ * the others up. When M has too few tiles, the output is cut into one column strip per thread
+ * instead. How many threads a call uses is split.h's choice. Packing buffers are gemm's own: static
+ * in wasm (no libc, one thread), allocated once and kept natively.
  *
  * bfloat16 (gemm_bf16): the same blocking and micro-kernels; the packing rounds both operands to
  * bfloat16 (nearest, ties to even) as it writes the panels, so the float32 FMAs then multiply bf16
@@ -285,12 +285,7 @@ static void gemm_any(int transA, int transB, int M, int N, int K, float alpha, c
     return;
   }
 #ifdef _OPENMP
-  /* Below ~1 MFLOP waking the team costs more than a second core gives. */
-  int nt = 1;
-  if ((double)M * N * K >= 5e5 && !omp_in_parallel()) {
-    nt = omp_get_max_threads();
-    if (nt > GEMM_MAX_THREADS) nt = GEMM_MAX_THREADS;
-  }
+  int nt = hrm_split_threads(2.0 * M * N * K * HRM_NS_FLOP, GEMM_MAX_THREADS);
   if (nt > 1) {
     /* allocate every buffer the team uses here, on one thread; fall back to one thread if short */
     int tilesM = (M + GEMM_MR - 1) / GEMM_MR, tilesN = (N + GEMM_NR - 1) / GEMM_NR;

@@ -7,7 +7,7 @@ HRM_INLINE double stablemax_s(double x) { return x < 0.0 ? 1.0 / (1.0 - x + 1e-3
 
 /* loss = -log(s(x_label) / sum_j s(x_j)), 0 where label == ignore */
 static void stablemax_ce_forward(float *loss, const float *logits, const int32_t *labels, long N, long V, long ignore) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * V >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * V * HRM_NS_LOSS, N)))
   for (long n = 0; n < N; n++) {
     long lab = labels[n];
     if (lab == ignore || lab < 0 || lab >= V) {
@@ -24,7 +24,7 @@ static void stablemax_ce_forward(float *loss, const float *logits, const int32_t
 /* dlogits[j] = dloss * (s'(x_j)/sum - [j == label] s'(x_label)/s(x_label)) */
 static void stablemax_ce_backward(float *dlogits, const float *dloss, const float *logits, const int32_t *labels,
                                   long N, long V, long ignore) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * V >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * V * HRM_NS_LOSS, N)))
   for (long n = 0; n < N; n++) {
     long lab = labels[n];
     float *d = dlogits + n * V;
@@ -68,7 +68,7 @@ static void softmax_row_stats(const float *x, long V, float *max_out, float *sum
 
 /* loss = logsumexp(x) - x_label, 0 where label == ignore */
 static void softmax_ce_forward(float *loss, const float *logits, const int32_t *labels, long N, long V, long ignore) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * V >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * V * HRM_NS_LOSS, N)))
   for (long n = 0; n < N; n++) {
     long lab = labels[n];
     if (lab == ignore || lab < 0 || lab >= V) {
@@ -84,7 +84,7 @@ static void softmax_ce_forward(float *loss, const float *logits, const int32_t *
 /* dlogits = dloss * (softmax(x) - onehot(label)) */
 static void softmax_ce_backward(float *dlogits, const float *dloss, const float *logits, const int32_t *labels,
                                 long N, long V, long ignore) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * V >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * V * HRM_NS_LOSS, N)))
   for (long n = 0; n < N; n++) {
     long lab = labels[n];
     float *d = dlogits + n * V;

@@ -15,7 +15,7 @@ static void adam_atan2(float *p, const float *g, float *m, float *v, long n, flo
                        float bc1, float bc2) {
   float step = lr / bc1, inv_sqrt_bc2 = 1.0f / __builtin_sqrtf(bc2), decay = 1.0f - lr * wd;
   long nblocks = (n + 4095) / 4096;
-  HRM_PRAGMA(omp parallel for schedule(static) if (n >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(n * HRM_NS_MATH, nblocks)))
   for (long bI = 0; bI < nblocks; bI++) {
     long lo = bI * 4096, hi = lo + 4096 < n ? lo + 4096 : n, k = lo;
     for (; k + 16 <= hi; k += 16) {

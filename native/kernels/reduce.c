@@ -13,7 +13,7 @@ static void sum(float *out, const float *x, long n) {
 
 /* out[n] = first index of the maximum of x[n, :] (int32); a NaN counts as the largest, as torch.argmax */
 static void argmax(int32_t *out, const float *x, long N, long V) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * V >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * V * HRM_NS_STREAM * 4, N)))
   for (long n = 0; n < N; n++) {
     const float *r = x + n * V;
     long best = 0;
@@ -25,7 +25,7 @@ static void argmax(int32_t *out, const float *x, long N, long V) {
 
 /* out[b] = cond[b] ? a[b] : bb[b], rows of R floats */
 static void where_rows(float *out, const int32_t *cond, const float *a, const float *bb, long B, long R) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (B * R >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(B * R * HRM_NS_STREAM, B)))
   for (long b = 0; b < B; b++) {
     const float *src = cond[b] ? a + b * R : bb + b * R;
     if (src != out + b * R) hrm_copy(out + b * R, src, (size_t)R * 4);

@@ -25,7 +25,7 @@ static void add_rmsnorm_row(float *out, float *rstd, const float *x, const float
 
 /* s = x + y (y may be 0); rstd = 1/sqrt(mean(s^2) + eps); out = s * rstd */
 static void add_rmsnorm_forward(float *out, float *rstd, const float *x, const float *y, long N, long C, float eps) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * C >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * C * HRM_NS_MATH, N)))
   for (long n = 0; n < N; n++) add_rmsnorm_row(out + n * C, rstd + n, x + n * C, y ? y + n * C : 0, C, eps);
 }
 
@@ -40,7 +40,7 @@ static void rmsnorm_backward_row(float *ds, const float *dout, const float *out,
 
 /* ds = rstd * (dout - out * mean(dout * out)); ds may alias dout */
 static void rmsnorm_backward(float *ds, const float *dout, const float *out, const float *rstd, long N, long C) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * C >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * C * HRM_NS_MATH, N)))
   for (long n = 0; n < N; n++) rmsnorm_backward_row(ds + n * C, dout + n * C, out + n * C, rstd[n], C);
 }
 
@@ -48,7 +48,7 @@ static void rmsnorm_backward(float *ds, const float *dout, const float *out, con
  * out = bf16(s * rstd). rstd is float32. */
 static void add_rmsnorm_forward_bf16(float *out, float *rstd, const float *x, const float *y, long N, long C,
                                      float eps) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * C >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * C * HRM_NS_MATH, N)))
   for (long n = 0; n < N; n++) {
     float *o = out + n * C;
     const float *xr = x + n * C;

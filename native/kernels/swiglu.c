@@ -12,7 +12,7 @@ static void swiglu_forward_row(float *out, const float *gu, long I) {
 }
 
 static void swiglu_forward(float *out, const float *gu, long N, long I) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * I * HRM_NS_MATH, N)))
   for (long n = 0; n < N; n++) swiglu_forward_row(out + n * I, gu + n * 2 * I, I);
 }
 
@@ -43,7 +43,7 @@ static void swiglu_backward_row(float *dgu, const float *dout, const float *gu, 
 
 /* dgu [N, 2I] = [d gate | d up] */
 static void swiglu_backward(float *dgu, const float *dout, const float *gu, long N, long I) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * I * HRM_NS_MATH, N)))
   for (long n = 0; n < N; n++) swiglu_backward_row(dgu + n * 2 * I, dout + n * I, gu + n * 2 * I, I);
 }
 
@@ -52,7 +52,7 @@ static void swiglu_backward(float *dgu, const float *dout, const float *gu, long
 HRM_INLINE vnf swiglu_silun(vnf g) { return g / (1.0f + vexpn(-g)); }
 
 static void swiglu_forward_bf16(float *out, const float *gu, long N, long I) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * I * HRM_NS_MATH, N)))
   for (long n = 0; n < N; n++) {
     const float *g = gu + n * 2 * I, *u = g + I;
     float *o = out + n * I;
@@ -71,7 +71,7 @@ HRM_INLINE void swiglu_grad_bf16n(vnf g, vnf u, vnf d, vnf *dg, vnf *du) {
 }
 
 static void swiglu_backward_bf16(float *dgu, const float *dout, const float *gu, long N, long I) {
-  HRM_PRAGMA(omp parallel for schedule(static) if (N * I >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(N * I * HRM_NS_MATH, N)))
   for (long n = 0; n < N; n++) {
     const float *g = gu + n * 2 * I, *u = g + I, *d = dout + n * I;
     float *dg = dgu + n * 2 * I, *du = dg + I;

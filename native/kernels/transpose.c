@@ -5,7 +5,7 @@ static void transpose(float *out, const float *x, long B, long R, long C) {
   enum { TILE = 32 };
   long tr = (R + TILE - 1) / TILE, tc = (C + TILE - 1) / TILE;
   long tiles = B * tr * tc;
-  HRM_PRAGMA(omp parallel for schedule(static) if (B * R * C >= HRM_PAR_MIN))
+  HRM_PRAGMA(omp parallel for schedule(static) num_threads(hrm_split_threads(B * R * C * HRM_NS_MATH, tiles)))
   for (long t = 0; t < tiles; t++) {
     long b = t / (tr * tc), rem = t % (tr * tc);
     long r0 = (rem / tc) * TILE, c0 = (rem % tc) * TILE;

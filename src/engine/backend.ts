@@ -7,8 +7,8 @@
  * and a third runs the spec's kernels written in WGSL (webgpu/kernels/*.wgsl) on a GPU:
  *   webgpu  Dawn in Node (the optional `webgpu` package), navigator.gpu in the page (backends/webgpu.ts)
  * Choice: HRM_BACKEND=native|wasm|webgpu; default native when the addon loads, else wasm with a one-line
- * notice on stderr. Threads: HRM_THREADS (default: all cores) is the most a kernel call uses; each call
- * takes more than one only when its work pays for them (setSplit, native/kernels/split.h), and idle
+ * notice on stderr. Threads: HRM_THREADS (default: all cores) is the most a kernel call uses; a call
+ * takes more than one only when its work pays for them (splitFloor, native/kernels/split.h), and idle
  * OpenMP threads sleep at once instead of spinning (backends/native.ts). Loading is lazy and synchronous.
  *
  * A call writes its arguments into the shared Float64Array the kernels read (`abi_<name>(args)`),
@@ -22,9 +22,9 @@ import { loadNative } from './backends/native.js';
 import { loadWasm } from './backends/wasm.js';
 import { loadWebGPU, type GpuCounters } from './backends/webgpu.js';
 
-import { KERNELS, SPLIT_MODES, type Kernels, type Ptr, type RawBackend, type SplitMode } from './kernels.js';
+import { KERNELS, type Kernels, type Ptr, type RawBackend } from './kernels.js';
 
-export { KERNELS, SPLIT_MODES, type KernelName, type Kernels, type Ptr, type RawBackend, type SplitMode } from './kernels.js';
+export { KERNELS, type KernelName, type Kernels, type Ptr, type RawBackend } from './kernels.js';
 
 export interface PoolStats {
   /** bytes handed out and not yet freed */
@@ -48,9 +48,13 @@ export interface Backend {
   /** the most threads a kernel call uses (wasm: always 1) */
   readonly threads: number;
   setThreads(n: number): void;
-  /** how a call chooses how many of them it uses (SplitMode; default 'auto'; no effect on one thread) */
-  readonly split: SplitMode;
-  setSplit(mode: SplitMode): void;
+  /**
+   * The least work (estimated one-thread ns) each thread of a split kernel call gets, so that small
+   * calls stay on one thread (native/kernels/split.h; default 40,000). 0 splits every call that can
+   * (tests); Infinity never splits. No effect where the kernels run one thread (wasm).
+   */
+  readonly splitFloor: number;
+  setSplitFloor(ns: number): void;
   /** a block of at least `bytes` bytes, 64-byte aligned; 0 for 0 bytes */
   alloc(bytes: number): Ptr;
   /** returns a block to the pool; `bytes` must be what was passed to alloc */
@@ -86,7 +90,6 @@ class PooledBackend implements Backend {
   readonly isa: string;
   readonly k: Kernels;
   private nThreads: number;
-  private splitMode: SplitMode = 'auto';
   private readonly pool = new Map<number, Ptr[]>();
   private inUse = 0;
   private cached = 0;
@@ -112,14 +115,13 @@ class PooledBackend implements Backend {
     this.raw.setThreads(this.nThreads);
   }
 
-  get split(): SplitMode {
-    return this.splitMode;
+  get splitFloor(): number {
+    return this.raw.splitFloor ? this.raw.splitFloor() : Infinity;
   }
 
-  setSplit(mode: SplitMode): void {
-    if (!SPLIT_MODES.includes(mode)) throw new Error(`setSplit: need one of ${SPLIT_MODES.join(', ')}, got '${String(mode)}'`);
-    this.raw.setSplit?.(mode);
-    this.splitMode = mode;
+  setSplitFloor(ns: number): void {
+    if (!(ns >= 0)) throw new Error(`setSplitFloor: need a number >= 0, got ${ns}`);
+    this.raw.setSplitFloor?.(ns);
   }
 
   alloc(bytes: number): Ptr {

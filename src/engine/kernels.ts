@@ -25,6 +25,9 @@ export interface RawBackend {
   /** runs kernel `id` (index in KERNELS) on the arguments in args() */
   call(id: number): void;
   setThreads(n: number): void;
+  /** the least estimated work (ns) each thread of a split call gets (native only; Backend.splitFloor) */
+  setSplitFloor?(ns: number): void;
+  splitFloor?(): number;
   /** floats of attention scratch the kernels have per thread (Infinity: grown on demand) */
   readonly attentionScratchFloats: number;
   /**

@@ -18,6 +18,8 @@ interface Addon {
   isa(): string;
   setThreads(n: number): void;
   threads(): number;
+  setSplitFloor(ns: number): void;
+  splitFloor(): number;
 }
 
 /** build/Release/hrm_kernels.node, or the file named by env HRM_NATIVE_ADDON (a custom build). */
@@ -26,14 +28,21 @@ export function addonPath(): string {
   return env ? env : join(packageRoot(), 'build', 'Release', 'hrm_kernels.node');
 }
 
+/** An addon built before the kernels chose their own thread counts lacks the split floor. */
+function current(addon: Addon, path: string): void {
+  if (typeof addon.setSplitFloor !== 'function') throw new Error(`${path} is out of date: it has no setSplitFloor (run npm run build:native)`);
+}
+
 export function loadNative(): RawBackend {
   const path = addonPath();
   if (!existsSync(path)) throw new Error(`${path} is missing (run npm run build:native)`);
-  // libgomp reads its settings when the addon loads it. Its default (300000 spins, milliseconds)
-  // keeps idle worker threads burning CPU between kernels; on a shared machine that starves other
-  // threads, and a block step ran 2x slower than with 10000 spins. Users' own settings win.
+  // The OpenMP runtime reads its settings when the addon loads it, so they go into the environment
+  // first. Threads waiting for work or at a barrier sleep at once instead of spinning: a spinning
+  // thread holds a core that another process (or our own other thread) needs, and on a busy 2-core
+  // machine one split kernel call cost 0.2-0.7 ms spinning 10,000 rounds against ~20 us sleeping (issue
+  // #25). Splits are rare enough (native/kernels/split.h) that the wake-up is cheap. Users' own settings win.
   if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) {
-    process.env.GOMP_SPINCOUNT = '10000';
+    process.env.OMP_WAIT_POLICY = 'passive';
   }
   const addon = createRequire(import.meta.url)(path) as Addon;
   const names = addon.kernels();
@@ -76,6 +85,8 @@ export function loadNative(): RawBackend {
     args: () => args,
     call: (id) => addon.call(id),
     setThreads: (n) => addon.setThreads(n),
+    setSplitFloor: (ns) => (current(addon, path), addon.setSplitFloor(ns)),
+    splitFloor: () => (current(addon, path), addon.splitFloor()),
   };
   return { ...raw, ...readEngineLimits(raw) };
 }
