@@ -34,12 +34,16 @@ const PAPER = {
 };
 const PUZZLE = '...7.2..5....95.8.19..8..67..4...6....79...2.26...1......5......39.....8....784..';
 
-/** The quick-start model's registry name and its model keys (configs/quickstart.yaml). */
-function quickstartArch(): { name: string; arch: Record<string, unknown> } {
+/** The quick-start model's registry name, its model keys and its batch size (configs/quickstart.yaml). */
+export function quickstartArch(): { name: string; arch: Record<string, unknown>; batch: number } {
   const path = fileURLToPath(new URL('../../configs/quickstart.yaml', import.meta.url));
-  const arch = (YAML.parse(readFileSync(path, 'utf8')) as { arch: Record<string, unknown> }).arch;
-  const { name, loss, forward_dtype: _f, ...rest } = arch as Record<string, unknown> & { loss?: { loss_type?: string } };
-  return { name: typeof name === 'string' ? name : 'hrm_v1', arch: { ...rest, loss_type: loss?.loss_type ?? 'stablemax_cross_entropy' } };
+  const doc = YAML.parse(readFileSync(path, 'utf8')) as { arch: Record<string, unknown>; global_batch_size: number };
+  const { name, loss, forward_dtype: _f, ...rest } = doc.arch as Record<string, unknown> & { loss?: { loss_type?: string } };
+  return {
+    name: typeof name === 'string' ? name : 'hrm_v1',
+    arch: { ...rest, loss_type: loss?.loss_type ?? 'stablemax_cross_entropy' },
+    batch: doc.global_batch_size,
+  };
 }
 
 /** In the child: one model on one backend, one JSON line. */
