@@ -26,7 +26,7 @@
 import { Board, solvesPuzzle } from './sudoku-rules.js';
 
 /** Model calls per puzzle when no budget is given. */
-export const DEFAULT_SEARCH_CALLS = 64;
+export const DEFAULT_SEARCH_CALLS = 256;
 
 export interface SearchOptions {
   /** the most model calls per puzzle (default DEFAULT_SEARCH_CALLS unless `ms` is given) */
