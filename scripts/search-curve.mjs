@@ -3,7 +3,8 @@
  * Solved % against model calls for the Sudoku search (issue 24), with the model's own answers beside it.
  *
  *   node scripts/search-curve.mjs --file ../shared/data/sudoku/sudoku-extreme-train-1k/train.csv \
- *     [--count 1000] [--budget 256] [--model sudoku] [--batch 32] [--chunk 25] [--out results.jsonl]
+ *     [--count 1000] [--start 0] [--budget 256] [--model sudoku] [--batch 32] [--chunk 25] [--out results.jsonl]
+ *   (--start N continues a stopped run: its lines are appended to --out)
  *   node scripts/search-curve.mjs --from results.jsonl       # the table again from a (partial) run
  *
  * One run with the largest budget gives the whole curve: a puzzle's search does not depend on its
@@ -59,8 +60,9 @@ const budget = Number(opt('--budget', '256'));
 const out = opt('--out');
 const { loadModel } = await import('../dist/src/index.js');
 const model = loadModel(opt('--model', 'sudoku'));
-const puzzles = model.parse('sudoku', readFileSync(file, 'utf8'), file).slice(0, count);
-if (out) writeFileSync(out, '');
+const start = Number(opt('--start', '0'));
+const puzzles = model.parse('sudoku', readFileSync(file, 'utf8'), file).slice(start, start + count);
+if (out && start === 0) writeFileSync(out, '');
 const cpu0 = process.cpuUsage();
 const t0 = Date.now();
 const rows = [];
@@ -68,13 +70,13 @@ const rows = [];
 const chunk = Number(opt('--chunk', '25'));
 for (let at = 0; at < puzzles.length; at += chunk) {
   model.solve('sudoku', puzzles.slice(at, at + chunk), { search: true, budget, batchSize: Number(opt('--batch', '32')) }, (r) => {
-    const row = { index: at + r.index, valid: r.valid, model_valid: r.search.model_valid, calls: r.calls, ms: Math.round(r.ms * 10) / 10, budget };
+    const row = { index: start + at + r.index, valid: r.valid, model_valid: r.search.model_valid, calls: r.calls, ms: Math.round(r.ms * 10) / 10, budget };
     rows.push(row);
     if (out) appendFileSync(out, JSON.stringify(row) + '\n');
   });
 }
 const cpu = process.cpuUsage(cpu0);
 const threads = process.env.HRM_THREADS ?? '2';
-console.log(`${file}, first ${puzzles.length}, ${cpus().length} CPUs, HRM_THREADS=${threads}`);
+console.log(`${file}, ${start > 0 ? `${puzzles.length} from ${start}` : `first ${puzzles.length}`}, ${cpus().length} CPUs, HRM_THREADS=${threads}`);
 console.log(table(rows, budget, `CPU ${((cpu.user + cpu.system) / 1000 / rows.length).toFixed(0)} ms per puzzle, wall ${((Date.now() - t0) / 1000).toFixed(0)} s`));
 model.dispose();
