@@ -196,7 +196,13 @@ export function readModelSpec(files: ModelFiles, weights: Map<string, SafeTensor
   const spec = readSpec(files, weights);
   if (spec.entry.key !== 'hrm_v1') {
     checkSizesAgainstWeights(spec, weights);
-    if (spec.seqLen === null) spec.seqLen = seqLenOfWeights(weights, spec.arch);
+    const fixed = seqLenOfWeights(weights, spec.arch);
+    if (fixed !== null && spec.seqLen !== null && spec.seqLen !== fixed) {
+      // (mlp_t's sequence SwiGLU grows with the square of the length: a model of the other one may be gigabytes)
+      const said = files.bundle ? `its metadata ${BUNDLE_KEYS.seqLen} says ${spec.seqLen}` : `the run's dataset (${spec.train.data_path}) has seq_len ${spec.seqLen}`;
+      throw new UserError(`${files.weights}: the weights are for sequences of ${fixed} tokens, but ${said}`);
+    }
+    if (fixed !== null) spec.seqLen = fixed;
   }
   if (opts.check !== false) checkModelWeights(spec, weights);
   return spec;

@@ -74,6 +74,11 @@ test('hrm solve refuses a model whose metadata asks for a billion cycles or segm
       const r = spawnSync(process.execPath, [CLI, 'solve', 'sudoku', '--checkpoint', file, SUDOKU], { encoding: 'utf8', env: ENV, timeout: 60_000 });
       assert.match(oneLineError(r), re);
     }
+    // a seq_len the weights contradict (mlp_t's sequence SwiGLU: 65536 tokens would be 23e9 weights)
+    const longer = join(dir, 'seq-len.safetensors');
+    writeSafetensors(longer, src.tensors as never, { ...src.metadata, [BUNDLE_KEYS.seqLen]: '65536' });
+    const q = spawnSync(process.execPath, [CLI, 'solve', 'sudoku', '--checkpoint', longer, SUDOKU], { encoding: 'utf8', env: ENV, timeout: 60_000 });
+    assert.match(oneLineError(q), /the weights are for sequences of 81 tokens, but its metadata hrm_ts\.seq_len says 65536/);
     // a run folder's all_config.yaml too
     const run = join(dir, 'run');
     spawnSync('mkdir', [run]);
