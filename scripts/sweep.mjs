@@ -32,7 +32,7 @@ const ROOT_USER = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']
 
 const W = mkdtempSync('/tmp/hrm-sweep-');
 chmodSync(W, 0o755);
-const counts = { 'data loss': { cases: 0, found: 0 }, 'stack traces': { cases: 0, found: 0 }, blowups: { cases: 0, found: 0 } };
+const counts = { 'data loss': { cases: 0, found: 0 }, 'stack traces': { cases: 0, found: 0 }, blowups: { cases: 0, found: 0 }, 'accepted where a refusal was due': { cases: 0, found: 0 } };
 const findings = [];
 let maxRss = { mb: 0, what: '' };
 let caseNo = 0;
@@ -72,12 +72,16 @@ function check(r, what, expect = 'any') {
   const cmd = show(r.args);
   if (r.rss > maxRss.mb) maxRss = { mb: r.rss, what: cmd };
   const err = r.stderr.trim();
-  const first = err.split('\n').find((l) => l.trim() !== '') ?? '';
+  // a warning of the backend's ('hrm-ts: the native backend did not load ...') or progress may come
+  // first; a command given no arguments prints its usage
+  const first = err.split('\n').find((l) => l.trim() !== '' && !l.startsWith('hrm-ts: ')) ?? '';
   if (r.status === 137 || r.status === 124) finding('blowups', `${what}: killed after ${TIMEOUT_S} s (time)`, cmd);
   else if (r.rss > RSS_LIMIT_MB || /out of memory|Array buffer allocation failed|Cannot allocate memory|ENOMEM/i.test(err)) finding('blowups', `${what}: ${r.rss.toFixed(0)} MB max RSS`, `${cmd}\n${err.slice(0, 500)}`);
-  else if (/internal error|\n\s+at |^\s*at /m.test(err) || ![0, 1].includes(r.status) || (r.status === 1 && !first.startsWith('hrm: '))) {
+  else if (/internal error|\n\s+at |^\s*at /m.test(err) || ![0, 1].includes(r.status) || (r.status === 1 && !first.startsWith('usage: ') && !err.split('\n').some((l) => l.startsWith('hrm: ')))) {
     finding('stack traces', `${what}: exit ${r.status}`, `${cmd}\n${err.slice(0, 1200)}`);
-  } else if (expect === 'fail' && r.status !== 1) finding('stack traces', `${what}: accepted (exit 0) where a refusal was due`, `${cmd}\n${(r.stdout + err).slice(0, 400)}`);
+  }
+  if (expect === 'fail') counts['accepted where a refusal was due'].cases++;
+  if (expect === 'fail' && r.status === 0) finding('accepted where a refusal was due', `${what}: exit 0`, `${cmd}\n${(r.stdout + err).slice(0, 400)}`);
   return r;
 }
 
@@ -252,7 +256,7 @@ dataLossCase('train resume=RUN whose newer step file is a link to a user file', 
 // evaluation and ARC outputs
 const predsName = (s) => `step_${s}_all_preds.safetensors`;
 for (const [ob, make] of Object.entries(OBSTACLES)) {
-  dataLossCase(`eval output_dir at a ${ob}`, (C) => (make(C, o(C)), { args: ['eval', `checkpoint=${join(FX, 'srun', `step_${SSTEP}.safetensors`)}`, `output_dir=${o(C)}`] }), ob === 'folder of the user' ? 'any' : 'fail');
+  dataLossCase(`eval output_dir at a ${ob}`, (C) => (make(C, o(C)), { args: ['eval', `checkpoint=${join(FX, 'srun', `step_${SSTEP}.safetensors`)}`, `output_dir=${o(C)}`] }), ob.includes('folder') ? 'any' : 'fail');
   for (const f of [predsName(ASTEP), 'submission.json', 'arc_votes.json', 'arc_report.html']) {
     if (ob === 'folder of the user' || ob === 'link to a folder') continue;
     dataLossCase(`eval output_dir (ARC) with ${f} a ${ob}`, (C) => (mkdirSync(o(C)), make(C, join(o(C), f)), { args: ['eval', `checkpoint=${join(FX, 'arun', `step_${ASTEP}.safetensors`)}`, `output_dir=${o(C)}`] }), 'fail');

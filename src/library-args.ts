@@ -8,6 +8,7 @@ import type { InferenceOptions } from './models/shared/inference.js';
 import type { Puzzle } from './solve/puzzle.js';
 import type { SolveOptions, SolveResult } from './solve/solver.js';
 import { UserError, describeValue, quote } from './util/errors.js';
+import { LIMITS } from './util/limits.js';
 
 type Checks = Record<string, (v: unknown) => string | null>;
 
@@ -29,8 +30,11 @@ function options<T>(opts: unknown, checks: Checks, call: string): T {
   return opts as T;
 }
 
+// at most what a model may ask for itself (halt_max_steps' limit): { segments: 1e9 } ran on without end
+const segmentsCheck = (v: unknown): string | null => wholeAtLeast(1)(v) ?? ((v as number) > LIMITS.halt_max_steps ? `must be at most ${LIMITS.halt_max_steps}` : null);
+
 const SOLVE_OPTIONS: Checks = {
-  segments: wholeAtLeast(1),
+  segments: segmentsCheck,
   halt: bool,
   trace: bool,
   batchSize: wholeAtLeast(1),
@@ -41,7 +45,7 @@ const SOLVE_OPTIONS: Checks = {
 };
 
 const INFER_OPTIONS: Checks = {
-  segments: wholeAtLeast(1),
+  segments: segmentsCheck,
   halt: (v) => (v === 'all' || v === 'q' ? null : "must be 'all' or 'q'"),
   trace: bool,
   logits: bool,

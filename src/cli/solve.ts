@@ -13,6 +13,8 @@ import { Solver, summarize, type SolveResult, type TaskName } from '../solve/sol
 import { bundledModelNames, bundledModelPath } from '../model-files/bundle.js';
 import { DEFAULT_SEARCH_CALLS } from '../solve/sudoku-search.js';
 import { parseBudget } from '../solve/search-solve.js';
+import { LIMITS } from '../util/limits.js';
+import { refuseSpecialFile } from '../util/regular-file.js';
 
 // a function: the bundled models are listed when the help is asked for, not when the module loads
 const help = (): string => `usage: hrm solve sudoku|maze [PUZZLE] [--file F ...] [--model NAME | --checkpoint PATH] [options]
@@ -106,7 +108,7 @@ export async function run(args: string[]): Promise<number> {
     else if (a === '--json') json = true;
     else if (a === '--trace') trace = true;
     else if (a === '--halt') halt = true;
-    else if (a === '--segments') segments = intArg(a, rest[++i]);
+    else if (a === '--segments') segments = segmentsArg(intArg(a, rest[++i]));
     else if (a === '--batch') batchSize = intArg(a, rest[++i]);
     else if (a === '--retries') retries = intArg(a, rest[++i], 0);
     else if (a === '--search') search = true;
@@ -158,6 +160,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 function readText(path: string): string {
+  if (path !== '-') refuseSpecialFile(path);
   try {
     return path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
   } catch (e) {
@@ -256,7 +259,7 @@ async function runArc(rest: string[]): Promise<number> {
     else if (a === '--file') files.push(value());
     else if (a === '--json') json = true;
     else if (a === '--halt') halt = true;
-    else if (a === '--segments') segments = int();
+    else if (a === '--segments') segments = segmentsArg(int());
     else if (a === '--batch') batchSize = int();
     else if (a === '--trace') throw new UserError('hrm solve arc: --trace is for sudoku and maze (an ARC answer is a vote over many copies; see arc_votes.json from hrm eval)');
     else if (a.startsWith('--')) throw new UserError(`hrm solve arc: unknown option '${a}' (see hrm solve --help)`);
@@ -305,4 +308,10 @@ function arcReport(r: ArcTestResult): string {
   });
   if (r.candidates.length === 1) lines.push(`attempt 2: the same grid (one candidate only)${verdict('attempt_2')}`);
   return lines.join('\n');
+}
+
+/** --segments at most what a model may ask for itself (halt_max_steps' limit): 1e9 segments ran on without end. */
+function segmentsArg(n: number): number {
+  if (n > LIMITS.halt_max_steps) throw new UserError(`--segments ${n} is above the limit of ${LIMITS.halt_max_steps} (halt_max_steps' limit; docs/RELIABILITY.md)`);
+  return n;
 }

@@ -12,6 +12,7 @@ import YAML from 'yaml';
 import { UserError, oneLine, quote } from '../util/errors.js';
 import { pathKind } from '../util/io-errors.js';
 import { readTextFile } from '../util/json-file.js';
+import { refuseSpecialFile } from '../util/regular-file.js';
 import { COMPUTE_DTYPES } from '../engine/dtype.js';
 import { lookupModel, MODELS } from '../models/registry.js';
 
@@ -397,6 +398,7 @@ export function applyObject(cfg: TrainConfig, obj: unknown, where: string, prefi
 export function applyConfigFile(cfg: TrainConfig, path: string): void {
   let text: string;
   try {
+    refuseSpecialFile(path);
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new UserError(`cannot read config file ${path}: ${oneLine((e as Error).message)}`);

@@ -13,6 +13,7 @@ import { MAZE_CHARSET } from '../maze-generator.js';
 import { gatherRows, resolveSources, splitIndices, subsampleIndices } from './sources.js';
 import type { BuildSummary } from './sudoku.js';
 import { prepareOutputDir } from './output-dir.js';
+import { refuseSpecialFile } from '../../util/regular-file.js';
 
 export const MAZE_VOCAB = MAZE_CHARSET.length + 1;
 
@@ -139,6 +140,7 @@ export class MazeRowBuffer {
 
 /** Reads and validates a Maze CSV (fields are not trimmed: leading spaces are open cells). */
 export function readMazeSource(path: string, expectedSide?: number): MazeRows {
+  refuseSpecialFile(path);
   const buf = new MazeRowBuffer(expectedSide ?? 0);
   readQuestionAnswerCsv(path, (rec) => buf.push(rec.question, rec.answer, `${path}:${rec.line}`));
   return buf.rows();

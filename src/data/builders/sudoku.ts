@@ -15,6 +15,7 @@ import { SetArrays, buildDataset, singleExampleMetadata, DatasetWriter } from '.
 import { SudokuSolver, agreesWithClues, isValidSolution, parseSudoku } from '../sudoku-solver.js';
 import { gatherRows, resolveSources, splitIndices, subsampleIndices } from './sources.js';
 import { prepareOutputDir } from './output-dir.js';
+import { refuseSpecialFile } from '../../util/regular-file.js';
 
 export const SUDOKU_SEQ_LEN = 81;
 export const SUDOKU_VOCAB = 11;
@@ -77,6 +78,7 @@ function looksLikePlainPuzzles(path: string): boolean {
 
 /** Reads Sudoku rows from a CSV or a plain puzzle file, validating every row. */
 export function readSudokuSource(path: string, opts: SudokuReadOptions = {}): SudokuRows {
+  refuseSpecialFile(path);
   const out = new RowBuffer();
   if (looksLikePlainPuzzles(path)) {
     const solver = new SudokuSolver();
