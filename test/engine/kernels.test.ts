@@ -524,6 +524,6 @@ test('backend selection: HRM_BACKEND and HRM_THREADS', { skip: ISA_CHILD }, () =
   assert.match(fallback.err, /^hrm-ts: the native backend did not load: .*; using the WebAssembly backend$/);
   const bad = probe({ HRM_BACKEND: 'cuda' });
   assert.equal(bad.status, 3);
-  assert.match(bad.err, /UserError: HRM_BACKEND must be 'native' or 'wasm', got 'cuda'/);
+  assert.match(bad.err, /UserError: HRM_BACKEND must be 'native', 'wasm' or 'webgpu', got 'cuda'/);
   assert.match(probe({ HRM_THREADS: 'two' }).err, /UserError: HRM_THREADS must be an integer >= 1, got 'two'/);
 });
