@@ -9,10 +9,13 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { pathKind } from '../util/io-errors.js';
 import { readJsonFile } from '../util/json-file.js';
-import { checkVotesFile } from './votes-check.js';
+import { checkVotesFile, type VotesFile } from './votes-check.js';
 import { writeSubmission } from './submission.js';
 import { arcOutputPaths, assertArcOutputsWritable } from './output-files.js';
 import { PASS_KS, gridKey, gridToRows, passAtK, type ArcScores, type TaskVotes } from './voting.js';
+
+export type { VotesFile };
+type Rows = number[][];
 
 export const VOTES_FORMAT = 'hrm-ts-arc-votes/1';
 /** Candidates kept per test input in arc_votes.json (pass@K beyond this is in the scores). */
@@ -20,26 +23,6 @@ const KEEP = 10;
 
 /** ARC's colours 0-9 (the ARC Prize's viewer). */
 export const ARC_PALETTE = ['#000000', '#0074D9', '#FF4136', '#2ECC40', '#FFDC00', '#AAAAAA', '#F012BE', '#FF851B', '#7FDBFF', '#870C25'];
-
-type Rows = number[][];
-
-export interface VotesFile {
-  format: string;
-  step: number;
-  scores: ArcScores;
-  tasks: {
-    task: string;
-    tests: {
-      input: Rows;
-      label: Rows | null;
-      copies: number;
-      candidates_total: number;
-      votes_total: number;
-      right_rank: number | null;
-      candidates: { grid: Rows; votes: number; mean_q: number }[];
-    }[];
-  }[];
-}
 
 export function votesFile(tasks: TaskVotes[], step: number): VotesFile {
   return {

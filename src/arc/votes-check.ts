@@ -5,8 +5,28 @@
  */
 import { parseGrid } from '../data/builders/arc.js';
 import { UserError, describeValue, quote } from '../util/errors.js';
-import type { VotesFile } from './report.js';
-import { PASS_KS } from './voting.js';
+import { PASS_KS, type ArcScores } from './voting.js';
+
+type Rows = number[][];
+
+/** arc_votes.json: what `hrm eval` writes for ARC and `hrm arc report` reads. */
+export interface VotesFile {
+  format: string;
+  step: number;
+  scores: ArcScores;
+  tasks: {
+    task: string;
+    tests: {
+      input: Rows;
+      label: Rows | null;
+      copies: number;
+      candidates_total: number;
+      votes_total: number;
+      right_rank: number | null;
+      candidates: { grid: Rows; votes: number; mean_q: number }[];
+    }[];
+  }[];
+}
 
 type Obj = Record<string, unknown>;
 

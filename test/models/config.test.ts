@@ -49,7 +49,7 @@ test('bad values throw UserErrors naming the source and key', () => {
     [{ ...data, hidden_size: 4, num_heads: 8 }, /cfg\.yaml: num_heads \(8\) must not exceed hidden_size \(4\)/],
     [{ ...data, H_layers: 0 }, /cfg\.yaml: model key 'H_layers' must be an integer >= 1/],
     [{ ...data, expansion: 'big' }, /'expansion' must be a number/],
-    [{ ...data, pos_encodings: 'alibi' }, /'pos_encodings' must be 'rope' or 'learned'/],
+    [{ ...data, pos_encodings: 'alibi' }, /'pos_encodings' must be 'rope', 'rope_2d' or 'learned'/],
     [{ ...data, loss_type: 'mse' }, /'loss_type' must be/],
     [{ ...data, halt_exploration_prob: 2 }, /'halt_exploration_prob' must be in \[0, 1\]/],
     [{ ...data, hiden_size: 3 }, /unknown model key 'hiden_size'/],

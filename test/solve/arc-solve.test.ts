@@ -105,7 +105,7 @@ test('hrm solve arc answers a task as hrm eval votes on it; refuses unknown task
     assert.equal(u.status, 1);
     assert.equal(u.stdout, '');
     assert.equal(u.stderr.trim().split('\n').length, 1, u.stderr);
-    assert.match(u.stderr, new RegExp(`task ${unknown.replace('.json', '')} is not in .*identifiers\\.json: the model has no puzzle embedding for it`));
+    assert.match(u.stderr, new RegExp(`task "${unknown.replace('.json', '')}" is not in .*identifiers\\.json: the model has no puzzle embedding for it`));
 
     // Malformed task files (named as a known task): one line naming the file and the problem.
     const known = votes.tasks[0].task;
