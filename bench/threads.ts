@@ -78,7 +78,7 @@ function rig(which: Case, quick: boolean): Rig {
     return {
       once: step.step,
       dispose: () => (step.dispose(), model.dispose()),
-      rounds: quick ? 2 : 4,
+      rounds: quick ? 2 : 6,
       reps: 2,
       config: { arch: q.name, ...q.arch, batch_size: q.batch },
     };
@@ -87,7 +87,7 @@ function rig(which: Case, quick: boolean): Rig {
   const cfg = parseHRMConfig(config, 'bench/threads.ts reference');
   const model = new HRM(cfg, rng);
   const step = trainingStep(model, cfg, rng, { lr: 1e-4, puzzleLr: 1e-2 });
-  return { once: step.step, dispose: () => (step.dispose(), model.dispose()), rounds: quick ? 2 : 3, reps: 1, config };
+  return { once: step.step, dispose: () => (step.dispose(), model.dispose()), rounds: quick ? 2 : 5, reps: 1, config };
 }
 
 interface ChildResult {
