@@ -9,6 +9,7 @@ import { readDatasetMetadata, readIdentifiers } from '../data/dataset-format.js'
 import { readSafetensors, toFloat32, toInt32 } from '../io/safetensors.js';
 import { readRunConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
+import { OPTION_LIMITS } from '../util/limits.js';
 import { pathKind } from '../util/io-errors.js';
 import { formatScoreTable, scoreFiles } from '../arc/score.js';
 import { formatScores, readVotesFile, renderTerminal, writeArcOutputs } from '../arc/report.js';
@@ -147,9 +148,10 @@ async function report(args: string[]): Promise<number> {
   const f = parse(args, ['task', 'top'], ['color', 'no-color']);
   if (f.values.has('help')) return help('report');
   if (f.positional.length !== 1) throw new UserError(`hrm arc report: give one run folder or arc_votes.json\n\n${HELP.report}`);
-  const v = readVotesFile(f.positional[0]);
   const top = f.values.has('top') ? Number(f.values.get('top')) : 3;
   if (!Number.isInteger(top) || top < 0) throw new UserError(`--top must be a whole number, got '${f.values.get('top')}'`);
+  if (top > OPTION_LIMITS.top) throw new UserError(`--top ${top} is above its limit of ${OPTION_LIMITS.top} (docs/RELIABILITY.md)`);
+  const v = readVotesFile(f.positional[0]);
   const colour = f.values.has('no-color') ? false : f.values.has('color') || (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
   console.log(renderTerminal(v, { colour, top, task: f.values.get('task') as string | undefined }));
   return 0;

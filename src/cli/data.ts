@@ -4,6 +4,7 @@
  * --min-difficulty, --num-aug, --aug, --dataset-dirs, --seed).
  */
 import { UserError } from '../util/errors.js';
+import { OPTION_LIMITS } from '../util/limits.js';
 import { asUserError } from '../util/io-errors.js';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { existsSync, realpathSync } from 'node:fs';
@@ -176,6 +177,9 @@ function num(f: Flags, name: string, opts: { int?: boolean; min?: number; max?: 
   return v;
 }
 
+/** --seed: any integer a double holds exactly (1e300 passes Number.isInteger but means nothing) */
+const SEED = { int: true, min: -OPTION_LIMITS.seed, max: OPTION_LIMITS.seed };
+
 function required(f: Flags, name: string, cmd: string): string {
   const v = str(f, name);
   if (v === undefined) throw new UserError(`hrm data ${cmd}: --${name} is required\n\n${HELP[cmd]}`);
@@ -215,8 +219,8 @@ async function sudoku(args: string[]): Promise<number> {
   if (f.positional.length) throw new UserError(`hrm data sudoku: unexpected argument '${f.positional[0]}'`);
   const outputDir = required(f, 'output-dir', 'sudoku');
   const quiet = bool(f, 'quiet');
-  const numAug = num(f, 'num-aug', { int: true, min: 0 }) ?? 0;
-  const seed = num(f, 'seed', { int: true }) ?? 0;
+  const numAug = num(f, 'num-aug', { int: true, min: 0, max: OPTION_LIMITS.num_aug }) ?? 0;
+  const seed = num(f, 'seed', SEED) ?? 0;
   const testFraction = num(f, 'test-fraction', { min: 0, max: 0.99 });
   const t0 = Date.now();
   // Two arrays of 81 bytes per puzzle (and the train split's augmentations) must fit in memory.
@@ -238,7 +242,7 @@ async function sudoku(args: string[]): Promise<number> {
   for (const k of ['clues', 'difficulty', 'save-csv']) if (f.values.has(k)) throw new UserError(`--${k} works only with --generate`);
   const r = await buildSudokuDataset({
     source, outputDir, testSource: str(f, 'test-source'), testFraction,
-    subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), minDifficulty: num(f, 'min-difficulty'), numAug, seed, quiet, force: bool(f, 'force'),
+    subsampleSize: num(f, 'subsample-size', { int: true, min: 1, max: OPTION_LIMITS.count }), minDifficulty: num(f, 'min-difficulty'), numAug, seed, quiet, force: bool(f, 'force'),
   });
   say(quiet, `wrote ${outputDir}: train ${r.train} puzzles (${r.trainPuzzles} with augmentations), test ${r.test} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (r.test === 0) noTestSplit();
@@ -251,7 +255,7 @@ async function maze(args: string[]): Promise<number> {
   if (f.positional.length) throw new UserError(`hrm data maze: unexpected argument '${f.positional[0]}'`);
   const outputDir = required(f, 'output-dir', 'maze');
   const quiet = bool(f, 'quiet');
-  const seed = num(f, 'seed', { int: true }) ?? 0;
+  const seed = num(f, 'seed', SEED) ?? 0;
   const aug = bool(f, 'aug');
   const testFraction = num(f, 'test-fraction', { min: 0, max: 0.99 });
   const t0 = Date.now();
@@ -260,7 +264,8 @@ async function maze(args: string[]): Promise<number> {
   if (gen !== undefined) {
     if (str(f, 'source')) throw new UserError('hrm data maze: give either --source or --generate, not both');
     const size = num(f, 'size', { int: true, min: 2, max: 255 }) ?? 30;
-    const minPath = num(f, 'min-path', { int: true, min: 1 }) ?? 100;
+    // a path visits each cell once at most
+    const minPath = num(f, 'min-path', { int: true, min: 1, max: size * size }) ?? 100;
     const st = await generateMazeDataset({ count: gen, outputDir, size, minPath, testFraction: testFraction ?? 0.1, aug, seed, saveCsv: str(f, 'save-csv'), quiet, force: bool(f, 'force') });
     say(quiet, `generated ${st.count} ${size}x${size} mazes (shortest paths ${st.min}-${st.max} steps, mean ${st.mean.toFixed(1)}) in ${st.seconds.toFixed(1)} s`);
     say(quiet, `wrote ${outputDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -269,7 +274,7 @@ async function maze(args: string[]): Promise<number> {
   const source = str(f, 'source');
   if (!source) throw new UserError(`hrm data maze: give --source FILE or --generate N\n\n${HELP.maze}`);
   for (const k of ['size', 'min-path', 'save-csv']) if (f.values.has(k)) throw new UserError(`--${k} works only with --generate`);
-  const r = await buildMazeDataset({ source, outputDir, testSource: str(f, 'test-source'), testFraction, subsampleSize: num(f, 'subsample-size', { int: true, min: 1 }), aug, seed, quiet, force: bool(f, 'force') });
+  const r = await buildMazeDataset({ source, outputDir, testSource: str(f, 'test-source'), testFraction, subsampleSize: num(f, 'subsample-size', { int: true, min: 1, max: OPTION_LIMITS.count }), aug, seed, quiet, force: bool(f, 'force') });
   say(quiet, `wrote ${outputDir}: train ${r.train} mazes (${r.trainPuzzles} puzzles), test ${r.test} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (r.test === 0) noTestSplit();
   return 0;
@@ -297,7 +302,7 @@ async function arc(args: string[]): Promise<number> {
   const t0 = Date.now();
   const r = await buildArcDataset({
     datasetDirs: dirs ?? [], inputFilePrefix, subsets: f.values.get('subsets'), testSetName: str(f, 'test-set-name'),
-    maxTasks: num(f, 'max-tasks', { int: true, min: 1 }), maxGrid: num(f, 'max-grid', { int: true, min: 1 }), outputDir, numAug: num(f, 'num-aug', { int: true, min: 0 }) ?? 1000, seed: num(f, 'seed', { int: true }) ?? 42, quiet, force: bool(f, 'force') });
+    maxTasks: num(f, 'max-tasks', { int: true, min: 1, max: OPTION_LIMITS.count }), maxGrid: num(f, 'max-grid', { int: true, min: 1, max: 30 }), outputDir, numAug: num(f, 'num-aug', { int: true, min: 0, max: OPTION_LIMITS.num_aug }) ?? 1000, seed: num(f, 'seed', SEED) ?? 42, quiet, force: bool(f, 'force') });
   const ex = Object.entries(r.examples).map(([k, v]) => `${k} ${v} examples / ${r.puzzles[k]} puzzles`).join(', ');
   say(quiet, `wrote ${outputDir}: ${r.tasks} tasks, ${r.identifiers} identifiers; ${ex}; in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return 0;
@@ -311,7 +316,7 @@ async function show(args: string[]): Promise<number> {
   if (split !== 'train' && split !== 'test') throw new UserError(`--split must be train or test, got '${split}'`);
   const colour = bool(f, 'no-color') ? false : bool(f, 'color') || (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
   console.log(showDataset(f.positional[0], {
-    split, index: num(f, 'index', { int: true, min: 0 }) ?? 0, count: num(f, 'count', { int: true, min: 1 }) ?? 1, colour,
+    split, index: num(f, 'index', { int: true, min: 0 }) ?? 0, count: num(f, 'count', { int: true, min: 1, max: OPTION_LIMITS.show_count }) ?? 1, colour,
   }));
   return 0;
 }

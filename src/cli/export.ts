@@ -2,6 +2,7 @@
 import { exportModel } from '../model-files/bundle.js';
 import { parseGridSides, type GridSides } from '../model-files/load.js';
 import { UserError } from '../util/errors.js';
+import { LIMITS } from '../util/limits.js';
 
 const HELP = `usage: hrm export RUN OUTPUT.safetensors [--bf16] [--raw] [--seq-len N | --sides MIN-MAX] [--force]
 
@@ -37,6 +38,7 @@ export async function run(args: string[]): Promise<number> {
       const v = args[++i];
       seqLen = Number(v);
       if (v === undefined || !Number.isInteger(seqLen) || seqLen < 1) throw new UserError(`--seq-len needs an integer >= 1, got ${v === undefined ? 'nothing' : `'${v}'`}`);
+      if (seqLen > LIMITS.seq_len) throw new UserError(`--seq-len ${v} is above its limit of ${LIMITS.seq_len} (docs/RELIABILITY.md)`);
     } else if (a === '--sides') {
       const v = args[++i];
       const g = v === undefined ? null : parseGridSides(v);

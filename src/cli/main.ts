@@ -5,6 +5,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { ioErrorMessage } from '../util/io-errors.js';
+import { exitQuietlyOnClosedOutput, OutputClosed } from '../util/output.js';
 
 const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
   data: { summary: 'build, generate and show puzzle datasets', load: () => import('./data.js') },
@@ -62,11 +63,15 @@ async function main(argv0: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+exitQuietlyOnClosedOutput();
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
     const io = ioErrorMessage(err);
-    if (err instanceof UserError) {
+    if (err instanceof OutputClosed) {
+      // the reader of standard output has gone (| head -1): nothing to say, nowhere to say it
+      process.exitCode = 0;
+    } else if (err instanceof UserError) {
       console.error(`hrm: ${err.message}`);
       process.exitCode = 1;
     } else if (io !== null) {

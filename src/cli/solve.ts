@@ -13,7 +13,8 @@ import { Solver, summarize, type SolveResult, type TaskName } from '../solve/sol
 import { bundledModelNames, bundledModelPath } from '../model-files/bundle.js';
 import { DEFAULT_SEARCH_CALLS } from '../solve/sudoku-search.js';
 import { parseBudget } from '../solve/search-solve.js';
-import { LIMITS } from '../util/limits.js';
+import { LIMITS, OPTION_LIMITS } from '../util/limits.js';
+import { writeOut } from '../util/output.js';
 import { refuseSpecialFile } from '../util/regular-file.js';
 
 // a function: the bundled models are listed when the help is asked for, not when the module loads
@@ -90,11 +91,7 @@ export async function run(args: string[]): Promise<number> {
   let retries = 0;
   let search = false;
   let budget: string | undefined;
-  const intArg = (flag: string, v: string | undefined, min = 1): number => {
-    const n = Number(v);
-    if (v === undefined || v.trim() === '' || !Number.isInteger(n) || n < min) throw new UserError(`${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : `'${v}'`}`);
-    return n;
-  };
+
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     const value = (): string => {
@@ -109,8 +106,8 @@ export async function run(args: string[]): Promise<number> {
     else if (a === '--trace') trace = true;
     else if (a === '--halt') halt = true;
     else if (a === '--segments') segments = segmentsArg(intArg(a, rest[++i]));
-    else if (a === '--batch') batchSize = intArg(a, rest[++i]);
-    else if (a === '--retries') retries = intArg(a, rest[++i], 0);
+    else if (a === '--batch') batchSize = intArg(a, rest[++i], 1, LIMITS.batch_size);
+    else if (a === '--retries') retries = intArg(a, rest[++i], 0, OPTION_LIMITS.retries);
     else if (a === '--search') search = true;
     else if (a === '--budget') {
       budget = value();
@@ -142,11 +139,12 @@ export async function run(args: string[]): Promise<number> {
     for (const f of files) puzzles.push(...solver.parse(task as TaskName, readText(f), f === '-' ? '<stdin>' : f, true));
     const color = !json && process.stdout.isTTY === true;
     const results = solver.solve(task as TaskName, puzzles, { segments, halt, trace, batchSize, retries, search, budget }, (r) => {
-      process.stdout.write(json ? jsonLine(r, trace) + '\n' : humanReport(r, puzzles[r.index], color) + '\n');
+      // throws OutputClosed when the reader has gone (| head -1): the remaining puzzles are not solved
+      writeOut(json ? jsonLine(r, trace) + '\n' : humanReport(r, puzzles[r.index], color) + '\n');
     });
     if (results.length > 1) {
       const s = summarize(results);
-      if (json) process.stdout.write(JSON.stringify({ summary: s }) + '\n');
+      if (json) writeOut(JSON.stringify({ summary: s }) + '\n');
       else {
         console.log(
           `${s.puzzles} puzzles: ${s.solved_pct === null ? 'solved n/a (no answers given)' : `solved ${s.solved_pct}%`}, valid ${s.valid_pct}%${s.shortest_pct !== undefined ? `, shortest ${s.shortest_pct}%` : ''}, ${s.ms_per_puzzle} ms per puzzle`,
@@ -247,20 +245,15 @@ async function runArc(rest: string[]): Promise<number> {
       if (v === undefined) throw new UserError(`${a} needs a value (see hrm solve --help)`);
       return v;
     };
-    const int = (): number => {
-      const v = rest[++i];
-      const n = Number(v);
-      if (v === undefined || !Number.isInteger(n) || n < 1) throw new UserError(`${a} needs an integer >= 1, got ${v === undefined ? 'nothing' : `'${v}'`}`);
-      return n;
-    };
+    const int = (max: number): number => intArg(a, rest[++i], 1, max);
     if (a === '--checkpoint') checkpoint = value();
     else if (a === '--data') data = value();
     else if (a === '--task-id') taskId = value();
     else if (a === '--file') files.push(value());
     else if (a === '--json') json = true;
     else if (a === '--halt') halt = true;
-    else if (a === '--segments') segments = segmentsArg(int());
-    else if (a === '--batch') batchSize = int();
+    else if (a === '--segments') segments = segmentsArg(int(Infinity));
+    else if (a === '--batch') batchSize = int(LIMITS.batch_size);
     else if (a === '--trace') throw new UserError('hrm solve arc: --trace is for sudoku and maze (an ARC answer is a vote over many copies; see arc_votes.json from hrm eval)');
     else if (a.startsWith('--')) throw new UserError(`hrm solve arc: unknown option '${a}' (see hrm solve --help)`);
     else files.push(a);
@@ -273,7 +266,7 @@ async function runArc(rest: string[]): Promise<number> {
   const solver = Solver.load(checkpoint);
   try {
     const results = solveArc(solver, arcTask, data, { segments, halt, batchSize });
-    for (const r of results) process.stdout.write((json ? arcJson(r) : arcReport(r)) + '\n');
+    for (const r of results) writeOut((json ? arcJson(r) : arcReport(r)) + '\n');
     return 0;
   } finally {
     solver.dispose();
@@ -311,6 +304,14 @@ function arcReport(r: ArcTestResult): string {
 }
 
 /** --segments at most what a model may ask for itself (halt_max_steps' limit): 1e9 segments ran on without end. */
+/** `flag`'s value: an integer in min..max (one line naming the flag otherwise). */
+function intArg(flag: string, v: string | undefined, min = 1, max = Infinity): number {
+  const n = Number(v);
+  if (v === undefined || v.trim() === '' || !Number.isInteger(n) || n < min) throw new UserError(`${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : `'${v}'`}`);
+  if (n > max) throw new UserError(`${flag} ${v} is above its limit of ${max} (docs/RELIABILITY.md)`);
+  return n;
+}
+
 function segmentsArg(n: number): number {
   if (n > LIMITS.halt_max_steps) throw new UserError(`--segments ${n} is above the limit of ${LIMITS.halt_max_steps} (halt_max_steps' limit; docs/RELIABILITY.md)`);
   return n;

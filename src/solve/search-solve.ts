@@ -6,6 +6,7 @@
 import { infer } from '../models/shared/inference.js';
 import type { ReasoningModel } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
+import { OPTION_LIMITS } from '../util/limits.js';
 import type { Puzzle } from './puzzle.js';
 import { searchSudoku, viewsFromLogits, type FixedCell, type SearchOptions, type SearchOutcome, type SearchStep } from './sudoku-search.js';
 import { SUDOKU } from './sudoku.js';
@@ -29,6 +30,7 @@ export interface SearchReport {
 export function parseBudget(budget: SearchBudget | undefined, what = 'budget'): Pick<SearchOptions, 'calls' | 'ms'> {
   if (budget === undefined) return {};
   if (typeof budget === 'number') {
+    if (Number.isInteger(budget) && budget > OPTION_LIMITS.search_calls) throw new UserError(`${what} of ${budget} model calls is above its limit of ${OPTION_LIMITS.search_calls} per puzzle (docs/RELIABILITY.md)`);
     if (Number.isInteger(budget) && budget >= 1) return { calls: budget };
     throw new UserError(`${what} must be a whole number of model calls >= 1 or a time such as 500ms or 2s, got ${budget}`);
   }
@@ -38,6 +40,7 @@ export function parseBudget(budget: SearchBudget | undefined, what = 'budget'): 
   if (m[2] === undefined) return parseBudget(x, what);
   const ms = m[2] === 's' ? x * 1000 : x;
   if (!(ms > 0)) throw new UserError(`${what} must be a time above 0, got '${budget}'`);
+  if (ms > OPTION_LIMITS.search_ms) throw new UserError(`${what} of '${budget}' is above its limit of ${OPTION_LIMITS.search_ms / 1000} s per puzzle (docs/RELIABILITY.md)`);
   return { ms };
 }
 

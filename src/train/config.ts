@@ -13,6 +13,7 @@ import { UserError, oneLine, quote } from '../util/errors.js';
 import { pathKind } from '../util/io-errors.js';
 import { readTextFile } from '../util/json-file.js';
 import { refuseSpecialFile } from '../util/regular-file.js';
+import { OPTION_LIMITS } from '../util/limits.js';
 import { COMPUTE_DTYPES } from '../engine/dtype.js';
 import { lookupModel, MODELS } from '../models/registry.js';
 
@@ -133,7 +134,7 @@ export function defaultConfig(): TrainConfig {
 // The schema: every key with its kind and range. Used for did-you-mean, coercion and validation.
 
 type Kind =
-  | { t: 'int'; min?: number; nullable?: boolean }
+  | { t: 'int'; min?: number; max?: number; nullable?: boolean }
   | { t: 'float'; min?: number; max?: number; minExclusive?: boolean }
   | { t: 'bool' }
   | { t: 'string'; nullable?: boolean; oneOf?: readonly string[] }
@@ -143,7 +144,7 @@ type Kind =
 const SCHEMA: Record<string, Kind> = {
   data_path: { t: 'string' },
   global_batch_size: { t: 'int', min: 1 },
-  epochs: { t: 'int', min: 1 },
+  epochs: { t: 'int', min: 1, max: OPTION_LIMITS.epochs },
   eval_interval: { t: 'int', min: 1, nullable: true },
   checkpoint_every_eval: { t: 'bool' },
   lr: { t: 'float', min: 0 },
@@ -154,7 +155,7 @@ const SCHEMA: Record<string, Kind> = {
   beta2: { t: 'float', min: 0, max: 1 },
   puzzle_emb_lr: { t: 'float', min: 0 },
   puzzle_emb_weight_decay: { t: 'float', min: 0 },
-  seed: { t: 'int' },
+  seed: { t: 'int', min: -OPTION_LIMITS.seed },
   project_name: { t: 'string', nullable: true },
   run_name: { t: 'string', nullable: true },
   checkpoint_path: { t: 'string', nullable: true },
@@ -319,6 +320,9 @@ function coerce(key: string, value: unknown, where: string): unknown {
     case 'int': {
       if (typeof value !== 'number' || !Number.isInteger(value)) throw bad('an integer');
       if (kind.min !== undefined && value < kind.min) throw bad(`>= ${kind.min}`);
+      // every count and step number: an integer a double holds exactly (1e300 is an integer to JavaScript)
+      const max = kind.max ?? Number.MAX_SAFE_INTEGER;
+      if (value > max) throw bad(`<= ${max}`);
       return value;
     }
     case 'float': {

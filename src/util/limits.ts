@@ -48,3 +48,29 @@ export function checkLimits(values: Record<string, unknown>, source: string, wha
     );
   }
 }
+
+/**
+ * Upper bounds of the commands' numeric options (and the library options they map to), far above any real
+ * use, so that a mistyped value (`--num-aug 1e12`, `--retries 1e9`) is refused with one line before any
+ * work instead of failing for memory minutes later or running without end. docs/RELIABILITY.md lists them.
+ */
+export const OPTION_LIMITS = {
+  /** --num-aug: augmented copies of each puzzle or task (the reference: 1000 for Sudoku-1k and ARC) */
+  num_aug: 100_000,
+  /** --seed (and a training config's seed): the integers a double holds exactly */
+  seed: Number.MAX_SAFE_INTEGER,
+  /** --subsample-size, --max-tasks: counts of puzzles or tasks kept */
+  count: 1_000_000_000,
+  /** hrm data show --count: examples printed */
+  show_count: 1_000_000,
+  /** hrm solve --retries: each one solves the puzzle again */
+  retries: 1024,
+  /** hrm solve --budget N: model calls per puzzle (about 5 ms each for the bundled model) */
+  search_calls: 1_000_000,
+  /** hrm solve --budget Ts: one hour per puzzle */
+  search_ms: 3_600_000,
+  /** hrm arc report --top: candidates shown per test input */
+  top: 1000,
+  /** a training config's epochs (the reference: 20,000 to 100,000) */
+  epochs: 1_000_000_000,
+} as const;
