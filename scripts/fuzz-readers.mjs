@@ -5,11 +5,12 @@
 // seconds (default 60), under `nice`, and prints its counts: iterations, successes, UserErrors, other
 // exceptions, slow iterations, the most memory the process held, and messages of several lines (first
 // line, then details: allowed, saved for review). Inputs that broke a rule are saved under DIR (default
-// test-output/fuzz) with what happened; a fuzzer that overruns its time by a minute is killed as hung, its
-// last input left in DIR/current.bin. Exit 1 when any rule broke (other exceptions, slow, memory, hangs).
+// test-output/fuzz) with what happened; a fuzzer that overruns its time by two minutes (a quarter more
+// for long runs) is killed as hung, its last input left in DIR/current-<target>.bin and its counts so far
+// in DIR/<target>.progress.json. Exit 1 when any rule broke (other exceptions, slow, memory, hangs).
 // Build first: npx tsc -p tsconfig.json
-import { existsSync, readdirSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -38,14 +39,19 @@ for (const f of fuzzers) {
   const r = spawnSync('nice', ['-n', '10', process.execPath, join(dir, f), '--seconds', String(seconds), ...pass], {
     encoding: 'utf8',
     cwd: root,
-    timeout: (seconds + 60) * 1000,
+    timeout: (seconds + Math.max(120, seconds / 4)) * 1000,
     maxBuffer: 64 << 20,
   });
   const wall = ((Date.now() - t0) / 1000).toFixed(0);
   if (r.error || r.status !== 0) {
     broken = true;
-    const why = r.error?.code === 'ETIMEDOUT' ? 'hung (killed; its last input is current.bin)' : `exited ${r.status ?? r.signal}`;
+    const out = resolve(root, opt('out', 'test-output/fuzz'));
+    // this fuzzer's files only: those written since it started (older ones are other runs')
+    const mine = (suffix) => (existsSync(out) ? readdirSync(out).filter((n) => n.endsWith(suffix) && statSync(join(out, n)).mtimeMs >= t0) : []);
+    const last = mine('.bin').filter((n) => n.startsWith('current-')).map((n) => join(out, n));
+    const why = r.error?.code === 'ETIMEDOUT' ? `hung (killed; its last input: ${last.join(', ') || 'none written'})` : `exited ${r.status ?? r.signal}`;
     console.log(`${f}: ${why} after ${wall} s\n${(r.stderr || '').split('\n').slice(-15).join('\n')}`);
+    for (const p of mine('.progress.json')) console.log(`  ${p}: ${readFileSync(join(out, p), 'utf8')}`);
     continue;
   }
   for (const line of r.stdout.split('\n').filter((l) => l.startsWith('{'))) {

@@ -3,8 +3,10 @@
  * default test run): seeded mutations of valid inputs, each handed to a reader, for a time budget. The
  * only outcomes allowed are success or a UserError. Everything else is counted and its input saved: other
  * exceptions, an iteration slower than `slowMs`, the process's memory past `rssLimitMB`. Messages of more
- * than one line (a first line, then details) are counted and saved too, for review. The input under test is written to `<out>/current.bin` first, so that a hang (the
- * runner kills the process) leaves it behind. The result is one JSON line on stdout.
+ * than one line (a first line, then details) are counted and saved too, for review. The input under test
+ * is written to `<out>/current-<target>.bin` first and the counts so far to `<out>/<target>.progress.json`
+ * after each iteration, so that a hang (the runner kills the process) leaves both behind. The result is
+ * one JSON line on stdout.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,8 +97,11 @@ export function fuzz(t: FuzzTarget, o: FuzzOptions): FuzzCounts {
   const rng = new Rng(o.seed);
   const c: FuzzCounts = { target: t.name, seed: o.seed, iterations: 0, ok: 0, userErrors: 0, otherThrows: 0, multiLine: 0, slow: 0, maxMs: 0, maxRssMB: 0, overRss: 0, saved: [] };
   mkdirSync(o.out, { recursive: true });
+  const kept = new Map<string, number>();
   const save = (why: string, bytes: Buffer, detail: string): void => {
-    if (c.saved.length >= 20) return;
+    // at most 10 inputs of each kind: many multi-line messages may not crowd out a crash
+    if ((kept.get(why) ?? 0) >= 10) return;
+    kept.set(why, (kept.get(why) ?? 0) + 1);
     const file = join(o.out, `${t.name}-${why}-${c.iterations}.bin`);
     writeFileSync(file, bytes);
     writeFileSync(`${file}.txt`, detail);
@@ -109,7 +114,7 @@ export function fuzz(t: FuzzTarget, o: FuzzOptions): FuzzCounts {
     const base = t.seeds[rng.int(t.seeds.length)];
     let m = mutators[rng.int(mutators.length)](base, rng);
     if (rng.int(4) === 0) m = mutators[rng.int(mutators.length)](m, rng);
-    writeFileSync(join(o.out, 'current.bin'), m);
+    writeFileSync(join(o.out, `current-${t.name}.bin`), m);
     c.iterations++;
     const t0 = performance.now();
     try {
@@ -139,6 +144,7 @@ export function fuzz(t: FuzzTarget, o: FuzzOptions): FuzzCounts {
       c.overRss++;
       save('memory', m, `${rss.toFixed(0)} MB resident after this input`);
     }
+    writeFileSync(join(o.out, `${t.name}.progress.json`), JSON.stringify(c));
   }
   return c;
 }
