@@ -13,7 +13,8 @@ import { ACTLossHead } from '../../src/losses/act-loss-head.js';
 import { buildRegisteredModel } from '../../src/models/registry.js';
 import { Rng } from '../../src/util/random.js';
 import { eachBackend } from '../nn/backends.js';
-import { accumulatedStep, chooseMicroBatch, microRanges } from '../../src/train/micro-batch.js';
+import { accumulatedStep, chooseMicroBatch, microRanges, peakBytesOf } from '../../src/train/micro-batch.js';
+import { getBackend } from '../../src/engine/index.js';
 import { TINY, hrm, tinySudoku } from './tiny-data.js';
 
 /** The newest step_N.safetensors of a run folder (not its EMA or resume files), as float32 arrays. */
@@ -36,7 +37,9 @@ test('the automatic micro-batch: the whole batch when it fits, else the rows tha
   assert.deepEqual(chooseMicroBatch(768, () => 2e6, 16e9, 1e9).micro, 768);
   const r = chooseMicroBatch(768, (rows) => rows * 80e6, 16e9, 1e9);
   assert.equal(r.perRow, 80e6);
-  assert.equal(r.micro, Math.floor(15e9 / 80e6));
+  // 187 rows fit: 5 micro-batches, as even as they go (154 x 4 + 152)
+  assert.equal(r.micro, 154);
+  assert.deepEqual(microRanges(768, r.micro).map(([s, e]) => e - s), [154, 154, 154, 154, 152]);
   assert.equal(chooseMicroBatch(768, (rows) => rows * 1e12, 16e9, 1e9).micro, 1);
 });
 
@@ -115,6 +118,34 @@ for (const [label, name, arch] of [
     });
   });
 }
+
+// The pool caches freed blocks by exact size: without giving them back, a last micro-batch of fewer rows
+// would hold a second set of activations beside the first (the step would outgrow what the automatic
+// choice planned). 8 rows as 3+3+2 must peak no higher than 9 rows as 3+3+3.
+test('a last, smaller micro-batch does not raise the step\'s memory peak above equal micro-batches', () => {
+  eachBackend((be) => {
+    const peaks: number[] = [];
+    for (const B of [9, 8]) {
+      const S = 81;
+      const arch = { batch_size: B, seq_len: S, vocab_size: 11, num_puzzle_identifiers: 1, hidden_size: 64, num_heads: 2, expansion: 4,
+        L_layers: 1, H_cycles: 2, L_cycles: 3, halt_max_steps: 2, halt_exploration_prob: 0, forward_dtype: 'float32' };
+      const model = buildRegisteredModel('trm', arch, new Rng(1), 'test');
+      const head = new ACTLossHead(model);
+      const batch = { inputs: new Int32Array(B * S).fill(1), labels: new Int32Array(B * S).fill(2), puzzle_identifiers: new Int32Array(B) };
+      getBackend().trim();
+      let r: ReturnType<typeof accumulatedStep> | undefined;
+      peaks.push(peakBytesOf(() => {
+        r = accumulatedStep(head, model.initialCarry(B), batch, B, 3);
+      }));
+      model.disposeCarry(r!.carry);
+      for (const [, p] of model.parameters()) { p.grad?.dispose(); p.grad = null; }
+      model.dispose();
+      getBackend().trim();
+    }
+    const [even, uneven] = peaks;
+    assert.ok(uneven <= even, `${be}: 3+3+2 rows peaked at ${uneven} bytes, 3+3+3 at ${even}`);
+  });
+});
 
 test('hrm train --help explains micro_batch_size', () => {
   const r = hrm(['train', '--help']);
