@@ -30,9 +30,21 @@ export function webgpuStatus(): { ok: boolean; reason: string } {
   return gpu;
 }
 
-/** The CPU backends that load, plus webgpu where it loads (the fixture replays run on every backend). */
+/**
+ * Why the webgpu tests skip here, or false when they run. Under CI (env CI set) they always run: a
+ * missing adapter then fails them (setBackend('webgpu') or the CLI says why) instead of skipping.
+ */
+export function webgpuSkip(): string | false {
+  const s = webgpuStatus();
+  return s.ok || process.env.CI ? false : `no WebGPU adapter here: ${s.reason}`;
+}
+
+/**
+ * The CPU backends that load, plus webgpu where it loads, and always under CI (the fixture replays run
+ * on every backend; see webgpuSkip).
+ */
 export function allBackends(): BackendName[] {
-  return webgpuStatus().ok ? [...availableBackends(), 'webgpu'] : availableBackends();
+  return webgpuSkip() === false ? [...availableBackends(), 'webgpu'] : availableBackends();
 }
 
 /** Runs fn once per available backend (restoring the current one afterwards); `gpu`: webgpu too. */
