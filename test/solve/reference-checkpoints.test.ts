@@ -2,7 +2,7 @@
  * The published-checkpoint path against the reference: every folder in HRM_CHECKPOINT_FIXTURES_DIR
  * (a `checkpoint` torch.save zip + all_config.yaml + expected.safetensors with the reference's
  * per-segment evaluation outputs) is loaded directly and through `hrm convert` (reference -> ours), on
- * every backend, and every segment's logits and Q values must match within 1e-3 * max|ref| + 1e-6
+ * every CPU backend (webgpu too for the direct load: the conversions are backend-independent), and every segment's logits and Q values must match within 1e-3 * max|ref| + 1e-6
  * (predictions exactly, except where the reference's two best logits are within that tolerance). Every
  * size comes from the files. Converting back (ours -> reference) must give the same tensors bit for bit.
  */
@@ -12,16 +12,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setBackend } from '../../src/engine/index.js';
+import type { BackendName } from '../../src/engine/backend.js';
 import { toInt32, type SafeTensor } from '../../src/io/safetensors.js';
 import { convertCheckpoint } from '../../src/model-files/convert.js';
 import { infer } from '../../src/models/shared/inference.js';
 import { buildLoadedModel, locateModel, readModelSpec, readWeights } from '../../src/model-files/load.js';
 import { asNumbers, compareTolerance, readSafetensors } from '../fixtures.js';
-import { eachBackend } from '../nn/backends.js';
+import { eachBackend, webgpuSkip } from '../nn/backends.js';
 import { checkpointFixtures, checkpointFixturesDir } from './helpers.js';
 
 function checkAgainstReference(modelPath: string, fixture: string, backend: string): string[] {
-  setBackend(backend as 'native' | 'wasm');
+  setBackend(backend as BackendName);
   const ex = readSafetensors(join(fixture, 'expected.safetensors'));
   const get = (k: string): SafeTensor => {
     const t = ex.tensors.get(k);
@@ -68,13 +69,16 @@ function checkAgainstReference(modelPath: string, fixture: string, backend: stri
 
 const fixtures = checkpointFixtures();
 
+const gpuSkip = webgpuSkip();
+if (gpuSkip && fixtures.length > 0) test('reference checkpoints on webgpu', { skip: gpuSkip }, () => {});
+
 test('reference checkpoint folders: found', { skip: fixtures.length === 0 ? `no checkpoint fixtures in ${checkpointFixturesDir()}` : false }, () => {
   assert.ok(fixtures.length > 0);
 });
 
 for (const fixture of fixtures) {
   test(`reference checkpoint ${basename(fixture)}: every segment's logits and Q values, loaded directly`, () => {
-    eachBackend((be) => assert.deepEqual(checkAgainstReference(fixture, fixture, be), []));
+    eachBackend((be) => assert.deepEqual(checkAgainstReference(fixture, fixture, be), []), { gpu: true });
   });
 
   test(`reference checkpoint ${basename(fixture)}: through hrm convert (reference -> ours -> reference)`, () => {
@@ -83,6 +87,7 @@ for (const fixture of fixtures) {
       const ours = join(tmp, 'ours');
       const c1 = convertCheckpoint(fixture, ours);
       assert.equal(c1.direction, 'to-ours');
+      // the CPU backends only from here on: the folders hold the same tensors, webgpu ran them above
       eachBackend((be) => assert.deepEqual(checkAgainstReference(ours, fixture, be), []));
       // and back: the torch archive we write holds exactly the same tensors
       const back = join(tmp, 'back');
