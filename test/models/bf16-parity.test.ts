@@ -39,6 +39,7 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableBackends, setBackend, type Tensor } from '../../src/engine/index.js';
 import type { BackendName } from '../../src/engine/backend.js';
+import { allBackends, webgpuSkip } from '../nn/backends.js';
 import { toInt32, type SafeTensor } from '../../src/io/safetensors.js';
 import { HRM, type Batch } from '../../src/models/hrm/act.js';
 import { ACTLossHead, type ACTStepResult as HRMStepResult } from '../../src/losses/act-loss-head.js';
@@ -81,7 +82,11 @@ interface Check {
   step0: boolean;
 }
 
-function replay(path: string, backend: BackendName): Check[] {
+/**
+ * evalOnly: the evaluation segments alone, from the reference's weights after its last training step
+ * (`train/<last>/after/*`; what webgpu runs in the default suite).
+ */
+function replay(path: string, backend: BackendName, evalOnly = false): Check[] {
   setBackend(backend);
   const f = readSafetensors(path);
   const meta = f.metadata;
@@ -106,9 +111,11 @@ function replay(path: string, backend: BackendName): Check[] {
   assert.equal(cfg.forward_dtype, 'bfloat16', `${name}: its config's forward_dtype is not bfloat16`);
   const model = new HRM(cfg, new Rng(0));
   const head = new ACTLossHead(model);
+  const T = evalOnly ? 0 : Number(meta.train_steps);
+  const from = evalOnly && Number(meta.train_steps) > 0 ? `train/${Number(meta.train_steps) - 1}/after/` : 'init/';
   const init = new Map<string, SafeTensor>();
-  for (const [k, t] of f.tensors) if (k.startsWith('init/')) init.set(k.slice(5), t);
-  loadStateDict(model, init, `${name} init/*`);
+  for (const [k, t] of f.tensors) if (k.startsWith(from)) init.set(k.slice(from.length), t);
+  loadStateDict(model, init, `${name} ${from}*`);
   const params = new Map<string, Tensor>(model.parameters());
 
   const [b1, b2] = JSON.parse(meta.betas ?? '[0.9, 0.95]') as [number, number];
@@ -128,7 +135,6 @@ function replay(path: string, backend: BackendName): Check[] {
     rms(`${p}/out/q_continue_logits`, r.outputs.q_continue_logits, tol);
   };
 
-  const T = Number(meta.train_steps);
   const B = T > 0 ? ints('train/0/batch/puzzle_identifiers').length : cfg.batch_size;
   let carry = model.initialCarry(B);
   for (let t = 0; t < T; t++) {
@@ -190,8 +196,12 @@ if (files.length === 0) {
     t.skip(`no whole-model fixtures (*.safetensors with a 'config') in ${dir} (set HRM_BF16_FIXTURES_DIR)`);
   });
 }
-const backends = availableBackends().filter((b) => !ISA_CHILD || b === 'native');
+const backends = (ISA_CHILD ? availableBackends() : allBackends()).filter((b) => !ISA_CHILD || b === 'native');
 const isaNote = ISA_CHILD ? ` (HRM_ISA=${process.env.HRM_ISA})` : '';
+const gpuSkip = ISA_CHILD ? false : webgpuSkip();
+if (gpuSkip && files.length > 0) test('HRM bfloat16 replays on webgpu', { skip: gpuSkip }, () => {});
+/** The whole replay on webgpu too (SwiftShader: ~4 minutes here against ~1 for the evaluation alone). */
+const SLOW = process.env.HRM_SLOW_TESTS === '1';
 
 function verdict(checks: Check[], label: string): string[] {
   const worst = checks.reduce((a, c) => (c.value / c.tol > a.value / a.tol ? c : a));
@@ -205,6 +215,15 @@ function verdict(checks: Check[], label: string): string[] {
 for (const backend of backends) {
   for (const path of files) {
     const label = `${basename(path)} on ${backend}${isaNote}`;
+    if (backend === 'webgpu') {
+      test(`HRM bfloat16 replays ${basename(path)}'s evaluation from the reference's final weights on ${backend}: within the README's tolerances`, () => {
+        const checks = replay(path, backend, true);
+        assert.ok(checks.length > 0 && checks.every((c) => c.name.startsWith('eval/')), 'nothing was checked');
+        const bad = verdict(checks, `${label}, evaluation`);
+        assert.deepEqual(bad, [], `${bad.length} of ${checks.length} checks out of tolerance`);
+      });
+      if (!SLOW) continue;
+    }
     let checks: Check[] | null = null;
     const run = (): Check[] => (checks ??= replay(path, backend));
     test(`HRM bfloat16 replays ${label}: later steps and evaluation within the README's tolerances`, () => {
