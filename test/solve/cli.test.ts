@@ -15,13 +15,21 @@ import { toInt32 } from '../../src/io/safetensors.js';
 import { SUDOKU } from '../../src/solve/sudoku.js';
 import { asNumbers, compareTolerance, readSafetensors, repoRoot } from '../fixtures.js';
 import { checkpointFixtures } from './helpers.js';
+import { webgpuSkip } from '../nn/backends.js';
 
 const CLI = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const hrm = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const hrmOn = (backend: string | null, ...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: backend ? { ...process.env, HRM_BACKEND: backend } : process.env });
+// the CLI on the default backend, and under HRM_BACKEND=webgpu where an adapter is (SwiftShader here;
+// always under CI, where a missing adapter fails)
+const gpuSkip = webgpuSkip();
+const BACKENDS: (string | null)[] = gpuSkip ? [null] : [null, 'webgpu'];
+if (gpuSkip && checkpointFixtures().length > 0) test('hrm solve sudoku --json --trace under HRM_BACKEND=webgpu', { skip: gpuSkip }, () => {});
 const TRAIN_CSV = join(repoRoot(), '..', 'shared', 'data', 'sudoku', 'sudoku-extreme-train-1k', 'train.csv');
 
 for (const fixture of checkpointFixtures()) {
-  test(`hrm solve sudoku --json --trace on ${basename(fixture)}: the reference's predictions, in input order`, { skip: existsSync(TRAIN_CSV) ? false : `no ${TRAIN_CSV}` }, () => {
+  for (const backend of BACKENDS) test(`hrm solve sudoku --json --trace on ${basename(fixture)}${backend ? ` (HRM_BACKEND=${backend})` : ''}: the reference's predictions, in input order`, { skip: existsSync(TRAIN_CSV) ? false : `no ${TRAIN_CSV}` }, () => {
     const ex = readSafetensors(join(fixture, 'expected.safetensors'));
     const inputs = toInt32(ex.tensors.get('batch/inputs')!);
     const B = ex.tensors.get('batch/inputs')!.shape[0];
@@ -35,7 +43,8 @@ for (const fixture of checkpointFixtures()) {
       const parsed = SUDOKU.parse(csv, file, true);
       for (let b = 0; b < B; b++) assert.deepEqual(Array.from(parsed[b].tokens), Array.from(inputs.subarray(b * 81, (b + 1) * 81)), `puzzle ${b} tokens`);
 
-      const r = hrm('solve', 'sudoku', '--checkpoint', fixture, '--json', '--trace', '--file', file, '--batch', '3');
+      // webgpu (SwiftShader here: each segment's dispatches cost far more than its arithmetic) in one batch
+      const r = hrmOn(backend, 'solve', 'sudoku', '--checkpoint', fixture, '--json', '--trace', '--file', file, '--batch', backend === 'webgpu' ? String(B) : '3');
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(lines.length, B + 1);
@@ -67,7 +76,8 @@ for (const fixture of checkpointFixtures()) {
       assert.equal(sum.puzzles, B);
       assert.ok(typeof sum.solved_pct === 'number' && typeof sum.valid_pct === 'number' && sum.ms_per_puzzle > 0);
 
-      // text mode with a trace, halting and a segment cap
+      if (backend) return;
+      // text mode with a trace, halting and a segment cap (default backend)
       const t = hrm('solve', 'sudoku', parsed[0].question, '--checkpoint', fixture, '--trace', '--halt', '--segments', '2');
       assert.equal(t.status, 0, t.stderr);
       assert.match(t.stdout, /^puzzle 1 \(argument\): .*; [12] segments?, /);
