@@ -6,17 +6,20 @@
 import { workerData } from 'node:worker_threads';
 import { serveDevice } from './device.js';
 import { CTRL, writeText, type Channel } from './protocol.js';
+import { vulkanDriverProblem } from './vulkan-drivers.js';
 
 const ch = workerData as Channel;
 // A variable specifier: the package is optional, and tsc must not require its types.
 const pkg = 'webgpu';
 let gpu: GPU | undefined;
+const noDriver = vulkanDriverProblem(process.env);
 try {
+  if (noDriver) throw new Error(noDriver);
   const m = (await import(pkg)) as { create(flags: string[]): GPU; globals: Record<string, unknown> };
   Object.assign(globalThis, m.globals);
   gpu = m.create([]);
 } catch (e) {
-  writeText(ch, `no WebGPU adapter: the optional package 'webgpu' (Dawn for Node) did not load (${(e as Error).message.split('\n')[0]}); install it with npm install webgpu`);
+  writeText(ch, noDriver ? `no WebGPU adapter: ${noDriver}` : `no WebGPU adapter: the optional package 'webgpu' (Dawn for Node) did not load (${(e as Error).message.split('\n')[0]}); install it with npm install webgpu`);
   const ctrl = new Int32Array(ch.ctrl);
   Atomics.store(ctrl, CTRL.STATUS, -1);
   Atomics.notify(ctrl, CTRL.STATUS);
