@@ -167,7 +167,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { vote, sc
 export async function run(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    console.log(HELP.arc);
+    (cmd ? console.log : console.error)(HELP.arc);
     return cmd ? 0 : 1;
   }
   const c = COMMANDS[cmd];

@@ -18,7 +18,7 @@ Nothing is overwritten: OUTPUT_DIR must not already hold those files.`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h') || args.length === 0) {
-    console.log(HELP);
+    (args.length === 0 ? console.error : console.log)(HELP);
     return args.length === 0 ? 1 : 0;
   }
   const pos = args.filter((a) => !a.startsWith('--'));

@@ -386,7 +386,7 @@ function runBuildInWorker(args: string[]): Promise<number> {
 export async function runCommand(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    console.log(HELP.data);
+    (cmd ? console.log : console.error)(HELP.data);
     return cmd ? 0 : 1;
   }
   const c = COMMANDS[cmd];

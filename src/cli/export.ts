@@ -20,7 +20,7 @@ nothing beside it (the package's bundled models in models/ are such files).
 
 export async function run(args: string[]): Promise<number> {
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-    console.log(HELP);
+    (args.length === 0 ? console.error : console.log)(HELP);
     return args.length === 0 ? 1 : 0;
   }
   const pos: string[] = [];

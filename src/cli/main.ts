@@ -54,7 +54,8 @@ async function main(argv0: string[]): Promise<number> {
   const argv = takeBackendFlag(argv0);
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    console.log(usage());
+    // no command is a mistake: the usage goes to stderr with status 1; --help asks for it: stdout, 0
+    (cmd ? console.log : console.error)(usage());
     return cmd ? 0 : 1;
   }
   const sub = SUBCOMMANDS[cmd];

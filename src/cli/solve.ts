@@ -73,7 +73,8 @@ environment: HRM_BACKEND=native|wasm|webgpu (or --backend), HRM_THREADS=n`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-    console.log(help());
+    // no arguments is a mistake: the usage goes to stderr with status 1; --help asks for it: stdout, 0
+    (args.length === 0 ? console.error : console.log)(help());
     return args.length === 0 ? 1 : 0;
   }
   const [task, ...rest] = args;

@@ -119,3 +119,15 @@ test('training config integers: above Number.MAX_SAFE_INTEGER (or epochs above 1
   }
   assert.equal(loadTrainConfig({ overrides: ['epochs=1000000000', `seed=${Number.MAX_SAFE_INTEGER}`] }).epochs, 1_000_000_000);
 });
+
+test('a command given no arguments prints its usage on stderr with status 1 (the sweep: stdout, so a script saw exit 1 and no message); --help on stdout with 0', () => {
+  for (const args of [[], ['solve'], ['data'], ['export'], ['convert'], ['arc']]) {
+    const r = hrm(args);
+    assert.equal(r.status, 1, args.join(' '));
+    assert.equal(r.stdout, '', `${args.join(' ')}: usage on stdout`);
+    assert.match(r.stderr, /^usage: hrm/, args.join(' '));
+    const h = hrm([...args, '--help']);
+    assert.equal(h.status, 0, `${args.join(' ')} --help`);
+    assert.match(h.stdout, /^usage: hrm/, `${args.join(' ')} --help`);
+  }
+});
