@@ -12,7 +12,8 @@
  *   2        setThreads(2), and every kernel call with more than ~10 us of work uses both (split floor
  *            5 us a thread: the rule before issue #25)
  *   default  what a user gets: HRM_THREADS or all cores, each call split only when every thread gets
- *            40 us of work (native/kernels/split.h)
+ *            40 us of work (native/kernels/split.h); without HRM_THREADS, only as many threads as
+ *            other processes leave cores free (src/engine/free-cores.ts, rechecked every 500 ms)
  * All three wait for each other as the package sets OpenMP up (threads sleep at once, no spinning:
  * src/engine/backends/native.ts); OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment override that.
  * The modes take turns in rounds (the order rotating), so a change in what else the machine runs touches
@@ -101,11 +102,11 @@ interface ChildResult {
 function child(which: Case, quick: boolean): void {
   setBackend('native');
   const be = getBackend();
-  const defaultThreads = be.threads, defaultFloor = be.splitFloor;
+  const defaultThreads = be.threads, defaultFloor = be.splitFloor, defaultAuto = be.autoThreads;
   const apply: Record<Mode, () => void> = {
-    '1': () => (be.setThreads(1), be.setSplitFloor(defaultFloor)),
-    '2': () => (be.setThreads(2), be.setSplitFloor(OLD_FLOOR_NS)),
-    default: () => (be.setThreads(defaultThreads), be.setSplitFloor(defaultFloor)),
+    '1': () => (be.setThreads(1), be.setAutoThreads(false), be.setSplitFloor(defaultFloor)),
+    '2': () => (be.setThreads(2), be.setAutoThreads(false), be.setSplitFloor(OLD_FLOOR_NS)),
+    default: () => (be.setThreads(defaultThreads), be.setAutoThreads(defaultAuto), be.setSplitFloor(defaultFloor)),
   };
   const la0 = loadavg()[0];
   const r = rig(which, quick);

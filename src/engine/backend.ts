@@ -18,6 +18,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { UserError } from '../util/errors.js';
+import { FreeCores, threadsFor } from './free-cores.js';
 import { loadNative } from './backends/native.js';
 import { loadWasm } from './backends/wasm.js';
 import { loadWebGPU, type GpuCounters } from './backends/webgpu.js';
@@ -78,6 +79,12 @@ export interface Backend {
   stats(): PoolStats;
   /** starts a new high-water mark (peakBytes) from what is held now */
   resetPeak(): void;
+  /**
+   * Native, when HRM_THREADS is not set: every half second of kernel calls, use only the cores other
+   * processes leave free (src/engine/free-cores.ts), at most `threads`. Off: exactly `threads`.
+   */
+  setAutoThreads(on: boolean): void;
+  readonly autoThreads: boolean;
   /** gives every cached block back to the kernels' allocator */
   trim(): void;
   /** GPU backends: the adapter's name and the traffic so far (dispatches, reads); CPU backends: null */
@@ -96,13 +103,54 @@ class PooledBackend implements Backend {
   private peak = 0;
   private hits = 0;
   private misses = 0;
+  private auto = false;
+  private effective = 1;
+  private autoChoice = Infinity;
+  private countdown = 1;
+  private nextCheck = 0;
+  private freeCores: FreeCores | null = null;
 
-  constructor(private readonly raw: RawBackend, threads: number) {
+  constructor(private readonly raw: RawBackend, threads: number, auto = false) {
     this.name = raw.name;
     this.isa = raw.isa;
     this.nThreads = 1;
-    this.k = makeKernels(raw);
+    this.k = makeKernels(raw, () => {
+      if (this.auto) this.retune();
+    });
     this.setThreads(threads);
+    this.setAutoThreads(auto);
+  }
+
+  get autoThreads(): boolean {
+    return this.auto;
+  }
+
+  setAutoThreads(on: boolean): void {
+    this.auto = on && this.raw.maxThreads > 1;
+    // the measurement and the last choice persist across off/on: turning it on again resumes them
+    if (this.auto && !this.freeCores) {
+      this.freeCores = new FreeCores(availableParallelism());
+      this.freeCores.sample();
+    }
+    this.effective = this.auto ? Math.min(this.autoChoice, this.nThreads) : this.nThreads;
+    this.raw.setThreads(this.effective);
+  }
+
+  /** Every 64 kernel calls, at most every 500 ms: the threads the free cores allow (autoThreads). */
+  private retune(): void {
+    if (--this.countdown > 0) return;
+    this.countdown = 64;
+    const t = performance.now();
+    if (t < this.nextCheck) return;
+    this.nextCheck = t + 500;
+    const free = this.freeCores!.sample();
+    if (free === null) return;
+    this.autoChoice = threadsFor(free, this.raw.maxThreads);
+    const n = Math.min(this.autoChoice, this.nThreads);
+    if (n !== this.effective) {
+      this.effective = n;
+      this.raw.setThreads(n);
+    }
   }
 
   get threads(): number {
@@ -112,6 +160,7 @@ class PooledBackend implements Backend {
   setThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: need an integer >= 1, got ${n}`);
     this.nThreads = Math.min(n, this.raw.maxThreads);
+    this.effective = this.nThreads;
     this.raw.setThreads(this.nThreads);
   }
 
@@ -211,7 +260,7 @@ function roundUp64(n: number): number {
 }
 
 /** One function per kernel: checks the arity, writes the arguments, calls by id. */
-function makeKernels(raw: RawBackend): Kernels {
+function makeKernels(raw: RawBackend, beforeCall: () => void): Kernels {
   const k: Record<string, (...a: number[]) => void> = {};
   KERNELS.forEach(([name, argNames], id) => {
     const n = argNames.length;
@@ -223,6 +272,7 @@ function makeKernels(raw: RawBackend): Kernels {
       const a = raw.args();
       for (let i = 0; i < n; i++) a[i] = arguments[i] as number;
       if (check) check(a);
+      beforeCall();
       raw.call(id);
     };
   });
@@ -277,7 +327,9 @@ function load(name: Name): Backend {
     failures.set(name, msg);
     throw new Error(msg);
   }
-  const b = new PooledBackend(raw, defaultThreads());
+  // HRM_THREADS pins the count; otherwise the native backend follows the cores left free
+  const pinned = process.env.HRM_THREADS !== undefined && process.env.HRM_THREADS !== '';
+  const b = new PooledBackend(raw, defaultThreads(), name === 'native' && !pinned);
   loaded.set(name, b);
   return b;
 }
