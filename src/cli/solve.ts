@@ -92,7 +92,6 @@ export async function run(args: string[]): Promise<number> {
   let retries = 0;
   let search = false;
   let budget: string | undefined;
-
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     const value = (): string => {
@@ -304,7 +303,6 @@ function arcReport(r: ArcTestResult): string {
   return lines.join('\n');
 }
 
-/** --segments at most what a model may ask for itself (halt_max_steps' limit): 1e9 segments ran on without end. */
 /** `flag`'s value: an integer in min..max (one line naming the flag otherwise). */
 function intArg(flag: string, v: string | undefined, min = 1, max = Infinity): number {
   const n = Number(v);
@@ -313,6 +311,7 @@ function intArg(flag: string, v: string | undefined, min = 1, max = Infinity): n
   return n;
 }
 
+/** --segments at most what a model may ask for itself (halt_max_steps' limit): 1e9 segments ran on without end. */
 function segmentsArg(n: number): number {
   if (n > LIMITS.halt_max_steps) throw new UserError(`--segments ${n} is above the limit of ${LIMITS.halt_max_steps} (halt_max_steps' limit; docs/RELIABILITY.md)`);
   return n;
