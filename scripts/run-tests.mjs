@@ -33,6 +33,7 @@ const NO_BACKEND = [
   'arc/votes-file', 'arc/voting',
   'cli/help',
   'data/arc', 'data/augment', 'data/builders', 'data/cli', 'data/loader', 'data/maze', 'data/progress', 'data/sudoku',
+  'engine/free-cores', 'engine/vulkan-drivers',
   'fuzz/parsers',
   'io/hostile-checkpoint', 'io/npy', 'io/safetensors', 'io/torch-checkpoint', 'io/torch-interop',
   'optim/schedule',
