@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareTolerance, readSafetensors } from '../fixtures.js';
+import { readSafetensors } from '../fixtures.js';
 import { ACTLossHead } from '../../src/losses/act-loss-head.js';
 import { buildRegisteredModel } from '../../src/models/registry.js';
 import { Rng } from '../../src/util/random.js';
@@ -16,6 +16,7 @@ import { eachBackend } from '../nn/backends.js';
 import { accumulatedStep, chooseMicroBatch, microRanges, peakBytesOf } from '../../src/train/micro-batch.js';
 import { getBackend } from '../../src/engine/index.js';
 import { TINY, hrm, tinySudoku } from './tiny-data.js';
+import { assertMicroBatchGradients } from './micro-grads.js';
 
 /** The newest step_N.safetensors of a run folder (not its EMA or resume files), as float32 arrays. */
 function finalWeights(dir: string): Map<string, Float32Array> {
@@ -79,49 +80,10 @@ for (const [label, name, arch] of [
   ['TRM attention', 'trm', { L_layers: 1, H_cycles: 2, L_cycles: 2 }],
 ] as const) {
   test(`${label}: one step in micro-batches of 3 rows gives the whole batch's gradients (float32 summation order)`, () => {
-    eachBackend(() => {
-      const B = 8;
-      const S = 81;
-      const common = { batch_size: B, seq_len: S, vocab_size: 11, num_puzzle_identifiers: 5, hidden_size: 32, num_heads: 2, expansion: 2,
-        halt_max_steps: 2, halt_exploration_prob: 0, loss_type: 'stablemax_cross_entropy', forward_dtype: 'float32' };
-      const rng = new Rng(7);
-      const batch = {
-        inputs: Int32Array.from({ length: B * S }, () => 1 + rng.int(10)),
-        labels: Int32Array.from({ length: B * S }, () => 1 + rng.int(10)),
-        puzzle_identifiers: Int32Array.from({ length: B }, (_, i) => i % 3),
-      };
-      const grads: Map<string, Float32Array>[] = [];
-      const embGrads: Float32Array[] = [];
-      for (const micro of [B, 3]) {
-        const model = buildRegisteredModel(name, { ...common, ...arch }, new Rng(1), 'test');
-        const head = new ACTLossHead(model);
-        // two steps: the second starts from a carry the first left, with halted and running rows
-        let carry = model.initialCarry(B);
-        let r = accumulatedStep(head, carry, batch, B, micro);
-        carry = r.carry;
-        r.puzzleEmbGrad?.dispose();
-        for (const [, p] of model.parameters()) { p.grad?.dispose(); p.grad = null; }
-        r = accumulatedStep(head, carry, batch, B, micro);
-        const g = new Map<string, Float32Array>();
-        for (const [k, p] of model.parameters()) g.set(k, p.grad ? p.grad.toFloat32Array() : new Float32Array(0));
-        grads.push(g);
-        embGrads.push(r.puzzleEmbGrad ? r.puzzleEmbGrad.toFloat32Array() : new Float32Array(0));
-        r.puzzleEmbGrad?.dispose();
-        model.disposeCarry(r.carry);
-        model.dispose();
-      }
-      for (const [k, a] of grads[0]) {
-        const b = grads[1].get(k)!;
-        assert.equal(compareTolerance(`${label} grad ${k}`, b, a, 1e-4, 1e-9), null);
-      }
-      assert.equal(compareTolerance(`${label} puzzle rows`, embGrads[1], embGrads[0], 1e-4, 1e-9), null);
-    });
+    eachBackend(() => assertMicroBatchGradients(label, name, arch));
   });
 }
 
-// The pool caches freed blocks by exact size: without giving them back, a last micro-batch of fewer rows
-// would hold a second set of activations beside the first (the step would outgrow what the automatic
-// choice planned). 8 rows as 3+3+2 must peak no higher than 9 rows as 3+3+3.
 test('a last, smaller micro-batch does not raise the step\'s memory peak above equal micro-batches', () => {
   eachBackend((be) => {
     const peaks: number[] = [];

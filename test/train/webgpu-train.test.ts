@@ -10,15 +10,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareTolerance, readSafetensors } from '../fixtures.js';
-import { ACTLossHead } from '../../src/losses/act-loss-head.js';
-import { buildRegisteredModel } from '../../src/models/registry.js';
+import { readSafetensors } from '../fixtures.js';
 import { availableBackends, getBackend, setBackend } from '../../src/engine/index.js';
 import { readMetrics } from '../../src/train/metrics-log.js';
-import { accumulatedStep } from '../../src/train/micro-batch.js';
-import { Rng } from '../../src/util/random.js';
 import { webgpuStatus } from '../nn/backends.js';
 import { CLI, ENV as CPU_ENV, TINY, tinySudoku } from './tiny-data.js';
+import { assertMicroBatchGradients } from './micro-grads.js';
 
 const gpu = webgpuStatus();
 /** tiny-data's environment plus what webgpuStatus() set (SwiftShader's ICD), read after it ran. */
@@ -139,38 +136,7 @@ for (const [label, name, arch] of [
     const prev = getBackend().name;
     setBackend('webgpu');
     try {
-      const B = 8;
-      const S = 81;
-      const common = { batch_size: B, seq_len: S, vocab_size: 11, num_puzzle_identifiers: 5, hidden_size: 32, num_heads: 2, expansion: 2,
-        halt_max_steps: 2, halt_exploration_prob: 0, loss_type: 'stablemax_cross_entropy', forward_dtype: 'float32' };
-      const rng = new Rng(7);
-      const batch = {
-        inputs: Int32Array.from({ length: B * S }, () => 1 + rng.int(10)),
-        labels: Int32Array.from({ length: B * S }, () => 1 + rng.int(10)),
-        puzzle_identifiers: Int32Array.from({ length: B }, (_, i) => i % 3),
-      };
-      const grads: Map<string, Float32Array>[] = [];
-      const embGrads: Float32Array[] = [];
-      for (const micro of [B, 3]) {
-        const model = buildRegisteredModel(name, { ...common, ...arch }, new Rng(1), 'test');
-        const head = new ACTLossHead(model);
-        // two steps: the second starts from the first's carry, with halted and running rows
-        let carry = model.initialCarry(B);
-        let r = accumulatedStep(head, carry, batch, B, micro);
-        carry = r.carry;
-        r.puzzleEmbGrad?.dispose();
-        for (const [, p] of model.parameters()) { p.grad?.dispose(); p.grad = null; }
-        r = accumulatedStep(head, carry, batch, B, micro);
-        const g = new Map<string, Float32Array>();
-        for (const [k, p] of model.parameters()) g.set(k, p.grad ? p.grad.toFloat32Array() : new Float32Array(0));
-        grads.push(g);
-        embGrads.push(r.puzzleEmbGrad ? r.puzzleEmbGrad.toFloat32Array() : new Float32Array(0));
-        r.puzzleEmbGrad?.dispose();
-        model.disposeCarry(r.carry);
-        model.dispose();
-      }
-      for (const [k, a] of grads[0]) assert.equal(compareTolerance(`webgpu ${label} grad ${k}`, grads[1].get(k)!, a, 1e-4, 1e-9), null);
-      assert.equal(compareTolerance(`webgpu ${label} puzzle rows`, embGrads[1], embGrads[0], 1e-4, 1e-9), null);
+      assertMicroBatchGradients(`webgpu ${label}`, name, arch);
     } finally {
       setBackend(prev);
     }
