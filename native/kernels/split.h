@@ -23,9 +23,12 @@
 #define HRM_NS_ATT 0.05    /* per unit of attention's 4*B*H*S*S*D */
 
 /* The least work (ns) a thread must get: a split then gains at least ~25% over one thread even after
- * the wake-up; below it the wake-up eats the gain. Settable (binding.c setSplitFloor): benchmarks
+ * the wake-up; below it the wake-up eats the gain. 80 us, not the earlier 40: on the idle 2-core Zen 3
+ * VM the bundled one-puzzle solve (calls of 40-80 us) took 119 ms at 40 us against 110 ms on one thread,
+ * and 110 ms at 80 us, while the quick-start training step kept its two-thread speed (1,090 ms at
+ * either, 1,714 ms on one thread); at 160 us that step lost 7% (issue #25, medians of 32 and 10 runs). Settable (binding.c setSplitFloor): benchmarks
  * lower it to compare with the old rule, tests set 0 to split every call that can. */
-#define HRM_SPLIT_FLOOR_NS 40000.0
+#define HRM_SPLIT_FLOOR_NS 80000.0
 static double hrm_split_floor = HRM_SPLIT_FLOOR_NS;
 
 /* threads for a call of `ns` estimated one-thread ns whose loop has `most` independent parts */

@@ -72,8 +72,8 @@ function cases(): [string, KernelName, Arg[]][] {
     out.push([`gemm ${tA}${tB} ${M}x${N}x${K}`, 'gemm', [tA, tB, M, N, K, 0.75, A, lda, B, ldb, 0.5, C, N]]);
     out.push([`gemm_bf16 ${tA}${tB} ${M}x${N}x${K}`, 'gemm_bf16', [tA, tB, M, N, K, 1, A, lda, B, ldb, 0, C, N]]);
   }
-  // past the default floor (split.h: 40 us of estimated work a thread), so that the default splits too
-  const N = 2000, C = 300, n = N * C + 13;
+  // past the default floor (split.h: 80 us of estimated work a thread), so that the default splits too
+  const N = 4000, C = 300, n = N * C + 13;
   out.push(['add_bias', 'add_bias', [normal(N * C), normal(C), N, C]]);
   out.push(['bias_grad', 'bias_grad', [normal(C), normal(N * C), N, C]]);
   out.push(['embedding_forward', 'embedding_forward', [new Float32Array(N * C), ints(N, 50), normal(50 * C), N, C]]);
