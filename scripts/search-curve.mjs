@@ -3,7 +3,7 @@
  * Solved % against model calls for the Sudoku search (issue 24), with the model's own answers beside it.
  *
  *   node scripts/search-curve.mjs --file ../shared/data/sudoku/sudoku-extreme-train-1k/train.csv \
- *     [--count 1000] [--start 0] [--budget 256] [--model sudoku] [--batch 32] [--chunk 25] [--out results.jsonl]
+ *     [--count 1000] [--start 0] [--budget 256] [--model sudoku] [--batch 32] [--chunk 25] [--search-segments N] [--out results.jsonl]
  *   (--start N continues a stopped run: its lines are appended to --out)
  *   node scripts/search-curve.mjs --from results.jsonl       # the table again from a (partial) run
  *
@@ -69,7 +69,7 @@ const rows = [];
 // in chunks, so a stopped run has written every chunk it finished
 const chunk = Number(opt('--chunk', '25'));
 for (let at = 0; at < puzzles.length; at += chunk) {
-  model.solve('sudoku', puzzles.slice(at, at + chunk), { search: true, budget, batchSize: Number(opt('--batch', '32')) }, (r) => {
+  model.solve('sudoku', puzzles.slice(at, at + chunk), { search: true, budget, batchSize: Number(opt('--batch', '32')), ...(opt('--search-segments') ? { searchSegments: Number(opt('--search-segments')) } : {}) }, (r) => {
     const row = { index: start + at + r.index, valid: r.valid, model_valid: r.search.model_valid, calls: r.calls, ms: Math.round(r.ms * 10) / 10, budget };
     rows.push(row);
     if (out) appendFileSync(out, JSON.stringify(row) + '\n');

@@ -41,6 +41,8 @@ export interface SolveOptions {
   search?: boolean;
   /** the search's budget per puzzle: model calls (256 unless given) or a time ('500ms', '2s') */
   budget?: SearchBudget;
+  /** segments of each search call after the puzzle's own (default DEFAULT_SEARCH_SEGMENTS, at most `segments`) */
+  searchSegments?: number;
 }
 
 export interface TraceStep {
@@ -157,14 +159,17 @@ export class Solver {
       if (unserved) throw new UserError(`${p.source}: ${unserved}`);
     }
     if (opts.segments !== undefined && !(Number.isInteger(opts.segments) && opts.segments >= 1)) throw new UserError(`segments must be an integer >= 1, got ${opts.segments}`);
+    if (opts.searchSegments !== undefined && !(Number.isInteger(opts.searchSegments) && opts.searchSegments >= 1)) {
+      throw new UserError(`searchSegments must be an integer >= 1, got ${opts.searchSegments}`);
+    }
     const batchSize = opts.batchSize ?? 32;
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UserError(`batch size must be an integer >= 1, got ${batchSize}`);
     const retries = opts.retries ?? 0;
     if (!(Number.isInteger(retries) && retries >= 0)) throw new UserError(`retries must be an integer >= 0, got ${retries}`);
     const results: SolveResult[] = [];
-    if (opts.search || opts.budget !== undefined) {
+    if (opts.search || opts.budget !== undefined || opts.searchSegments !== undefined) {
       if (task !== 'sudoku') throw new UserError(`the search is for sudoku; a ${task} is asked again with retries instead`);
-      const run = runSudokuSearch(this.modelFor(81), puzzles, { segments: opts.segments, budget: opts.budget, batchSize }, (s) => {
+      const run = runSudokuSearch(this.modelFor(81), puzzles, { segments: opts.segments, searchSegments: opts.searchSegments, budget: opts.budget, batchSize }, (s) => {
         const p = puzzles[s.index];
         const r: SolveResult = { task, source: p.source, question: p.question, attempts: s.calls, ...s };
         results.push(r);

@@ -1,7 +1,7 @@
 /**
  * Sudoku's rules for the test-time search (src/solve/sudoku-search.ts): a board of 81 digits (0 blank)
  * with per-cell banned digits (the search's "not this digit here" branches), the candidates the rules
- * allow, and naked/hidden singles to a fixed point. The search never guesses here: everything placed
+ * allow, and naked/hidden singles and locked candidates to a fixed point. The search never guesses here: everything placed
  * is forced by the rules, and a contradiction is reported instead of repaired.
  */
 
@@ -146,8 +146,53 @@ export class Board {
           }
         }
       }
-      if (!changed) return true;
+      if (!changed && !this.lockedCandidates()) return true;
     }
+  }
+
+  /**
+   * Locked candidates, where singles stall: a digit whose places in a box all lie in one row (column)
+   * cannot go elsewhere in that row (column), and one whose places in a row or column all lie in one
+   * box cannot go elsewhere in that box. Each elimination becomes a ban. True when any was made.
+   */
+  private lockedCandidates(): boolean {
+    let changed = false;
+    // pairs (a box, a line through it): the box's cells on the line against the rest of each
+    for (let b = 0; b < 9; b++) {
+      for (let line = 0; line < 6; line++) {
+        const isRow = line < 3;
+        const r0 = ((b / 3) | 0) * 3, c0 = (b % 3) * 3;
+        let inter = 0, boxRest = 0, lineRest = 0;
+        for (let i = 0; i < 9; i++) {
+          const kb = UNITS[(18 + b) * 9 + i];
+          const on = isRow ? ROW[kb] === r0 + line : COL[kb] === c0 + line - 3;
+          if (on) inter |= this.candidates(kb);
+          else boxRest |= this.candidates(kb);
+          const kl = isRow ? (r0 + line) * 9 + i : i * 9 + c0 + line - 3;
+          if (BOX[kl] !== b) lineRest |= this.candidates(kl);
+        }
+        // digits of the intersection missing from the box's rest must be there: remove from the line's rest
+        const fromLine = inter & ~boxRest & lineRest;
+        // digits of the intersection missing from the line's rest must be there: remove from the box's rest
+        const fromBox = inter & ~lineRest & boxRest;
+        if (fromLine) {
+          for (let i = 0; i < 9; i++) {
+            const kl = isRow ? (r0 + line) * 9 + i : i * 9 + c0 + line - 3;
+            if (BOX[kl] !== b && this.grid[kl] === 0) this.ban[kl] |= fromLine;
+          }
+          changed = true;
+        }
+        if (fromBox) {
+          for (let i = 0; i < 9; i++) {
+            const kb = UNITS[(18 + b) * 9 + i];
+            const on = isRow ? ROW[kb] === r0 + line : COL[kb] === c0 + line - 3;
+            if (!on && this.grid[kb] === 0) this.ban[kb] |= fromBox;
+          }
+          changed = true;
+        }
+      }
+    }
+    return changed;
   }
 }
 

@@ -57,8 +57,12 @@ export interface ModelView {
   q_continue?: number;
 }
 
-/** Runs the model once on a batch of boards (81 digits each, 0 blank); `ms` is the batch's wall time. */
-export type AskModel = (boards: Uint8Array[]) => { views: ModelView[]; ms: number };
+/**
+ * Runs the model once on a batch of boards (81 digits each, 0 blank); `ms` is the batch's wall time.
+ * `puzzles`: the boards are the puzzles themselves (each search's first call, the model's own answer),
+ * so a caller may spend more on them (all segments) than on the search's later boards.
+ */
+export type AskModel = (boards: Uint8Array[], puzzles: boolean) => { views: ModelView[]; ms: number };
 
 export type SearchMove = 'puzzle' | 'trust' | 'guess';
 
@@ -142,6 +146,11 @@ class PuzzleSearch {
     if (!board.consistent) {
       this.finish(null, -1, 'clues clash');
     }
+  }
+
+  /** The next take() hands out the puzzle itself (the search's first call). */
+  get atPuzzle(): boolean {
+    return this.rootBoard !== null && !this.done;
   }
 
   /** The boards to ask about in the next batch (the puzzle itself first). */
@@ -388,31 +397,35 @@ export function searchSudoku(questions: Uint8Array[], ask: AskModel, opts: Searc
       active.push({ i: admitted, s: new PuzzleSearch(questions[admitted], o) });
       admitted++;
     }
-    const rows: { s: PuzzleSearch; n: number }[] = [];
-    const boards: Uint8Array[] = [];
+    // the puzzles' own first calls and the search's later boards go to the model as two batches
+    const rounds = [true, false].map((puzzles) => ({ puzzles, rows: [] as { s: PuzzleSearch; n: number }[], boards: [] as Uint8Array[] }));
     for (const { s } of active) {
+      const round = rounds[s.atPuzzle ? 0 : 1];
       const t0 = performance.now();
       const b = s.take();
       s.ms += performance.now() - t0;
       if (b.length > 0) {
-        rows.push({ s, n: b.length });
-        boards.push(...b);
+        round.rows.push({ s, n: b.length });
+        round.boards.push(...b);
       }
     }
-    if (boards.length === 0) {
+    if (rounds.every((x) => x.boards.length === 0)) {
       settle();
       if (active.length === 0 && admitted >= questions.length) break;
       continue;
     }
-    const r = ask(boards);
-    const share = r.ms / boards.length;
-    let at = 0;
-    for (const { s, n } of rows) {
-      s.ms += share * n;
-      const t0 = performance.now();
-      s.feed(r.views.slice(at, at + n));
-      s.ms += performance.now() - t0;
-      at += n;
+    for (const { puzzles, rows, boards } of rounds) {
+      if (boards.length === 0) continue;
+      const r = ask(boards, puzzles);
+      const share = r.ms / boards.length;
+      let at = 0;
+      for (const { s, n } of rows) {
+        s.ms += share * n;
+        const t0 = performance.now();
+        s.feed(r.views.slice(at, at + n));
+        s.ms += performance.now() - t0;
+        at += n;
+      }
     }
     settle();
   }

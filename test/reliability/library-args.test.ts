@@ -37,6 +37,7 @@ test('#25: library calls with arguments of the wrong kind are one-line UserError
     ["halt: 'maybe'", () => any.solveSudoku(PUZZLE, { halt: 'maybe' }), /^solveSudoku: halt must be true or false, got the string "maybe"$/],
     ['a misspelt option', () => any.solveSudoku(PUZZLE, { hlat: true }), /^solveSudoku: unknown option "hlat" \(known: segments, halt, trace, batchSize, retries/],
     ['segments: 0', () => any.solveSudoku(PUZZLE, { segments: 0 }), /^solveSudoku: segments must be an integer >= 1, got 0$/],
+    ['searchSegments: 1.5', () => any.solveSudoku(PUZZLE, { searchSegments: 1.5 }), /^solveSudoku: searchSegments must be an integer >= 1, got 1.5$/],
     ['solveMaze(null)', () => any.solveMaze(null), /^solveMaze: mazes must be a string or a list of strings, got null$/],
     ['solveMaze(5)', () => any.solveMaze(5), /got 5$/],
     ['parse(sudoku, null)', () => any.parse('sudoku', null), /^parse: text must be a string, got null$/],

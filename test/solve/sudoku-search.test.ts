@@ -158,6 +158,20 @@ test('boards of many puzzles go through the model as one batch, at most `batch` 
   assert.ok(batches.length < outs.reduce((s, o) => s + o.calls, 0), 'fewer model calls than boards asked');
 });
 
+test('each puzzle is asked about itself first, in a batch of puzzles only; later boards in batches of their own', () => {
+  const questions = generated(6, 37, [24, 26]);
+  const solutions = new Map(questions.map((q) => [q.join(''), solutionOf(q)]));
+  const { ask } = misleadingModel(solutions, questions, 2);
+  const seen: { boards: string[]; puzzles: boolean }[] = [];
+  const outs = searchSudoku(questions, (boards, puzzles) => (seen.push({ boards: boards.map((b) => b.join('')), puzzles }), ask(boards, puzzles)), { calls: 100, batch: 4 });
+  assert.ok(outs.every((o) => o.solved));
+  const own = new Set(questions.map((q) => q.join('')));
+  const flagged = seen.filter((x) => x.puzzles).flatMap((x) => x.boards);
+  assert.deepEqual([...flagged].sort(), [...own].sort(), 'every puzzle exactly once as its own first call');
+  for (const x of seen.filter((y) => !y.puzzles)) assert.ok(x.boards.every((b) => !own.has(b)), 'a later board is not a puzzle itself');
+  assert.ok(seen.some((x) => !x.puzzles), 'the misleading model needs later calls');
+});
+
 test('the rules: singles place only forced digits, and a board with no way forward is a contradiction', () => {
   const q = digits(EXTREME);
   const b = new Board(q);
@@ -169,6 +183,22 @@ test('the rules: singles place only forced digits, and a board with no way forwa
   const k = q.findIndex((d, i) => d === 0 && sol[i] !== 0);
   bad.ban[k] = 511; // every digit banned in one blank cell
   assert.equal(bad.propagate(), false);
+});
+
+test('the rules never rule out a solution digit: singles and locked candidates on hard puzzles', () => {
+  const qs = [digits(EXTREME), ...generated(30, 41, [22, 25])];
+  let banned = 0;
+  for (const q of qs) {
+    const sol = solutionOf(q);
+    const b = new Board(q);
+    assert.equal(b.propagate(), true);
+    for (let k = 0; k < 81; k++) {
+      if (b.grid[k] !== 0) assert.equal(b.grid[k], sol[k], 'a placed digit is the solution digit');
+      else assert.ok(b.allows(k, sol[k]), `cell ${k}: the solution digit ${sol[k]} was ruled out`);
+      banned += b.ban[k] ? 1 : 0;
+    }
+  }
+  assert.ok(banned > 0, 'locked candidates removed something on these puzzles');
 });
 
 test('budgets as given on the command line or to solve()', () => {
