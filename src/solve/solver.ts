@@ -39,7 +39,7 @@ export interface SolveOptions {
    * judged by the rules, every board one model call, boards of many puzzles batched together
    */
   search?: boolean;
-  /** the search's budget per puzzle: model calls (256 unless given) or a time ('500ms', '2s') */
+  /** the search's budget per puzzle: model calls (DEFAULT_SEARCH_CALLS, 1,024, unless given) or a time ('500ms', '2s') */
   budget?: SearchBudget;
   /** segments of each search call after the puzzle's own (default DEFAULT_SEARCH_SEGMENTS, at most `segments`) */
   searchSegments?: number;

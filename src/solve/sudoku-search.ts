@@ -25,8 +25,12 @@
  */
 import { Board, solvesPuzzle } from './sudoku-rules.js';
 
-/** Model calls per puzzle when no budget is given. */
-export const DEFAULT_SEARCH_CALLS = 256;
+/**
+ * Model calls per puzzle when no budget is given. 1,024: on the first 200 Sudoku-Extreme puzzles the
+ * search (3-segment calls) solved 89.5% within 256 calls, 95.0% within 512 and 99.0% within 1,024; the
+ * budget costs time only on the puzzles still unsolved, so the median does not move.
+ */
+export const DEFAULT_SEARCH_CALLS = 1024;
 
 export interface SearchOptions {
   /** the most model calls per puzzle (default DEFAULT_SEARCH_CALLS unless `ms` is given) */
