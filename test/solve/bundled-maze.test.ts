@@ -1,7 +1,7 @@
 /**
  * The bundled maze model (models/maze.safetensors, card models/maze.md): `hrm solve maze` uses it without
  * --checkpoint, answers a held-out maze of the largest size it serves with a shortest path (a maze of the
- * card's held-out 11x11 set, seed 1011, that it solves), and refuses a 30x30 maze in one line.
+ * card's held-out 15x15 set, seed 1015, that it solves), and refuses a 30x30 maze in one line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,16 +14,16 @@ import { repoRoot } from '../fixtures.js';
 import { hrm } from '../train/tiny-data.js';
 
 const MODEL = join(repoRoot(), 'models', 'maze.safetensors');
-// held-out: `hrm data maze --generate 1000 --size 11 --min-path 18 --seed 1011 ...` (models/maze.md), its maze HELD_OUT_INDEX
-const HELD_OUT = ' ###  ######  #####  S G#   ##     # #    # # #   # # #  #  ## # ##         #  #    #      #           #  #    # #    ###';
+// held-out: `hrm data maze --generate 1000 --size 15 --min-path 30 --seed 1015 ...` (models/maze.md), its maze HELD_OUT_INDEX
+const HELD_OUT = '#    #      # S# # #  #####    ##  ##      #  #   #  ###  ## #   #    # #   # ## #    #    # ## ## #       # ### ##   ## #  #  ## #            # # ## #     ## #           #  ##   #        #      #  G # #    # ###           ##';
 const HELD_OUT_INDEX = 0;
 
 test('the bundled maze model answers a held-out maze of its largest size with a shortest path', { skip: !existsSync(MODEL) && 'no models/maze.safetensors' }, () => {
   const sides = readSafetensorsMetadata(MODEL)['hrm_ts.grid_sides'];
-  assert.equal(sides, '5-11');
+  assert.equal(sides, '5-15');
   const root = mkdtempSync(join(tmpdir(), 'hrm-bundled-maze-'));
   try {
-    const n = 11;
+    const n = 15;
     const file = join(root, 'maze.txt');
     writeFileSync(file, Array.from({ length: n }, (_, r) => HELD_OUT.slice(r * n, (r + 1) * n)).join('\n') + '\n');
     const r = hrm(['solve', 'maze', file, '--json']);
@@ -38,7 +38,7 @@ test('the bundled maze model answers a held-out maze of its largest size with a 
     const refused = hrm(['solve', 'maze', big]);
     assert.equal(refused.status, 1);
     assert.equal(refused.stderr.trim().split('\n').length, 1);
-    assert.match(refused.stderr, /big\.txt: this model \(.*maze\.safetensors\) serves 5x5 to 11x11 grids, not 30x30/);
+    assert.match(refused.stderr, /big\.txt: this model \(.*maze\.safetensors\) serves 5x5 to 15x15 grids, not 30x30/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
