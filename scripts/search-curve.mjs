@@ -3,7 +3,7 @@
  * Solved % against model calls for the Sudoku search (issue 24), with the model's own answers beside it.
  *
  *   node scripts/search-curve.mjs --file ../shared/data/sudoku/sudoku-extreme-train-1k/train.csv \
- *     [--count 1000] [--start 0] [--budget 256] [--model sudoku] [--batch 32] [--chunk 25] [--search-segments N] [--out results.jsonl]
+ *     [--count 1000] [--start 0] [--budget 1024] [--model sudoku] [--batch 32] [--chunk 25] [--search-segments N] [--out results.jsonl]
  *   (--start N continues a stopped run: its lines are appended to --out)
  *   node scripts/search-curve.mjs --from results.jsonl       # the table again from a (partial) run
  *
@@ -56,7 +56,7 @@ if (!file) {
   process.exit(1);
 }
 const count = Number(opt('--count', '1000'));
-const budget = Number(opt('--budget', '256'));
+const budget = Number(opt('--budget', '1024'));
 const out = opt('--out');
 const { loadModel } = await import('../dist/src/index.js');
 const model = loadModel(opt('--model', 'sudoku'));
