@@ -158,9 +158,8 @@ export class Solver {
       const unserved = p.tokens.length === p.width * p.width ? unservedSide(this.spec, p.width) : null;
       if (unserved) throw new UserError(`${p.source}: ${unserved}`);
     }
-    if (opts.segments !== undefined && !(Number.isInteger(opts.segments) && opts.segments >= 1)) throw new UserError(`segments must be an integer >= 1, got ${opts.segments}`);
-    if (opts.searchSegments !== undefined && !(Number.isInteger(opts.searchSegments) && opts.searchSegments >= 1)) {
-      throw new UserError(`searchSegments must be an integer >= 1, got ${opts.searchSegments}`);
+    for (const [name, n] of [['segments', opts.segments], ['searchSegments', opts.searchSegments]] as const) {
+      if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new UserError(`${name} must be an integer >= 1, got ${n}`);
     }
     const batchSize = opts.batchSize ?? 32;
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UserError(`batch size must be an integer >= 1, got ${batchSize}`);

@@ -24,6 +24,20 @@ for (let u = 0; u < 9; u++) {
     UNITS[(18 + u) * 9 + i] = (((u / 3) | 0) * 3 + ((i / 3) | 0)) * 9 + (u % 3) * 3 + (i % 3);
   }
 }
+/**
+ * The 54 (box, line through it) pairs for locked candidates, 15 cells each: the 3 cells they share, then
+ * the box's other 6, then the line's other 6.
+ */
+const LOCKS = new Uint8Array(54 * 15);
+for (let b = 0, at = 0; b < 9; b++) {
+  for (let line = 0; line < 6; line++, at += 15) {
+    const onLine = (k: number): boolean => (line < 3 ? ROW[k] === ((b / 3) | 0) * 3 + line : COL[k] === (b % 3) * 3 + line - 3);
+    const lineUnit = line < 3 ? ((b / 3) | 0) * 3 + line : 9 + (b % 3) * 3 + line - 3;
+    const box = Array.from(UNITS.subarray((18 + b) * 9, (19 + b) * 9));
+    const rest = Array.from(UNITS.subarray(lineUnit * 9, lineUnit * 9 + 9)).filter((k) => BOX[k] !== b);
+    LOCKS.set([...box.filter(onLine), ...box.filter((k) => !onLine(k)), ...rest], at);
+  }
+}
 for (let m = 0; m < 512; m++) {
   let c = 0;
   for (let b = 0; b < 9; b++) if (m & (1 << b)) c++;
@@ -157,40 +171,19 @@ export class Board {
    */
   private lockedCandidates(): boolean {
     let changed = false;
-    // pairs (a box, a line through it): the box's cells on the line against the rest of each
-    for (let b = 0; b < 9; b++) {
-      for (let line = 0; line < 6; line++) {
-        const isRow = line < 3;
-        const r0 = ((b / 3) | 0) * 3, c0 = (b % 3) * 3;
-        let inter = 0, boxRest = 0, lineRest = 0;
-        for (let i = 0; i < 9; i++) {
-          const kb = UNITS[(18 + b) * 9 + i];
-          const on = isRow ? ROW[kb] === r0 + line : COL[kb] === c0 + line - 3;
-          if (on) inter |= this.candidates(kb);
-          else boxRest |= this.candidates(kb);
-          const kl = isRow ? (r0 + line) * 9 + i : i * 9 + c0 + line - 3;
-          if (BOX[kl] !== b) lineRest |= this.candidates(kl);
-        }
-        // digits of the intersection missing from the box's rest must be there: remove from the line's rest
-        const fromLine = inter & ~boxRest & lineRest;
-        // digits of the intersection missing from the line's rest must be there: remove from the box's rest
-        const fromBox = inter & ~lineRest & boxRest;
-        if (fromLine) {
-          for (let i = 0; i < 9; i++) {
-            const kl = isRow ? (r0 + line) * 9 + i : i * 9 + c0 + line - 3;
-            if (BOX[kl] !== b && this.grid[kl] === 0) this.ban[kl] |= fromLine;
-          }
-          changed = true;
-        }
-        if (fromBox) {
-          for (let i = 0; i < 9; i++) {
-            const kb = UNITS[(18 + b) * 9 + i];
-            const on = isRow ? ROW[kb] === r0 + line : COL[kb] === c0 + line - 3;
-            if (!on && this.grid[kb] === 0) this.ban[kb] |= fromBox;
-          }
-          changed = true;
-        }
-      }
+    for (let at = 0; at < LOCKS.length; at += 15) {
+      let inter = 0, boxRest = 0, lineRest = 0;
+      for (let i = 0; i < 3; i++) inter |= this.candidates(LOCKS[at + i]);
+      for (let i = 3; i < 9; i++) boxRest |= this.candidates(LOCKS[at + i]);
+      for (let i = 9; i < 15; i++) lineRest |= this.candidates(LOCKS[at + i]);
+      // a digit of the intersection missing from the box's rest must be there: not in the line's rest
+      // (and the other way round)
+      const fromLine = inter & ~boxRest & lineRest;
+      const fromBox = inter & ~lineRest & boxRest;
+      if (!(fromLine | fromBox)) continue;
+      for (let i = 3; i < 9; i++) if (this.grid[LOCKS[at + i]] === 0) this.ban[LOCKS[at + i]] |= fromBox;
+      for (let i = 9; i < 15; i++) if (this.grid[LOCKS[at + i]] === 0) this.ban[LOCKS[at + i]] |= fromLine;
+      changed = true;
     }
     return changed;
   }
