@@ -3,7 +3,9 @@
  * Solved % against model calls for the Sudoku search (issue 24), with the model's own answers beside it.
  *
  *   node scripts/search-curve.mjs --file ../shared/data/sudoku/sudoku-extreme-train-1k/train.csv \
- *     [--count 1000] [--start 0] [--budget 1024] [--model sudoku] [--batch 32] [--chunk 25] [--search-segments N] [--out results.jsonl]
+ *     [--count 1000] [--start 0] [--budget 1024] [--model sudoku] [--batch 32] [--chunk 25] [--search-segments N] [--reuse N] [--out results.jsonl]
+ *     [--uniform]   the control: the same search with a model that knows nothing (every digit 1/9
+ *                   at every cell, no call costs time), to show what the trained model's guidance adds
  *   (--start N continues a stopped run: its lines are appended to --out)
  *   node scripts/search-curve.mjs --from results.jsonl       # the table again from a (partial) run
  *
@@ -11,7 +13,7 @@
  * budget or on the other puzzles in its batches, so a smaller budget would have stopped it at the same
  * place. Each puzzle's line goes to --out as soon as it is done, so a stopped run still has a table.
  * Prints a Markdown table: calls -> solved %, and the medians of calls and of ms per puzzle (the puzzle's
- * share of its batches' wall time), plus the process CPU time per puzzle (the figure to compare on a
+ * share of its batches' wall time) and of boards the search visited (asked or not), plus the process CPU time per puzzle (the figure to compare on a
  * loaded machine). Only the rules judge; the file's answers, when it has any, are not used.
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +38,7 @@ function table(rows, budget, extra) {
   const steps = STEPS.filter((c) => c <= budget);
   const lines = [];
   lines.push(`${n} puzzles; the model's own answer valid: ${pct(rows.filter((r) => r.model_valid).length)}%; with the search (budget ${budget} calls): ${pct(rows.filter((r) => r.valid).length)}%`);
-  lines.push(`median model calls ${median(rows.map((r) => r.calls))}, median ms per puzzle ${median(rows.map((r) => r.ms)).toFixed(0)}, mean ${(rows.reduce((s, r) => s + r.ms, 0) / n).toFixed(0)}${extra ? `; ${extra}` : ''}`);
+  lines.push(`median model calls ${median(rows.map((r) => r.calls))}, boards visited ${median(rows.map((r) => r.boards ?? NaN))}, median ms per puzzle ${median(rows.map((r) => r.ms)).toFixed(0)}, mean ${(rows.reduce((s, r) => s + r.ms, 0) / n).toFixed(0)}${extra ? `; ${extra}` : ''}`);
   lines.push('');
   lines.push(`| model calls <= | ${steps.join(' | ')} |`);
   lines.push(`|---|${steps.map(() => '---').join('|')}|`);
@@ -59,7 +61,9 @@ const count = Number(opt('--count', '1000'));
 const budget = Number(opt('--budget', '1024'));
 const out = opt('--out');
 const { loadModel } = await import('../dist/src/index.js');
+const { searchSudoku } = await import('../dist/src/solve/sudoku-search.js');
 const model = loadModel(opt('--model', 'sudoku'));
+const uniform = args.includes('--uniform');
 const start = Number(opt('--start', '0'));
 const puzzles = model.parse('sudoku', readFileSync(file, 'utf8'), file).slice(start, start + count);
 if (out && start === 0) writeFileSync(out, '');
@@ -68,9 +72,19 @@ const t0 = Date.now();
 const rows = [];
 // in chunks, so a stopped run has written every chunk it finished
 const chunk = Number(opt('--chunk', '25'));
-for (let at = 0; at < puzzles.length; at += chunk) {
-  model.solve('sudoku', puzzles.slice(at, at + chunk), { search: true, budget, batchSize: Number(opt('--batch', '32')), ...(opt('--search-segments') ? { searchSegments: Number(opt('--search-segments')) } : {}) }, (r) => {
-    const row = { index: start + at + r.index, valid: r.valid, model_valid: r.search.model_valid, calls: r.calls, ms: Math.round(r.ms * 10) / 10, budget };
+for (let at = 0; at < puzzles.length && uniform; at += chunk) {
+  const questions = puzzles.slice(at, at + chunk).map((p) => Uint8Array.from(p.tokens, (t) => (t >= 2 && t <= 10 ? t - 1 : 0)));
+  const ask = (boards) => ({ views: boards.map(() => ({ probs: new Float32Array(81 * 9).fill(1 / 9), digits: new Uint8Array(81) })), ms: 0 });
+  const reuse = opt('--reuse') ? { reuse: Number(opt('--reuse')) } : {};
+  searchSudoku(questions, ask, { calls: budget, batch: Number(opt('--batch', '32')), ...reuse }, (i, o) => {
+    const row = { index: start + at + i, valid: o.solved, model_valid: false, calls: o.calls, boards: o.steps.length, ms: Math.round(o.ms * 10) / 10, budget };
+    rows.push(row);
+    if (out) appendFileSync(out, JSON.stringify(row) + '\n');
+  });
+}
+for (let at = 0; at < puzzles.length && !uniform; at += chunk) {
+  model.solve('sudoku', puzzles.slice(at, at + chunk), { search: true, budget, batchSize: Number(opt('--batch', '32')), ...(opt('--search-segments') ? { searchSegments: Number(opt('--search-segments')) } : {}), ...(opt('--reuse') ? { searchReuse: Number(opt('--reuse')) } : {}) }, (r) => {
+    const row = { index: start + at + r.index, valid: r.valid, model_valid: r.search.model_valid, calls: r.calls, boards: r.search.steps.length, ms: Math.round(r.ms * 10) / 10, budget };
     rows.push(row);
     if (out) appendFileSync(out, JSON.stringify(row) + '\n');
   });

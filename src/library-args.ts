@@ -41,6 +41,7 @@ const SOLVE_OPTIONS: Checks = {
   retries: wholeAtLeast(0),
   search: bool,
   searchSegments: segmentsCheck,
+  searchReuse: wholeAtLeast(0),
   // its form (calls or a time) is checked where it is parsed
   budget: (v) => (typeof v === 'number' || typeof v === 'string' ? null : "must be a number of model calls or a time such as '2s'"),
 };

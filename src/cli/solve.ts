@@ -11,7 +11,7 @@ import { drawGrid, type Puzzle } from '../solve/puzzle.js';
 import { readArcTestTask, solveArc, type ArcTestResult } from '../solve/arc.js';
 import { Solver, summarize, type SolveResult, type TaskName } from '../solve/solver.js';
 import { bundledModelNames, bundledModelPath } from '../model-files/bundle.js';
-import { DEFAULT_SEARCH_CALLS } from '../solve/sudoku-search.js';
+import { DEFAULT_SEARCH_CALLS, DEFAULT_SEARCH_REUSE } from '../solve/sudoku-search.js';
 import { DEFAULT_SEARCH_SEGMENTS, parseBudget } from '../solve/search-solve.js';
 import { LIMITS, OPTION_LIMITS } from '../util/limits.js';
 import { writeOut } from '../util/output.js';
@@ -53,12 +53,15 @@ Answers puzzles with a trained model (HRM, TRM or the baseline) and checks each 
                      the puzzle, the cells it is sure of that break no rule are kept as clues
                      (with naked and hidden singles) and it is asked again; where it is unsure it
                      guesses the cell with the fewest candidates, most probable digit first, and
-                     backs off on a contradiction. Each board is one model call: the puzzle's
-                     own with all segments (--segments), later ones with --search-segments;
-                     boards of many puzzles run as one batch. Only the rules judge. --json adds
+                     backs off on a contradiction. The model is asked again after every
+                     --search-reuse moves: the puzzle's own call with all segments (--segments),
+                     later ones with --search-segments; boards of many puzzles run as one batch.
+                     Only the rules judge. --json adds
                      calls, model_valid (the model's own answer) and the search's steps with --trace
   --search-segments N  segments of each search call after the puzzle's own (default
                      ${DEFAULT_SEARCH_SEGMENTS}, at most --segments); implies --search
+  --search-reuse N   moves (trusted cells, guesses) made on one model answer before it is asked
+                     again (default ${DEFAULT_SEARCH_REUSE}; 0: every board is a call); implies --search
   --budget N|Tms|Ts  the search's budget per puzzle: N model calls (default ${DEFAULT_SEARCH_CALLS}) or a
                      time (500ms, 2s: the puzzle's share of the batches); implies --search
   --batch N          puzzles per batch (default 32)
@@ -96,6 +99,7 @@ export async function run(args: string[]): Promise<number> {
   let search = false;
   let budget: string | undefined;
   let searchSegments: number | undefined;
+  let searchReuse: number | undefined;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     const value = (): string => {
@@ -115,6 +119,9 @@ export async function run(args: string[]): Promise<number> {
     else if (a === '--search') search = true;
     else if (a === '--search-segments') {
       searchSegments = segmentsArg(intArg(a, rest[++i]));
+      search = true;
+    } else if (a === '--search-reuse') {
+      searchReuse = intArg(a, rest[++i], 0, OPTION_LIMITS.search_reuse);
       search = true;
     }
     else if (a === '--budget') {
@@ -146,7 +153,7 @@ export async function run(args: string[]): Promise<number> {
     }
     for (const f of files) puzzles.push(...solver.parse(task as TaskName, readText(f), f === '-' ? '<stdin>' : f, true));
     const color = !json && process.stdout.isTTY === true;
-    const results = solver.solve(task as TaskName, puzzles, { segments, halt, trace, batchSize, retries, search, budget, searchSegments }, (r) => {
+    const results = solver.solve(task as TaskName, puzzles, { segments, halt, trace, batchSize, retries, search, budget, searchSegments, searchReuse }, (r) => {
       // throws OutputClosed when the reader has gone (| head -1): the remaining puzzles are not solved
       writeOut(json ? jsonLine(r, trace) + '\n' : humanReport(r, puzzles[r.index], color) + '\n');
     });

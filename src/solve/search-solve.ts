@@ -59,6 +59,8 @@ export interface SearchRun {
   /** segments of every later call (default DEFAULT_SEARCH_SEGMENTS, at most `segments`) */
   searchSegments?: number;
   budget?: SearchBudget;
+  /** moves made on one model answer before asking again (SearchOptions.reuse) */
+  reuse?: number;
   /** boards per model call (default 32) */
   batchSize?: number;
   width?: number;
@@ -101,7 +103,7 @@ export function runSudokuSearch(model: ReasoningModel, puzzles: Puzzle[], run: S
     return { views: views.map((v, i) => ({ ...v, q_halt: r.q_halt[i], q_continue: r.q_continue[i] })), ms };
   };
   const out: SearchSolved[] = [];
-  const opts: SearchOptions = { ...limits, batch: run.batchSize ?? 32, ...(run.width ? { width: run.width } : {}), ...(run.trust ? { trust: run.trust } : {}) };
+  const opts: SearchOptions = { ...limits, batch: run.batchSize ?? 32, ...(run.width ? { width: run.width } : {}), ...(run.trust ? { trust: run.trust } : {}), ...(run.reuse !== undefined ? { reuse: run.reuse } : {}) };
   searchSudoku(questions, ask, opts, (i, o) => {
     const p = puzzles[i];
     const answer = SUDOKU.decode(Array.from(o.grid, (d) => (d === 0 ? 0 : d + 1)), p);

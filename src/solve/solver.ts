@@ -43,6 +43,8 @@ export interface SolveOptions {
   budget?: SearchBudget;
   /** segments of each search call after the puzzle's own (default DEFAULT_SEARCH_SEGMENTS, at most `segments`) */
   searchSegments?: number;
+  /** moves (trusted cells, guesses) the search makes on one model answer before asking again (default DEFAULT_SEARCH_REUSE; 0: a call per board) */
+  searchReuse?: number;
 }
 
 export interface TraceStep {
@@ -165,10 +167,12 @@ export class Solver {
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UserError(`batch size must be an integer >= 1, got ${batchSize}`);
     const retries = opts.retries ?? 0;
     if (!(Number.isInteger(retries) && retries >= 0)) throw new UserError(`retries must be an integer >= 0, got ${retries}`);
+    const reuse = opts.searchReuse;
+    if (reuse !== undefined && !(Number.isInteger(reuse) && reuse >= 0)) throw new UserError(`searchReuse must be an integer >= 0, got ${reuse}`);
     const results: SolveResult[] = [];
-    if (opts.search || opts.budget !== undefined || opts.searchSegments !== undefined) {
+    if (opts.search || opts.budget !== undefined || opts.searchSegments !== undefined || reuse !== undefined) {
       if (task !== 'sudoku') throw new UserError(`the search is for sudoku; a ${task} is asked again with retries instead`);
-      const run = runSudokuSearch(this.modelFor(81), puzzles, { segments: opts.segments, searchSegments: opts.searchSegments, budget: opts.budget, batchSize }, (s) => {
+      const run = runSudokuSearch(this.modelFor(81), puzzles, { segments: opts.segments, searchSegments: opts.searchSegments, reuse, budget: opts.budget, batchSize }, (s) => {
         const p = puzzles[s.index];
         const r: SolveResult = { task, source: p.source, question: p.question, attempts: s.calls, ...s };
         results.push(r);

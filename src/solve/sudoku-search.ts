@@ -1,13 +1,13 @@
 /**
  * Test-time search for Sudoku (`hrm solve sudoku --search`, `solve(..., { search: true })`): a guess
- * tree where every node is one model call, guided by the model's per-cell confidence and judged by the
- * rules alone (never by a known answer).
+ * tree guided by the model's per-cell confidence and judged by the rules alone (never by a known
+ * answer).
  *
  * A node is a board: the clues plus what the search assumed on the way to it, completed by naked and
  * hidden singles (src/solve/sudoku-rules.ts). The model is asked about the board as if it were the
  * puzzle; its final-segment logits, normalised as it was trained (stablemax for the bundled model,
  * whose softmax would call nearly every cell certain), give each blank cell a probability per digit.
- * The children of an asked board:
+ * The children of a board, by the answer about it or (see `reuse`) the answer its parent went on from:
  *   trust    the cells the model is sure of (probability >= `trust`, 0.95 unless given), each kept only
  *            while the rules and singles accept it: the big step, tried first;
  *   guess    the blank cell with the fewest candidates (of those, the one the model is surest of), one
@@ -19,7 +19,11 @@
  * than its parent, so it is asked before its siblings) plus `step_cost` per call of depth, so after a
  * wrong turn the search returns to the most probable alternative.
  *
- * Boards of many puzzles (and up to `width` boards of one puzzle) go through the model as one batch.
+ * A board more than `reuse` moves (trusted sets and guesses) past the last asked board on its way is
+ * asked about; a nearer one is expanded at once on that board's answer, for no call: a
+ * call costs tens of milliseconds, a move microseconds, and the model's answer about a board a few
+ * moves back still orders the guesses. Boards of many puzzles (and up to `width` boards of one puzzle)
+ * go through the model as one batch.
  * The puzzle itself is always the first call: its raw answer is the model's own answer, reported
  * beside the search's, and it ends the search when it is already valid.
  */
@@ -49,6 +53,13 @@ export interface SearchOptions {
    * search digs on there (on Sudoku-Extreme rows 1, 5 and 6: 27, 39 and 9 calls at 0; 8, 15 and 6 at 0.3)
    */
   step_cost?: number;
+  /**
+   * moves (a trusted set of cells or a guess) made on one model answer before the model is asked
+   * again (default DEFAULT_SEARCH_REUSE): a child board is expanded on the answer its parent was
+   * expanded on (its own trusted cells and its own guess, by that answer's probabilities), without a
+   * call of its own, until `reuse` moves separate it from the asked board; 0 asks about every board
+   */
+  reuse?: number;
 }
 
 /** The model's answer about one board. */
@@ -70,10 +81,20 @@ export type AskModel = (boards: Uint8Array[], puzzles: boolean) => { views: Mode
 
 export type SearchMove = 'puzzle' | 'trust' | 'guess';
 
+/**
+ * See SearchOptions.reuse. 8: on tdoku's first 50 hardest puzzles (budget 1,024, one thread beside a
+ * training run), with guesses only going on from an earlier answer, reuse 0, 1, 2, 4, 8 gave medians
+ * of 76, 43, 17, 10 and 3.5 model calls and 2,940, 2,031, 1,056, 535 and 213 ms per puzzle (98% solved
+ * at 0, 100% from 1 on); trusted boards going on too: 3 calls, 216 ms, mean 267 ms against 358 (one
+ * Sudoku-Extreme puzzle, row 39, 41 calls against 345). A model call costs ~40 ms there, a move on an
+ * earlier answer microseconds.
+ */
+export const DEFAULT_SEARCH_REUSE = 8;
+
 export interface SearchStep {
   /** the model call whose answer this board came from (0: the puzzle itself) */
   from_call: number;
-  /** the call that asked the model about this board (0: never asked) */
+  /** the call that asked the model about this board (0: never asked; 'expanded': on from_call's answer) */
   call: number;
   /** the step this board came from (-1 for the puzzle) */
   parent: number;
@@ -82,7 +103,7 @@ export interface SearchStep {
   assumed: [number, number][];
   /** what naked and hidden singles then forced */
   forced: [number, number][];
-  outcome: 'open' | 'asked' | 'contradiction' | 'solved';
+  outcome: 'open' | 'asked' | 'expanded' | 'contradiction' | 'solved';
 }
 
 /** How a cell of the answer was fixed. */
@@ -120,6 +141,12 @@ interface Node {
   score: number;
   step: number;
   blanks: number;
+  /** the answer this board is expanded on without a call of its own (see SearchOptions.reuse) */
+  view?: ModelView;
+  /** the call that gave `view` */
+  viewCall: number;
+  /** guesses since the model was last asked */
+  reused: number;
 }
 
 const LOG_FLOOR = 1e-6;
@@ -163,15 +190,28 @@ class PuzzleSearch {
     if (this.calls >= this.o.calls) return this.stop('calls');
     if (this.ms >= this.o.ms) return this.stop('ms');
     if (this.rootBoard) {
-      const node: Node = { board: this.rootBoard, score: 0, step: 0, blanks: 0 };
+      const node: Node = { board: this.rootBoard, score: 0, step: 0, blanks: 0, viewCall: 0, reused: 0 };
       this.rootBoard = null;
       this.asking = [node];
       return [Uint8Array.from(this.question)];
     }
+    const order = (a: Node, b: Node): number => a.score - b.score || a.blanks - b.blanks;
+    this.open.sort(order);
+    // the best boards that can go on from their parent's answer do so first, for no call
+    while (this.open.length > 0 && this.open[0].view) {
+      const node = this.open.shift()!;
+      this.steps[node.step].outcome = 'expanded';
+      this.expand(node, node.view!, node.viewCall);
+      if (this.done) return [];
+      this.open.sort(order);
+    }
     const n = Math.min(this.o.width, this.o.calls - this.calls, this.open.length);
     if (n === 0) return this.stop('exhausted');
-    this.open.sort((a, b) => a.score - b.score || a.blanks - b.blanks);
-    this.asking = this.open.splice(0, n);
+    const ask: Node[] = [];
+    const keep: Node[] = [];
+    for (const node of this.open) (ask.length < n && !node.view ? ask : keep).push(node);
+    this.open = keep;
+    this.asking = ask;
     return this.asking.map((x) => Uint8Array.from(x.board.grid));
   }
 
@@ -207,13 +247,14 @@ class PuzzleSearch {
       } else if (solvesPuzzle(v.digits, this.question)) {
         return this.finish(v.digits, node.step);
       }
-      this.expand(node, v);
+      node.reused = 0;
+      this.expand(node, v, this.calls);
     }
   }
 
-  private expand(node: Node, v: ModelView): void {
+  /** Queues the children of `node` by `v`, the answer of call `from` (about this board or an ancestor). */
+  private expand(node: Node, v: ModelView, from: number): void {
     const board = node.board;
-    const from = this.calls;
     // trust: the cells the model is sure of, each kept while the rules and singles accept it
     const sure: { k: number; d: number; p: number }[] = [];
     for (let k = 0; k < 81; k++) {
@@ -233,7 +274,7 @@ class PuzzleSearch {
         assumed.push([s.k, s.d]);
       }
       // no cost: a trusted board is tried before its siblings, and they stay queued behind it
-      if (assumed.length >= 2 && this.child(node, b, 'trust', assumed, node.score + this.o.step_cost, from, true)) return;
+      if (assumed.length >= 2 && this.child(node, b, 'trust', assumed, node.score + this.o.step_cost, from, true, node.reused < this.o.reuse ? v : null)) return;
     }
     // guess: the cell with the fewest candidates (of those, the one the model is surest of), one
     // child per candidate, so the children cover every solution of this board
@@ -270,15 +311,19 @@ class PuzzleSearch {
       total += p;
     }
     options.sort((a, b) => b.p - a.p || a.d - b.d);
+    const onward = node.reused < this.o.reuse ? v : null;
     for (const o of options) {
       const g = board.clone();
       g.place(cell, o.d);
-      if (this.child(node, g, 'guess', [[cell, o.d]], node.score + this.o.step_cost - Math.log(o.p / total), from, false)) return;
+      if (this.child(node, g, 'guess', [[cell, o.d]], node.score + this.o.step_cost - Math.log(o.p / total), from, false, onward)) return;
     }
   }
 
-  /** Adds a child board (singles applied unless done already); true when it solved the puzzle. */
-  private child(parent: Node, b: Board, move: SearchMove, assumed: [number, number][], score: number, from: number, propagated: boolean): boolean {
+  /**
+   * Adds a child board (singles applied unless done already), to be expanded on `view` when given and
+   * asked about otherwise; true when it solved the puzzle.
+   */
+  private child(parent: Node, b: Board, move: SearchMove, assumed: [number, number][], score: number, from: number, propagated: boolean, view: ModelView | null): boolean {
     const before = parent.board.grid;
     const ok = propagated || b.propagate();
     const forced: [number, number][] = [];
@@ -298,7 +343,7 @@ class PuzzleSearch {
       this.steps[step].outcome = 'contradiction';
       return false;
     }
-    this.open.push({ board: b, score, step, blanks });
+    this.open.push(view ? { board: b, score, step, blanks, view, viewCall: from, reused: parent.reused + 1 } : { board: b, score, step, blanks, viewCall: 0, reused: 0 });
     return false;
   }
 
@@ -375,11 +420,13 @@ export function searchSudoku(questions: Uint8Array[], ask: AskModel, opts: Searc
     batch,
     trust: opts.trust ?? 0.95,
     step_cost: opts.step_cost ?? 0.3,
+    reuse: opts.reuse ?? DEFAULT_SEARCH_REUSE,
   };
   if (!(o.calls >= 1)) throw new RangeError(`search: calls must be >= 1, got ${o.calls}`);
   if (!(o.ms > 0)) throw new RangeError(`search: ms must be > 0, got ${o.ms}`);
   if (!(Number.isInteger(width) && width >= 1)) throw new RangeError(`search: width must be an integer >= 1, got ${width}`);
   if (!(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`search: batch must be an integer >= 1, got ${batch}`);
+  if (!(Number.isInteger(o.reuse) && o.reuse >= 0)) throw new RangeError(`search: reuse must be an integer >= 0, got ${o.reuse}`);
   const perRound = Math.max(1, Math.floor(batch / width));
   const outcomes: (SearchOutcome | null)[] = questions.map(() => null);
   let admitted = 0;

@@ -69,6 +69,8 @@ export const OPTION_LIMITS = {
   search_calls: 1_000_000,
   /** hrm solve --budget Ts: one hour per puzzle */
   search_ms: 3_600_000,
+  /** hrm solve --search-reuse: guesses on one model answer (a grid has 81 cells to guess) */
+  search_reuse: 81,
   /** hrm arc report --top: candidates shown per test input */
   top: 1000,
   /** a training config's epochs (the reference: 20,000 to 100,000) */

@@ -38,6 +38,7 @@ test('#25: library calls with arguments of the wrong kind are one-line UserError
     ['a misspelt option', () => any.solveSudoku(PUZZLE, { hlat: true }), /^solveSudoku: unknown option "hlat" \(known: segments, halt, trace, batchSize, retries/],
     ['segments: 0', () => any.solveSudoku(PUZZLE, { segments: 0 }), /^solveSudoku: segments must be an integer >= 1, got 0$/],
     ['searchSegments: 1.5', () => any.solveSudoku(PUZZLE, { searchSegments: 1.5 }), /^solveSudoku: searchSegments must be an integer >= 1, got 1.5$/],
+    ['searchReuse: -1', () => any.solveSudoku(PUZZLE, { searchReuse: -1 }), /^solveSudoku: searchReuse must be an integer >= 0, got -1$/],
     ['solveMaze(null)', () => any.solveMaze(null), /^solveMaze: mazes must be a string or a list of strings, got null$/],
     ['solveMaze(5)', () => any.solveMaze(5), /got 5$/],
     ['parse(sudoku, null)', () => any.parse('sudoku', null), /^parse: text must be a string, got null$/],

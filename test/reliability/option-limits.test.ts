@@ -74,6 +74,7 @@ test('numeric options above their limits are refused in one line naming the opti
     [['data', 'arc', '--dataset-dirs', dir, '--output-dir', out, '--max-tasks', '1e10'], /^hrm: --max-tasks must be <= 1000000000, got 10000000000$/],
     [['data', 'show', dir, '--count', '1e12'], /^hrm: --count must be <= 1000000, got 1000000000000$/],
     [['solve', 'sudoku', SUDOKU, '--retries', '1e9'], /^hrm: --retries 1e9 is above its limit of 1024 \(docs\/RELIABILITY.md\)$/],
+    [['solve', 'sudoku', SUDOKU, '--search-reuse', '82'], /^hrm: --search-reuse 82 is above its limit of 81 \(docs\/RELIABILITY.md\)$/],
     [['solve', 'sudoku', SUDOKU, '--batch', '1e12'], /^hrm: --batch 1e12 is above its limit of 1048576 /],
     [['solve', 'sudoku', SUDOKU, '--budget', '1000000000000'], /^hrm: --budget of 1000000000000 model calls is above its limit of 1000000 per puzzle /],
     [['solve', 'sudoku', SUDOKU, '--budget', '99999999s'], /^hrm: --budget of '99999999s' is above its limit of 3600 s per puzzle /],

@@ -70,7 +70,8 @@ test('a puzzle whose model answer breaks a rule is solved by the search, and the
   const q = digits(EXTREME);
   const sol = solutionOf(q);
   const { ask } = misleadingModel(new Map([[q.join(''), sol]]), [q], 3);
-  const [o] = searchSudoku([q], ask, { calls: 200 });
+  // reuse 0: every board is a model call, so the search is seen to ask again
+  const [o] = searchSudoku([q], ask, { calls: 200, reuse: 0 });
   assert.equal(o.model_valid, false, "the model's own answer breaks a rule");
   assert.equal(solvesPuzzle(o.model_grid, q), false);
   assert.equal(o.solved, true, `solved (stopped: ${o.stopped})`);
@@ -163,13 +164,46 @@ test('each puzzle is asked about itself first, in a batch of puzzles only; later
   const solutions = new Map(questions.map((q) => [q.join(''), solutionOf(q)]));
   const { ask } = misleadingModel(solutions, questions, 2);
   const seen: { boards: string[]; puzzles: boolean }[] = [];
-  const outs = searchSudoku(questions, (boards, puzzles) => (seen.push({ boards: boards.map((b) => b.join('')), puzzles }), ask(boards, puzzles)), { calls: 100, batch: 4 });
+  const outs = searchSudoku(questions, (boards, puzzles) => (seen.push({ boards: boards.map((b) => b.join('')), puzzles }), ask(boards, puzzles)), { calls: 100, batch: 4, reuse: 0 });
   assert.ok(outs.every((o) => o.solved));
   const own = new Set(questions.map((q) => q.join('')));
   const flagged = seen.filter((x) => x.puzzles).flatMap((x) => x.boards);
   assert.deepEqual([...flagged].sort(), [...own].sort(), 'every puzzle exactly once as its own first call');
   for (const x of seen.filter((y) => !y.puzzles)) assert.ok(x.boards.every((b) => !own.has(b)), 'a later board is not a puzzle itself');
   assert.ok(seen.some((x) => !x.puzzles), 'the misleading model needs later calls');
+});
+
+test('reuse: boards go on from an earlier answer without a call, at most `reuse` moves in a row, and every board asked is counted', () => {
+  const questions = generated(8, 41, [22, 25]).concat([digits(EXTREME)]);
+  const solutions = new Map(questions.map((q) => [q.join(''), solutionOf(q)]));
+  for (const reuse of [0, 1, 3]) {
+    const { ask } = misleadingModel(solutions, questions, 4);
+    let rows = 0;
+    const outs = searchSudoku(questions, (boards, puzzles) => ((rows += boards.length), ask(boards, puzzles)), { calls: 300, reuse });
+    assert.equal(rows, outs.reduce((s, o) => s + o.calls, 0), 'a board expanded on an earlier answer costs no call');
+    outs.forEach((o, i) => {
+      assert.ok(o.solved, `reuse ${reuse}, puzzle ${i}: solved (stopped: ${o.stopped})`);
+      assert.deepEqual(Array.from(o.grid), Array.from(solutions.get(questions[i].join(''))!));
+      const expanded = o.steps.filter((s) => s.outcome === 'expanded');
+      if (reuse === 0) assert.equal(expanded.length, 0, 'reuse 0 asks about every board it expands');
+      for (const s of expanded) {
+        assert.equal(s.call, 0);
+        assert.notEqual(s.move, 'puzzle');
+        // up the tree to the board that was asked: at most `reuse` moves, all on that board's answer
+        let run = 0;
+        let t = s;
+        while (t.outcome === 'expanded') {
+          run++;
+          assert.equal(t.from_call, s.from_call);
+          t = o.steps[t.parent];
+        }
+        assert.ok(run <= reuse, `${run} moves in a row on one answer, reuse ${reuse}`);
+        assert.equal(t.call, s.from_call, 'the answer they went on from is the asked ancestor\'s');
+      }
+    });
+    if (reuse > 0) assert.ok(outs.some((o) => o.steps.some((s) => s.outcome === 'expanded')), `reuse ${reuse} expands some board on an earlier answer`);
+  }
+  assert.throws(() => searchSudoku(questions, () => ({ views: [], ms: 0 }), { reuse: -1 }), /reuse must be an integer >= 0/);
 });
 
 test('the rules: singles place only forced digits, and a board with no way forward is a contradiction', () => {
