@@ -18,6 +18,7 @@
 #include "common.h"
 
 #define ATT_R 8   /* query rows per micro-tile */
+#define ATT_NP (16 / HRM_NW) /* native vectors per 16 lanes */
 #define ATT_RB 32 /* query rows per block in the backward (the depth of the dV, dK products) */
 
 /* RoPE on one head vector: y = x cos + rotate_half(x) sin, rotate_half([a, b]) = [-b, a] */
@@ -230,28 +231,38 @@ static void attention_forward_pair(float *out, float *lse, const float *qkv, con
         inv[r] = 0.0f;
         continue;
       }
-      v16f vm = splat16(-__builtin_inff());
+      /* 16 lanes as ATT_NP native vectors in registers (v16f's wrappers spill on AVX2): lane i of
+       * the sum still adds columns i, i + 16, ... in order, and hsum16's pairwise order ends it, so
+       * every target gets the same bits as before */
+      vnf vm[ATT_NP], acc[ATT_NP];
+      for (int q = 0; q < ATT_NP; q++) vm[q] = splatn(-__builtin_inff()), acc[q] = splatn(0.0f);
       long j = 0;
-      for (; j + 16 <= S; j += 16) vm = vmax16(vm, ld16(p + j));
-      float mx = hmax16(vm);
+      for (; j + 16 <= S; j += 16)
+        for (int q = 0; q < ATT_NP; q++) vm[q] = vmaxn(vm[q], ldn(p + j + q * HRM_NW));
+      float lanes[16];
+      for (int q = 0; q < ATT_NP; q++) stn(lanes + q * HRM_NW, vm[q]);
+      float mx = hmax16(ld16(lanes));
       for (; j < S; j++) mx = p[j] > mx ? p[j] : mx;
-      v16f acc = splat16(0.0f);
+      const vnf vmx = splatn(mx);
       j = 0;
-      for (; j + 16 <= S; j += 16) {
-        v16f e = vexp16(ld16(p + j) - mx);
-        st16(p + j, e);
-        acc += e;
-      }
+      for (; j + 16 <= S; j += 16)
+        for (int q = 0; q < ATT_NP; q++) {
+          vnf e = vexpn(ldn(p + j + q * HRM_NW) - vmx);
+          stn(p + j + q * HRM_NW, e);
+          acc[q] += e;
+        }
       if (j < S) { /* the padded tail: exp of the real lanes, zeros after */
-        v16f e = vexp16(ld16(p + j) - mx);
         float t[16];
-        st16(t, e);
+        for (int q = 0; q < ATT_NP; q++) stn(t + q * HRM_NW, vexpn(ldn(p + j + q * HRM_NW) - vmx));
         for (long k = S - j; k < 16; k++) t[k] = 0.0f;
-        e = ld16(t);
-        st16(p + j, e);
-        acc += e;
+        for (int q = 0; q < ATT_NP; q++) {
+          vnf e = ldn(t + q * HRM_NW);
+          stn(p + j + q * HRM_NW, e);
+          acc[q] += e;
+        }
       }
-      float l = hsum16(acc);
+      for (int q = 0; q < ATT_NP; q++) stn(lanes + q * HRM_NW, acc[q]);
+      float l = hsum16(ld16(lanes));
       inv[r] = 1.0f / l;
       lse[(b * H + h) * S + i0 + r] = mx + hrm_logf(l);
       if (bf16) hrm_bf16_array(p, p, S);
@@ -316,17 +327,17 @@ static void attention_backward_pair(float *dqkv, const float *dout, const float 
         hrm_zero(dp, (size_t)Sp * 4);
         continue;
       }
-      float l = L[i0 + r], di = Di[i0 + r];
-      for (long j = 0; j < Sp; j += 16) {
-        v16f e = vexp16(ld16(p + j) - l);
-        if (j + 16 > S) {
-          float t[16];
-          st16(t, e);
-          for (long k = S - j > 0 ? S - j : 0; k < 16; k++) t[k] = 0.0f;
-          e = ld16(t);
+      const vnf l = splatn(L[i0 + r]), di = splatn(Di[i0 + r]);
+      for (long j = 0; j < Sp; j += HRM_NW) { /* native vectors: v16f's wrappers spill on AVX2 */
+        vnf e = vexpn(ldn(p + j) - l);
+        if (j + HRM_NW > S) {
+          float t[HRM_NW];
+          stn(t, e);
+          for (long k = S - j > 0 ? S - j : 0; k < HRM_NW; k++) t[k] = 0.0f;
+          e = ldn(t);
         }
-        st16(p + j, e);
-        st16(dp + j, e * (ld16(dp + j) - di)); /* dS = P (dP - D_i) */
+        stn(p + j, e);
+        stn(dp + j, e * (ldn(dp + j) - di)); /* dS = P (dP - D_i) */
       }
       if (bf16) { /* the operands of dV, dK and dQ, as FlashAttention rounds them */
         hrm_bf16_array(p, p, Sp);
