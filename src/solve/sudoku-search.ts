@@ -16,7 +16,7 @@
  * A child the singles prove impossible is dropped at once (backing off); a child they complete is the
  * answer when it breaks no rule and keeps every clue. Open boards wait in a best-first queue ordered
  * by how unlikely their guesses are under the model (sum of -log p; a trusted board costs nothing more
- * than its parent, so it is asked before its siblings) plus `step_cost` per call of depth, so after a
+ * than its parent, so it is tried before its siblings) plus `step_cost` per move of depth, so after a
  * wrong turn the search returns to the most probable alternative.
  *
  * A board more than `reuse` moves (trusted sets and guesses) past the last asked board on its way is
@@ -48,7 +48,7 @@ export interface SearchOptions {
   /** a cell's digit is trusted at this probability or above (default 0.95) */
   trust?: number;
   /**
-   * what one more call deeper costs in the queue's order, beside -log p of the guesses (default 0.3):
+   * what one more move deeper costs in the queue's order, beside -log p of the guesses (default 0.3):
    * a model stays sure of itself on a board that went wrong a few guesses back, so without it the
    * search digs on there (on Sudoku-Extreme rows 1, 5 and 6: 27, 39 and 9 calls at 0; 8, 15 and 6 at 0.3)
    */
@@ -94,7 +94,7 @@ export const DEFAULT_SEARCH_REUSE = 8;
 export interface SearchStep {
   /** the model call whose answer this board came from (0: the puzzle itself) */
   from_call: number;
-  /** the call that asked the model about this board (0: never asked; 'expanded': on from_call's answer) */
+  /** the call that asked the model about this board (0: never asked; an 'expanded' board went on from from_call's answer) */
   call: number;
   /** the step this board came from (-1 for the puzzle) */
   parent: number;
@@ -145,7 +145,7 @@ interface Node {
   view?: ModelView;
   /** the call that gave `view` */
   viewCall: number;
-  /** guesses since the model was last asked */
+  /** moves since the board the model was last asked about */
   reused: number;
 }
 

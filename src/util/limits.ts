@@ -69,7 +69,7 @@ export const OPTION_LIMITS = {
   search_calls: 1_000_000,
   /** hrm solve --budget Ts: one hour per puzzle */
   search_ms: 3_600_000,
-  /** hrm solve --search-reuse: guesses on one model answer (a grid has 81 cells to guess) */
+  /** hrm solve --search-reuse: moves on one model answer (a grid has no more than 81 cells to fill) */
   search_reuse: 81,
   /** hrm arc report --top: candidates shown per test input */
   top: 1000,
