@@ -62,6 +62,7 @@ const budget = Number(opt('--budget', '1024'));
 const out = opt('--out');
 const { loadModel } = await import('../dist/src/index.js');
 const { searchSudoku } = await import('../dist/src/solve/sudoku-search.js');
+const { sudokuDigits } = await import('../dist/src/solve/search-solve.js');
 const model = loadModel(opt('--model', 'sudoku'));
 const uniform = args.includes('--uniform');
 const start = Number(opt('--start', '0'));
@@ -73,7 +74,7 @@ const rows = [];
 // in chunks, so a stopped run has written every chunk it finished
 const chunk = Number(opt('--chunk', '25'));
 for (let at = 0; at < puzzles.length && uniform; at += chunk) {
-  const questions = puzzles.slice(at, at + chunk).map((p) => Uint8Array.from(p.tokens, (t) => (t >= 2 && t <= 10 ? t - 1 : 0)));
+  const questions = puzzles.slice(at, at + chunk).map(sudokuDigits);
   const ask = (boards) => ({ views: boards.map(() => ({ probs: new Float32Array(81 * 9).fill(1 / 9), digits: new Uint8Array(81) })), ms: 0 });
   const reuse = opt('--reuse') ? { reuse: Number(opt('--reuse')) } : {};
   searchSudoku(questions, ask, { calls: budget, batch: Number(opt('--batch', '32')), ...reuse }, (i, o) => {

@@ -82,6 +82,11 @@ export interface SearchSolved {
   search: SearchReport;
 }
 
+/** A parsed Sudoku as the search's board: 81 digits, 0 blank (tokens 2..10 are digits 1..9). */
+export function sudokuDigits(p: Puzzle): Uint8Array {
+  return Uint8Array.from(p.tokens, (t) => (t >= 2 && t <= 10 ? t - 1 : 0));
+}
+
 /** Runs the search on Sudoku puzzles with `model`; `onResult` sees each in input order. */
 export function runSudokuSearch(model: ReasoningModel, puzzles: Puzzle[], run: SearchRun, onResult?: (r: SearchSolved) => void): SearchSolved[] {
   const limits = parseBudget(run.budget);
@@ -89,7 +94,7 @@ export function runSudokuSearch(model: ReasoningModel, puzzles: Puzzle[], run: S
   const searchSegments = Math.min(segments, run.searchSegments ?? DEFAULT_SEARCH_SEGMENTS);
   const vocab = model.config.vocab_size;
   const stablemax = model.config.loss_type === 'stablemax_cross_entropy';
-  const questions = puzzles.map((p) => Uint8Array.from(p.tokens, (t) => (t >= 2 && t <= 10 ? t - 1 : 0)));
+  const questions = puzzles.map(sudokuDigits);
   const ask = (boards: Uint8Array[], own: boolean) => {
     const inputs = new Int32Array(boards.length * 81);
     boards.forEach((b, i) => {

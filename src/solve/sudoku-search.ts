@@ -247,7 +247,6 @@ class PuzzleSearch {
       } else if (solvesPuzzle(v.digits, this.question)) {
         return this.finish(v.digits, node.step);
       }
-      node.reused = 0;
       this.expand(node, v, this.calls);
     }
   }
@@ -255,6 +254,8 @@ class PuzzleSearch {
   /** Queues the children of `node` by `v`, the answer of call `from` (about this board or an ancestor). */
   private expand(node: Node, v: ModelView, from: number): void {
     const board = node.board;
+    // the children go on from `v` while fewer than `reuse` moves separate them from the asked board
+    const onward = node.reused < this.o.reuse ? v : null;
     // trust: the cells the model is sure of, each kept while the rules and singles accept it
     const sure: { k: number; d: number; p: number }[] = [];
     for (let k = 0; k < 81; k++) {
@@ -274,7 +275,7 @@ class PuzzleSearch {
         assumed.push([s.k, s.d]);
       }
       // no cost: a trusted board is tried before its siblings, and they stay queued behind it
-      if (assumed.length >= 2 && this.child(node, b, 'trust', assumed, node.score + this.o.step_cost, from, true, node.reused < this.o.reuse ? v : null)) return;
+      if (assumed.length >= 2 && this.child(node, b, 'trust', assumed, node.score + this.o.step_cost, from, true, onward)) return;
     }
     // guess: the cell with the fewest candidates (of those, the one the model is surest of), one
     // child per candidate, so the children cover every solution of this board
@@ -311,7 +312,6 @@ class PuzzleSearch {
       total += p;
     }
     options.sort((a, b) => b.p - a.p || a.d - b.d);
-    const onward = node.reused < this.o.reuse ? v : null;
     for (const o of options) {
       const g = board.clone();
       g.place(cell, o.d);
