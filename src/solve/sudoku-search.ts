@@ -197,8 +197,11 @@ class PuzzleSearch {
     }
     const order = (a: Node, b: Node): number => a.score - b.score || a.blanks - b.blanks;
     this.open.sort(order);
-    // the best boards that can go on from their parent's answer do so first, for no call
+    // the best boards that can go on from their parent's answer do so first, for no call; a long
+    // chain of them (an unsolvable puzzle) is still held to the time budget
+    const t0 = performance.now();
     while (this.open.length > 0 && this.open[0].view) {
+      if (this.ms + (performance.now() - t0) >= this.o.ms) return this.stop('ms');
       const node = this.open.shift()!;
       this.steps[node.step].outcome = 'expanded';
       this.expand(node, node.view!, node.viewCall);
