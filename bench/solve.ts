@@ -25,7 +25,7 @@ import { MazeGenerator } from '../src/data/maze-generator.js';
 import { bundledModelNames, bundledModelPath } from '../src/model-files/bundle.js';
 import { Rng } from '../src/util/random.js';
 import type { BenchOptions } from './main.js';
-import { emit, round, timeIt } from './util.js';
+import { emit, round, summarize, timeIt } from './util.js';
 
 const SUDOKU_DATA = { batch_size: 1, seq_len: 81, vocab_size: 11, num_puzzle_identifiers: 1 };
 const PAPER = {
@@ -67,7 +67,7 @@ async function child(which: 'paper' | 'quickstart', backend: string, quick: bool
   const runs = which === 'paper' ? (backend === 'wasm' || quick ? 3 : 7) : quick ? 10 : 30;
   const t = await timeIt(solveOnce, runs, which === 'paper' ? 1 : 3);
   const be = getBackend();
-  const cpuMs = [...cpu.slice(-runs)].sort((a, b) => a - b)[runs >> 1];
+  const cpuMs = summarize(cpu.slice(-runs)).median;
   // forward FLOPs of the blocks (multiply-add = 2), for HRM: every segment runs H_cycles*(L_cycles*L_layers + H_layers) block calls
   let gflop = NaN;
   if (model instanceof HRM) {
@@ -111,7 +111,7 @@ async function bundledChild(name: string, backend: string, quick: boolean): Prom
     };
     const runs = quick ? 10 : task === 'maze' ? MAZE_COUNT : 30;
     const t = await timeIt(once, runs, 3);
-    const median = (xs: number[]): number => [...xs.slice(-runs)].sort((a, b) => a - b)[runs >> 1];
+    const median = (xs: number[]): number => summarize(xs.slice(-runs)).median;
     emit({
       bench: 'solve', model: `bundled-${name}`, arch: solver.spec.entry.key, task, halt, backend, threads: getBackend().threads,
       ms: round(t.median, 2), min: round(t.min, 2), max: round(t.max, 2), cpu_ms: round(median(cpu), 2), segments: median(segments), batch: 1, side,
